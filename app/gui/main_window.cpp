@@ -1,0 +1,175 @@
+#include "gui/main_window.h"
+
+#include "jobs/resources.h"
+#include "jobs/runtime.h"
+#include "model_info_panel.h"
+#include "util/error.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace app {
+namespace {
+
+ModelInfoOutcome readModel(const QString& directory)
+{
+    ModelInfoOutcome outcome;
+    try {
+        outcome.info = core::inspectModel(directory.toStdString());
+    } catch (const std::exception& e) {
+        outcome.error = QString::fromStdString(e.what());
+    }
+    return outcome;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    setWindowTitle(tr("Quantscope"));
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+
+    auto* pickerRow = new QHBoxLayout();
+    auto* label = new QLabel(tr("&Model:"), central);
+    m_modelPicker = new QComboBox(central);
+    m_modelPicker->setEditable(true);
+    m_modelPicker->setInsertPolicy(QComboBox::NoInsert);
+    m_modelPicker->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    m_modelPicker->setToolTip(tr("A Hugging Face model directory (config.json, *.safetensors, tokenizer)"));
+    label->setBuddy(m_modelPicker);
+    auto* browse = new QPushButton(tr("&Browse…"), central);
+    pickerRow->addWidget(label);
+    pickerRow->addWidget(m_modelPicker, 1);
+    pickerRow->addWidget(browse);
+    layout->addLayout(pickerRow);
+
+    m_infoPanel = new widgets::ModelInfoPanel(central);
+    layout->addWidget(m_infoPanel, 1);
+    setCentralWidget(central);
+    buildMenus();
+
+    const QString bundled = QDir::cleanPath(QString::fromStdString(core::defaultModelDirectory()));
+    QStringList choices;
+    if (QDir(bundled).exists())
+        choices << bundled;
+    for (const auto& recent : m_settings.recentModelDirectories())
+        if (!choices.contains(recent))
+            choices << recent;
+    m_modelPicker->addItems(choices);
+
+    connect(browse, &QPushButton::clicked, this, &MainWindow::browseForModel);
+    connect(m_modelPicker, &QComboBox::activated, this,
+            [this](int index) { openModel(m_modelPicker->itemText(index)); });
+    connect(m_modelPicker->lineEdit(), &QLineEdit::returnPressed, this,
+            [this] { openModel(m_modelPicker->currentText()); });
+    connect(&m_infoWatcher, &QFutureWatcher<ModelInfoOutcome>::finished, this, &MainWindow::onModelRead);
+
+    if (!restoreGeometry(m_settings.windowGeometry()))
+        resize(900, 650);
+    restoreState(m_settings.windowState());
+    statusBar()->showMessage(tr("Ready"));
+}
+
+MainWindow::~MainWindow()
+{
+    // Hiding the children during destruction makes the editable picker emit
+    // `activated`; nothing may reach openModel() once members start to die.
+    m_modelPicker->disconnect(this);
+    m_modelPicker->lineEdit()->disconnect(this);
+    m_infoWatcher.disconnect(this);
+    m_infoWatcher.waitForFinished();
+}
+
+void MainWindow::buildMenus()
+{
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(tr("&Open Model…"), this, &MainWindow::browseForModel);
+    open->setShortcut(QKeySequence::Open);
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Quantscope"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::openModel(const QString& directory)
+{
+    const QString cleaned = QDir::cleanPath(directory.trimmed());
+    if (cleaned.isEmpty())
+        return;
+    if (m_infoWatcher.isRunning()) {
+        // Reading headers takes milliseconds; the newest request wins once the current one is done.
+        m_pendingDirectory = cleaned;
+        return;
+    }
+    m_modelPicker->setCurrentText(cleaned);
+    m_infoPanel->showLoading(cleaned);
+    statusBar()->showMessage(tr("Reading %1 …").arg(cleaned));
+    m_infoWatcher.setFuture(QtConcurrent::run(readModel, cleaned));
+}
+
+void MainWindow::onModelRead()
+{
+    const ModelInfoOutcome outcome = m_infoWatcher.result();
+    if (outcome.info) {
+        const QString directory = QString::fromStdString(outcome.info->directory);
+        m_infoPanel->setInfo(*outcome.info);
+        m_settings.setLastModelDirectory(directory);
+        m_settings.addRecentModelDirectory(directory);
+        if (m_modelPicker->findText(directory) < 0)
+            m_modelPicker->addItem(directory);
+        statusBar()->showMessage(tr("Model %1: %2 blocks, %3 M parameters")
+                                     .arg(directory)
+                                     .arg(outcome.info->numLayers)
+                                     .arg(static_cast<double>(outcome.info->parameterCount) / 1e6, 0, 'f', 2));
+        Q_EMIT modelShown(directory);
+    } else {
+        m_infoPanel->showError(outcome.error);
+        statusBar()->showMessage(outcome.error);
+        Q_EMIT modelFailed(outcome.error);
+    }
+    if (!m_pendingDirectory.isEmpty()) {
+        const QString next = std::exchange(m_pendingDirectory, QString());
+        openModel(next);
+    }
+}
+
+void MainWindow::browseForModel()
+{
+    const QString start = m_modelPicker->currentText();
+    const QString directory = QFileDialog::getExistingDirectory(this, tr("Open Hugging Face model directory"), start);
+    if (!directory.isEmpty())
+        openModel(directory);
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About Quantscope"),
+                       tr("<h3>Quantscope %1</h3><p>A workbench for post-training quantization of LLMs.</p>"
+                          "<p>Qt %2 · %3</p>")
+                           .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion()),
+                                QString::fromStdString(core::runtimeDescription())));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    m_settings.setWindowGeometry(saveGeometry());
+    m_settings.setWindowState(saveState());
+    event->accept();
+}
+
+} // namespace app

@@ -1,0 +1,22 @@
+#pragma once
+// Every persisted user preference, typed, in one place (no QSettings keys elsewhere).
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+namespace app {
+
+class Settings {
+public:
+    QString lastModelDirectory() const;
+    void setLastModelDirectory(const QString& directory);
+    QStringList recentModelDirectories() const;
+    void addRecentModelDirectory(const QString& directory);
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray& geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray& state);
+};
+
+} // namespace app

@@ -1,0 +1,11 @@
+# One INTERFACE target carries the compile options every Quantscope target shares.
+add_library(quantscope_options INTERFACE)
+target_compile_features(quantscope_options INTERFACE cxx_std_20)
+target_compile_options(quantscope_options INTERFACE
+  -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+# torch has a member called `slots`; Qt keywords would clash with it.
+target_compile_definitions(quantscope_options INTERFACE QT_NO_KEYWORDS)
+
+# Absolute location of the bundled resources in the source tree, so that a build
+# directory finds the default model and data without an install step.
+set(QS_RESOURCE_DIR "${CMAKE_SOURCE_DIR}/resources" CACHE PATH "Bundled model and data")

@@ -1,0 +1,37 @@
+#pragma once
+// Perplexity with the convention of the GPTQ reference code (IST-DASLab/gptq
+// llama_eval; METHODS.md §10.1): the whole text tokenized once with one BOS,
+// floor(tokens / seqLen) non-overlapping windows, each a fresh context, and
+// ppl = exp(mean next-token NLL over all predicted positions of all windows).
+
+#include "model/decoder_model.h"
+#include "util/cancel_token.h"
+#include "util/progress.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace core {
+
+struct PerplexityOptions {
+    std::int64_t seqLen = 512;
+    std::int64_t maxWindows = 0; ///< 0 = every full window of the text
+    std::int64_t batchSize = 0;  ///< windows per forward pass; 0 = choose from the logits' memory
+};
+
+struct PerplexityResult {
+    double perplexity = 0.0;
+    double meanNll = 0.0;   ///< nats per predicted token
+    std::int64_t tokens = 0; ///< tokens of the whole text (with BOS)
+    std::int64_t windows = 0;
+    std::int64_t seqLen = 0;
+};
+
+/// Runs on the calling thread; checks `cancel` after every block of every batch
+/// and throws core::Cancelled. Throws core::Error when the text is shorter than
+/// one window or seqLen is out of range for the model.
+PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector<std::int64_t>& ids,
+                                    const PerplexityOptions& options, const ProgressCallback& onProgress = {},
+                                    const CancelToken& cancel = {});
+
+} // namespace core

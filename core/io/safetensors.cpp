@@ -1,0 +1,225 @@
+#include "io/safetensors.h"
+
+#include "util/error.h"
+#include "util/text_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace core {
+namespace {
+
+struct TypeEntry {
+    StorageType type;
+    const char* name;
+    std::size_t size;
+};
+
+constexpr TypeEntry kTypes[] = {
+    {StorageType::F32, "F32", 4}, {StorageType::F16, "F16", 2}, {StorageType::BF16, "BF16", 2},
+    {StorageType::F64, "F64", 8}, {StorageType::I64, "I64", 8}, {StorageType::I32, "I32", 4},
+    {StorageType::I16, "I16", 2}, {StorageType::I8, "I8", 1},   {StorageType::U8, "U8", 1},
+    {StorageType::Bool, "BOOL", 1},
+};
+
+// A header larger than this is not a checkpoint; the reference implementation uses the same bound.
+constexpr std::uint64_t kMaxHeaderBytes = 100ull * 1024 * 1024;
+
+StorageType parseStorageType(const std::string& name, const std::string& where)
+{
+    for (const auto& entry : kTypes)
+        if (name == entry.name)
+            return entry.type;
+    throw Error(where + ": unknown dtype '" + name + "'");
+}
+
+torch::ScalarType scalarTypeOf(StorageType type)
+{
+    switch (type) {
+    case StorageType::F32: return torch::kFloat32;
+    case StorageType::F16: return torch::kFloat16;
+    case StorageType::BF16: return torch::kBFloat16;
+    default: break;
+    }
+    throw Error("storage type " + storageTypeName(type) + " cannot hold model weights");
+}
+
+} // namespace
+
+std::string storageTypeName(StorageType type)
+{
+    for (const auto& entry : kTypes)
+        if (entry.type == type)
+            return entry.name;
+    return "?";
+}
+
+std::size_t storageTypeSize(StorageType type)
+{
+    for (const auto& entry : kTypes)
+        if (entry.type == type)
+            return entry.size;
+    return 0;
+}
+
+std::int64_t TensorInfo::numel() const
+{
+    std::int64_t count = 1;
+    for (auto dim : shape)
+        count *= dim;
+    return count;
+}
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_unique<MappedFile>(path))
+{
+    const std::size_t fileSize = m_file->size();
+    if (fileSize < 8)
+        throw Error(path + ": truncated safetensors file (" + std::to_string(fileSize) +
+                    " bytes, no header length)");
+    std::uint64_t headerLength = 0;
+    std::memcpy(&headerLength, m_file->data(), 8); // little-endian on every platform we build for
+    if (headerLength > fileSize - 8)
+        throw Error(path + ": corrupt safetensors header: header length " + std::to_string(headerLength) +
+                    " is beyond the file size " + std::to_string(fileSize));
+    if (headerLength > kMaxHeaderBytes)
+        throw Error(path + ": corrupt safetensors header: header length " + std::to_string(headerLength) +
+                    " exceeds 100 MB");
+    m_dataStart = 8 + headerLength;
+    const std::uint64_t dataSize = fileSize - m_dataStart;
+
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(m_file->data() + 8, m_file->data() + 8 + headerLength);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path + ": corrupt safetensors header: invalid JSON (" + e.what() + ")");
+    }
+    if (!header.is_object())
+        throw Error(path + ": corrupt safetensors header: not a JSON object");
+
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            if (entry.is_object())
+                for (const auto& [key, value] : entry.items())
+                    if (value.is_string())
+                        m_metadata[key] = value.get<std::string>();
+            continue;
+        }
+        const std::string where = path + ": tensor " + name;
+        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+            !entry.contains("data_offsets"))
+            throw Error(where + ": header entry needs dtype, shape and data_offsets");
+        TensorInfo info;
+        info.name = name;
+        try {
+            info.type = parseStorageType(entry.at("dtype").get<std::string>(), where);
+            info.shape = entry.at("shape").get<std::vector<std::int64_t>>();
+            const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
+            if (offsets.size() != 2)
+                throw Error(where + ": data_offsets must have two entries");
+            info.begin = offsets[0];
+            info.end = offsets[1];
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(where + ": malformed header entry (" + e.what() + ")");
+        }
+        for (auto dim : info.shape)
+            if (dim < 0)
+                throw Error(where + ": negative dimension in shape");
+        if (info.end < info.begin || info.end > dataSize)
+            throw Error(where + ": data offsets [" + std::to_string(info.begin) + ", " +
+                        std::to_string(info.end) + ") out of range (data section has " +
+                        std::to_string(dataSize) + " bytes; file truncated?)");
+        const std::uint64_t expected = static_cast<std::uint64_t>(info.numel()) * storageTypeSize(info.type);
+        if (info.end - info.begin != expected)
+            throw Error(where + ": data offsets span " + std::to_string(info.end - info.begin) +
+                        " bytes but dtype and shape need " + std::to_string(expected));
+        m_tensors.emplace(name, std::move(info));
+    }
+
+    // Overlapping byte ranges mean a corrupt or malicious header.
+    std::vector<const TensorInfo*> byOffset;
+    for (const auto& [name, info] : m_tensors)
+        byOffset.push_back(&info);
+    std::sort(byOffset.begin(), byOffset.end(),
+              [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
+    for (std::size_t i = 1; i < byOffset.size(); ++i)
+        if (byOffset[i]->begin < byOffset[i - 1]->end)
+            throw Error(path + ": corrupt safetensors header: tensors " + byOffset[i - 1]->name + " and " +
+                        byOffset[i]->name + " overlap");
+}
+
+const TensorInfo& SafetensorsFile::info(const std::string& name) const
+{
+    auto it = m_tensors.find(name);
+    if (it == m_tensors.end())
+        throw Error(path() + ": no tensor named " + name);
+    return it->second;
+}
+
+std::vector<std::string> SafetensorsFile::names() const
+{
+    std::vector<std::string> result;
+    result.reserve(m_tensors.size());
+    for (const auto& [name, info] : m_tensors)
+        result.push_back(name);
+    return result;
+}
+
+torch::Tensor SafetensorsFile::loadFloat(const std::string& name) const
+{
+    const TensorInfo& tensorInfo = info(name);
+    torch::ScalarType stored;
+    try {
+        stored = scalarTypeOf(tensorInfo.type);
+    } catch (const Error&) {
+        throw Error(path() + ": tensor " + name + " has dtype " + storageTypeName(tensorInfo.type) +
+                    "; only F32, F16 and BF16 weights are supported");
+    }
+    // Copy first: the data section is not guaranteed to be aligned for the element type.
+    torch::Tensor raw = torch::empty(tensorInfo.shape, torch::TensorOptions().dtype(stored));
+    std::memcpy(raw.data_ptr(), m_file->data() + m_dataStart + tensorInfo.begin, tensorInfo.end - tensorInfo.begin);
+    torch::Tensor result = stored == torch::kFloat32 ? raw : raw.to(torch::kFloat32);
+    requireFinite(result, name, path());
+    return result;
+}
+
+void requireFinite(const torch::Tensor& tensor, const std::string& name, const std::string& what)
+{
+    if (tensor.numel() > 0 && !torch::isfinite(tensor).all().item<bool>())
+        throw Error(what + ": tensor " + name + " contains NaN or Inf values");
+}
+
+void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                      StorageType type, const std::map<std::string, std::string>& metadata)
+{
+    const torch::ScalarType target = scalarTypeOf(type);
+    nlohmann::json header = nlohmann::json::object();
+    if (!metadata.empty())
+        header["__metadata__"] = metadata;
+    std::vector<torch::Tensor> converted;
+    std::uint64_t offset = 0;
+    for (const auto& [name, tensor] : tensors) {
+        torch::Tensor data = tensor.detach().to(torch::kCPU).to(target).contiguous();
+        const std::uint64_t bytes = static_cast<std::uint64_t>(data.numel()) * data.element_size();
+        header[name] = {{"dtype", storageTypeName(type)},
+                        {"shape", data.sizes().vec()},
+                        {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+        converted.push_back(std::move(data));
+    }
+    std::string headerText = header.dump();
+    // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+    headerText.append((8 - headerText.size() % 8) % 8, ' ');
+    const std::uint64_t headerLength = headerText.size();
+
+    std::string contents;
+    contents.reserve(8 + headerLength + offset);
+    contents.append(reinterpret_cast<const char*>(&headerLength), 8);
+    contents += headerText;
+    for (const auto& data : converted)
+        contents.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
+    writeFileAtomically(path, contents);
+}
+
+} // namespace core

@@ -1,0 +1,187 @@
+#include "model/decoder_forward.h"
+
+#include "model/weight_layout.h"
+#include "util/error.h"
+
+#include <cmath>
+#include <limits>
+
+namespace core {
+namespace {
+
+torch::Tensor linear(const BlockWeights& weights, const std::string& shortName, const torch::Tensor& input,
+                     const std::string& layerPrefix, const LinearObserver* observer)
+{
+    torch::Tensor output =
+        torch::nn::functional::linear(input, weights.at(shortName + ".weight"), weights.optional(shortName + ".bias"));
+    if (observer && *observer)
+        (*observer)(layerPrefix + shortName, input, output);
+    return output;
+}
+
+// Rotate-half RoPE as in HF `apply_rotary_pos_emb` (first half / second half pairing).
+torch::Tensor applyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin)
+{
+    const std::int64_t half = x.size(-1) / 2;
+    const torch::Tensor rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+    return x * cos + rotated * sin;
+}
+
+// [B, T, heads·d] → [B, heads, T, d]
+torch::Tensor splitHeads(const torch::Tensor& x, std::int64_t heads, std::int64_t headDim)
+{
+    return x.view({x.size(0), x.size(1), heads, headDim}).transpose(1, 2);
+}
+
+torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, const ModelConfig& config,
+                     const AttentionContext& attention, double scale)
+{
+    if (config.numKvHeads != config.numHeads) {
+        // Grouped-query attention: each KV head serves numHeads/numKvHeads consecutive query heads (HF repeat_kv).
+        const std::int64_t repeats = config.numHeads / config.numKvHeads;
+        k = k.repeat_interleave(repeats, 1);
+        v = v.repeat_interleave(repeats, 1);
+    }
+    const std::int64_t seqLen = q.size(2);
+    const torch::Tensor mask = attention.causalMask().narrow(0, 0, seqLen).narrow(1, 0, seqLen);
+    torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1));
+    if (scale != 1.0)
+        scores = scores * scale;
+    const torch::Tensor probabilities = torch::softmax(scores + mask, -1);
+    torch::Tensor context = torch::matmul(probabilities, v); // [B, heads, T, d]
+    return context.transpose(1, 2).reshape({q.size(0), seqLen, config.numHeads * config.headDim});
+}
+
+torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,
+                         const AttentionContext& attention, const std::string& prefix, const LinearObserver* observer)
+{
+    const std::int64_t seqLen = x.size(1);
+    const torch::Tensor cos = attention.cos().narrow(0, 0, seqLen);
+    const torch::Tensor sin = attention.sin().narrow(0, 0, seqLen);
+
+    const torch::Tensor h = rmsNorm(x, w.at("input_layernorm.weight"), c.normEps);
+    torch::Tensor q = splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer), c.numHeads, c.headDim);
+    torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numKvHeads, c.headDim);
+    torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numKvHeads, c.headDim);
+    q = applyRope(q, cos, sin);
+    k = applyRope(k, cos, sin);
+    const torch::Tensor context = attend(q, k, v, c, attention, 1.0 / std::sqrt(static_cast<double>(c.headDim)));
+    const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, observer);
+
+    const torch::Tensor m = rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps);
+    const torch::Tensor gate = torch::silu(linear(w, "mlp.gate_proj", m, prefix, observer));
+    const torch::Tensor up = linear(w, "mlp.up_proj", m, prefix, observer);
+    return afterAttention + linear(w, "mlp.down_proj", gate * up, prefix, observer);
+}
+
+torch::Tensor optBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,
+                       const AttentionContext& attention, const std::string& prefix, const LinearObserver* observer)
+{
+    namespace F = torch::nn::functional;
+    const auto norm = [&](const torch::Tensor& input, const std::string& name) {
+        return F::layer_norm(input, F::LayerNormFuncOptions({c.hiddenSize})
+                                        .weight(w.at(name + ".weight"))
+                                        .bias(w.at(name + ".bias"))
+                                        .eps(c.normEps));
+    };
+    const torch::Tensor h = norm(x, "self_attn_layer_norm");
+    // HF OPTAttention scales q (after its bias) by headDim^-0.5 before the product.
+    const double scaling = 1.0 / std::sqrt(static_cast<double>(c.headDim));
+    const torch::Tensor q = splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer) * scaling, c.numHeads, c.headDim);
+    const torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numHeads, c.headDim);
+    const torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numHeads, c.headDim);
+    const torch::Tensor context = attend(q, k, v, c, attention, 1.0);
+    const torch::Tensor afterAttention = x + linear(w, "self_attn.out_proj", context, prefix, observer);
+
+    const torch::Tensor m = norm(afterAttention, "final_layer_norm");
+    const torch::Tensor hidden = torch::relu(linear(w, "fc1", m, prefix, observer));
+    return afterAttention + linear(w, "fc2", hidden, prefix, observer);
+}
+
+} // namespace
+
+const torch::Tensor& BlockWeights::at(const std::string& shortName) const
+{
+    auto it = tensors.find(shortName);
+    if (it == tensors.end())
+        throw Error("block weights: missing tensor " + shortName);
+    return it->second;
+}
+
+torch::Tensor BlockWeights::optional(const std::string& shortName) const
+{
+    auto it = tensors.find(shortName);
+    return it == tensors.end() ? torch::Tensor() : it->second;
+}
+
+AttentionContext::AttentionContext(const ModelConfig& config, std::int64_t seqLen, torch::Device device)
+    : m_seqLen(seqLen)
+{
+    const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    m_mask = torch::full({seqLen, seqLen}, -std::numeric_limits<float>::infinity(), options).triu(1);
+    if (config.family == ModelFamily::Llama) {
+        // inv_freq_i = theta^(-2i/d), HF LlamaRotaryEmbedding; angles in float32 as HF does.
+        const torch::Tensor exponents = torch::arange(0, config.headDim, 2, options) / static_cast<double>(config.headDim);
+        const torch::Tensor invFreq = 1.0 / torch::pow(config.ropeTheta, exponents);
+        const torch::Tensor positions = torch::arange(seqLen, options);
+        const torch::Tensor angles = torch::outer(positions, invFreq);
+        const torch::Tensor full = torch::cat({angles, angles}, -1);
+        m_cos = full.cos();
+        m_sin = full.sin();
+    }
+}
+
+torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps)
+{
+    const torch::Tensor variance = x.pow(2).mean(-1, true);
+    return weight * (x * torch::rsqrt(variance + eps));
+}
+
+torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids)
+{
+    if (ids.numel() > 0) {
+        const auto minId = ids.min().item<std::int64_t>();
+        const auto maxId = ids.max().item<std::int64_t>();
+        if (minId < 0 || maxId >= config.vocabSize)
+            throw Error("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary of " +
+                        std::to_string(config.vocabSize));
+    }
+    torch::Tensor hidden = torch::embedding(weights.embedTokens, ids);
+    if (config.family == ModelFamily::Opt) {
+        if (ids.size(1) > config.maxPositions)
+            throw Error("sequence of " + std::to_string(ids.size(1)) + " tokens exceeds max_position_embeddings " +
+                        std::to_string(config.maxPositions));
+        const torch::Tensor positions =
+            torch::arange(ids.size(1), torch::TensorOptions().dtype(torch::kInt64).device(ids.device())) + kOptPositionOffset;
+        hidden = hidden + torch::embedding(weights.embedPositions, positions).unsqueeze(0);
+    }
+    return hidden;
+}
+
+torch::Tensor decoderBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& hidden,
+                           const AttentionContext& attention, const std::string& layerPrefix,
+                           const LinearObserver* observer)
+{
+    if (hidden.size(1) > attention.seqLen())
+        throw Error("attention context built for " + std::to_string(attention.seqLen()) + " tokens, got " +
+                    std::to_string(hidden.size(1)));
+    return config.family == ModelFamily::Llama ? llamaBlock(config, weights, hidden, attention, layerPrefix, observer)
+                                               : optBlock(config, weights, hidden, attention, layerPrefix, observer);
+}
+
+torch::Tensor outputLogits(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& hidden)
+{
+    torch::Tensor normed;
+    if (config.family == ModelFamily::Llama) {
+        normed = rmsNorm(hidden, weights.finalNormWeight, config.normEps);
+    } else {
+        namespace F = torch::nn::functional;
+        normed = F::layer_norm(hidden, F::LayerNormFuncOptions({config.hiddenSize})
+                                           .weight(weights.finalNormWeight)
+                                           .bias(weights.finalNormBias)
+                                           .eps(config.normEps));
+    }
+    return torch::matmul(normed, weights.lmHead.t());
+}
+
+} // namespace core

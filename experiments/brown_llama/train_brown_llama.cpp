@@ -1,0 +1,354 @@
+// Trains the bundled default model: a small LLaMA on the Brown corpus, with
+// Quantscope's own decoder code (core/model) and LibTorch's AdamW. Seeded,
+// resumable, shows progress; writes a Hugging Face model directory.
+//
+//   train_brown_llama --train brown_train.txt --test resources/data/brown_test.txt
+//                     --test resources/data/kjv_test.txt --out resources/models/brown-llama
+//                     --work build/brown-llama-work [--steps N]
+//
+// Recipe (README.md beside this file): sentencepiece BPE 2048 with byte fallback;
+// LLaMA d=256, 6 blocks, 4 heads of 64 with 2 KV heads, SwiGLU 768, context 512;
+// AdamW (β 0.9/0.95, wd 0.1 on matrices), linear warm-up then cosine decay to 10 %.
+
+#include "eval/perplexity.h"
+#include "io/safetensors.h"
+#include "io/sentencepiece_library.h"
+#include "io/sentencepiece_tokenizer.h"
+#include "io/tokenizer.h"
+#include "model/decoder_forward.h"
+#include "model/decoder_model.h"
+#include "model/weight_layout.h"
+#include "util/text_file.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Recipe {
+    std::int64_t vocab = 2048;
+    std::int64_t hidden = 256;
+    std::int64_t intermediate = 768;
+    std::int64_t layers = 6;
+    std::int64_t heads = 4;
+    std::int64_t kvHeads = 2;
+    std::int64_t context = 512;
+    std::int64_t batch = 16;
+    std::int64_t steps = 1200;
+    std::int64_t warmup = 100;
+    double lr = 2e-3;
+    double minLrRatio = 0.1;
+    double weightDecay = 0.1;
+    std::uint64_t seed = 1234;
+    std::int64_t checkpointEvery = 50;
+};
+
+nlohmann::json configJson(const Recipe& r)
+{
+    return {{"architectures", {"LlamaForCausalLM"}},
+            {"model_type", "llama"},
+            {"hidden_size", r.hidden},
+            {"intermediate_size", r.intermediate},
+            {"num_hidden_layers", r.layers},
+            {"num_attention_heads", r.heads},
+            {"num_key_value_heads", r.kvHeads},
+            {"head_dim", r.hidden / r.heads},
+            {"vocab_size", r.vocab},
+            {"max_position_embeddings", r.context},
+            {"rms_norm_eps", 1e-5},
+            {"rope_theta", 10000.0},
+            {"hidden_act", "silu"},
+            {"tie_word_embeddings", false},
+            {"attention_bias", false},
+            {"bos_token_id", 1},
+            {"eos_token_id", 2},
+            {"torch_dtype", "float32"}};
+}
+
+void trainTokenizer(const std::string& trainText, const std::string& outDir, const Recipe& r)
+{
+    // Deterministic: one thread, no sampling or shuffling of input sentences.
+    const std::string args = "--input=" + trainText + " --model_prefix=" + outDir +
+                             "/tokenizer --model_type=bpe --vocab_size=" + std::to_string(r.vocab) +
+                             " --byte_fallback=true --character_coverage=1.0 --split_digits=true"
+                             " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --num_threads=1"
+                             " --input_sentence_size=0 --shuffle_input_sentence=false --max_sentence_length=100000"
+                             " --minloglevel=1";
+    core::trainSentencePiece(args);
+    fs::remove(outDir + "/tokenizer.vocab");
+}
+
+// All trainable tensors by their HF names, initialised as GPT-2 does: N(0, 0.02),
+// residual output projections scaled by 1/sqrt(2·layers), norms at 1.
+std::map<std::string, torch::Tensor> initialWeights(const core::ModelConfig& c, std::uint64_t seed)
+{
+    torch::manual_seed(seed);
+    std::map<std::string, torch::Tensor> weights;
+    const double residualStd = 0.02 / std::sqrt(2.0 * static_cast<double>(c.numLayers));
+    auto init = [&](const std::string& name, const std::vector<std::int64_t>& shape) {
+        torch::Tensor t;
+        if (name.find("norm") != std::string::npos)
+            t = torch::ones(shape);
+        else if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
+            t = torch::randn(shape) * residualStd;
+        else
+            t = torch::randn(shape) * 0.02;
+        weights[name] = t.requires_grad_(true);
+    };
+    for (const auto& spec : core::globalTensorSpecs(c))
+        init(spec.name, spec.shape);
+    for (std::int64_t i = 0; i < c.numLayers; ++i)
+        for (const auto& spec : core::blockTensorSpecs(c))
+            init(core::blockPrefix(c, i) + spec.name, spec.shape);
+    return weights;
+}
+
+torch::Tensor forwardLogits(const core::ModelConfig& c, const std::map<std::string, torch::Tensor>& w,
+                            const torch::Tensor& ids, const core::AttentionContext& attention)
+{
+    const auto names = core::globalNames(c);
+    core::GlobalWeights globals;
+    globals.embedTokens = w.at(names.embedTokens);
+    globals.finalNormWeight = w.at(names.finalNormWeight);
+    globals.lmHead = w.at(names.lmHead);
+    torch::Tensor hidden = core::embedTokens(c, globals, ids);
+    for (std::int64_t i = 0; i < c.numLayers; ++i) {
+        core::BlockWeights block;
+        const std::string prefix = core::blockPrefix(c, i);
+        for (const auto& spec : core::blockTensorSpecs(c))
+            block.tensors[spec.name] = w.at(prefix + spec.name);
+        hidden = core::decoderBlock(c, block, hidden, attention, prefix);
+    }
+    return core::outputLogits(c, globals, hidden);
+}
+
+double learningRate(const Recipe& r, std::int64_t step)
+{
+    if (step < r.warmup)
+        return r.lr * static_cast<double>(step + 1) / static_cast<double>(r.warmup);
+    const double progress = static_cast<double>(step - r.warmup) / static_cast<double>(std::max<std::int64_t>(1, r.steps - r.warmup));
+    return r.lr * (r.minLrRatio + (1.0 - r.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
+}
+
+// Batch `step` is a pure function of (seed, step): resuming replays the exact data order.
+torch::Tensor sampleBatch(const std::vector<std::int64_t>& tokens, const Recipe& r, std::int64_t step)
+{
+    std::mt19937_64 generator(r.seed * 1000003ull + static_cast<std::uint64_t>(step));
+    std::uniform_int_distribution<std::int64_t> offset(0, static_cast<std::int64_t>(tokens.size()) - r.context - 2);
+    torch::Tensor batch = torch::empty({r.batch, r.context + 1}, torch::kInt64);
+    auto* out = batch.data_ptr<std::int64_t>();
+    for (std::int64_t b = 0; b < r.batch; ++b) {
+        const std::int64_t start = offset(generator);
+        std::copy(tokens.begin() + start, tokens.begin() + start + r.context + 1, out + b * (r.context + 1));
+    }
+    return batch;
+}
+
+// Round-to-nearest, asymmetric, per group along the input dimension, GPTQ
+// reference dialect (METHODS.md §1a). Here only to report quantization
+// sensitivity in the model README; the engine's quantizers come with issue 5.
+torch::Tensor rtnAsymmetric(const torch::Tensor& weight, int bits, std::int64_t group)
+{
+    const std::int64_t rows = weight.size(0), cols = weight.size(1);
+    const std::int64_t g = group > 0 ? group : cols;
+    const torch::Tensor w = weight.reshape({rows, cols / g, g});
+    torch::Tensor lo = torch::clamp_max(std::get<0>(w.min(-1, true)), 0.0);
+    torch::Tensor hi = torch::clamp_min(std::get<0>(w.max(-1, true)), 0.0);
+    const torch::Tensor bothZero = (lo == 0) & (hi == 0);
+    lo = torch::where(bothZero, torch::full_like(lo, -1.0), lo);
+    hi = torch::where(bothZero, torch::full_like(hi, 1.0), hi);
+    const double maxq = std::pow(2.0, bits) - 1.0;
+    const torch::Tensor scale = (hi - lo) / maxq;
+    const torch::Tensor zero = torch::round(-lo / scale);
+    const torch::Tensor q = torch::clamp(torch::round(w / scale) + zero, 0.0, maxq);
+    return (scale * (q - zero)).reshape({rows, cols});
+}
+
+double unigramPerplexity(const std::vector<std::int64_t>& train, const std::vector<std::int64_t>& test,
+                         std::int64_t vocab, std::int64_t seqLen)
+{
+    // Add-one smoothed token frequencies of the training stream, scored on the
+    // same predicted positions as the model's perplexity (all but each window's first).
+    std::vector<double> counts(static_cast<std::size_t>(vocab), 1.0);
+    for (auto id : train)
+        counts[static_cast<std::size_t>(id)] += 1.0;
+    const double total = static_cast<double>(train.size()) + static_cast<double>(vocab);
+    const std::int64_t windows = static_cast<std::int64_t>(test.size()) / seqLen;
+    double nll = 0;
+    for (std::int64_t w = 0; w < windows; ++w)
+        for (std::int64_t t = 1; t < seqLen; ++t)
+            nll -= std::log(counts[static_cast<std::size_t>(test[w * seqLen + t])] / total);
+    return std::exp(nll / static_cast<double>(windows * (seqLen - 1)));
+}
+
+void writeModel(const std::string& outDir, const Recipe& r, const std::map<std::string, torch::Tensor>& weights)
+{
+    std::map<std::string, torch::Tensor> detached;
+    for (const auto& [name, t] : weights)
+        detached[name] = t.detach();
+    core::writeSafetensors(outDir + "/model.safetensors", detached, core::StorageType::F32, {{"format", "pt"}});
+    core::writeFileAtomically(outDir + "/config.json", configJson(r).dump(2) + "\n");
+    const nlohmann::json tokenizerConfig = {{"tokenizer_class", "LlamaTokenizer"},
+                                            {"add_bos_token", true},
+                                            {"add_eos_token", false},
+                                            {"bos_token", "<s>"},
+                                            {"eos_token", "</s>"},
+                                            {"unk_token", "<unk>"},
+                                            {"model_max_length", r.context}};
+    core::writeFileAtomically(outDir + "/tokenizer_config.json", tokenizerConfig.dump(2) + "\n");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App cli{"Train the bundled brown-llama model"};
+    Recipe r;
+    std::string trainPath, outDir, workDir;
+    std::vector<std::string> testPaths;
+    int threads = 0;
+    cli.add_option("--train", trainPath, "Training text")->required()->check(CLI::ExistingFile);
+    cli.add_option("--test", testPaths, "Held-out texts to report")->check(CLI::ExistingFile);
+    cli.add_option("--out", outDir, "Output HF model directory")->required();
+    cli.add_option("--work", workDir, "Checkpoints and logs (resume from here)")->required();
+    cli.add_option("--steps", r.steps, "Optimizer steps");
+    cli.add_option("--threads", threads, "Torch threads (0 = all cores)");
+    CLI11_PARSE(cli, argc, argv);
+
+    try {
+        if (threads > 0)
+            torch::set_num_threads(threads);
+        fs::create_directories(outDir);
+        fs::create_directories(workDir);
+        if (!fs::exists(outDir + "/tokenizer.model")) {
+            std::cerr << "training tokenizer …\n";
+            trainTokenizer(trainPath, outDir, r);
+        }
+        const core::SentencePieceTokenizer tokenizer(outDir + "/tokenizer.model");
+        const std::vector<std::int64_t> tokens = core::encodeWithBos(tokenizer, core::readTextFile(trainPath), 1);
+        std::cerr << "train tokens: " << tokens.size() << "\n";
+
+        const core::ModelConfig config = core::parseModelConfig(configJson(r).dump(), "recipe");
+        std::map<std::string, torch::Tensor> weights = initialWeights(config, r.seed);
+        std::vector<torch::Tensor> decay, noDecay;
+        for (auto& [name, t] : weights)
+            (t.dim() >= 2 ? decay : noDecay).push_back(t);
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                       torch::optim::AdamWOptions(r.lr).betas({0.9, 0.95}).weight_decay(r.weightDecay)));
+        groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
+                                         torch::optim::AdamWOptions(r.lr).betas({0.9, 0.95}).weight_decay(0.0)));
+        torch::optim::AdamW optimizer(groups);
+
+        std::int64_t startStep = 0;
+        const std::string checkpoint = workDir + "/checkpoint.pt";
+        const std::string curvePath = workDir + "/training_curve.csv";
+        if (fs::exists(checkpoint)) {
+            torch::serialize::InputArchive archive;
+            archive.load_from(checkpoint);
+            for (auto& [name, t] : weights) {
+                torch::Tensor stored;
+                archive.read(name, stored);
+                torch::NoGradGuard noGrad;
+                t.copy_(stored);
+            }
+            torch::Tensor step;
+            archive.read("step", step);
+            startStep = step.item<std::int64_t>();
+            torch::serialize::InputArchive optimizerArchive;
+            optimizerArchive.load_from(workDir + "/optimizer.pt");
+            optimizer.load(optimizerArchive);
+            std::cerr << "resumed at step " << startStep << "\n";
+        } else {
+            std::ofstream(curvePath) << "step,loss,lr,tokens,seconds\n";
+        }
+
+        const core::AttentionContext attention(config, r.context, torch::kCPU);
+        const auto start = std::chrono::steady_clock::now();
+        std::ofstream curve(curvePath, std::ios::app);
+        double smoothed = 0;
+        for (std::int64_t step = startStep; step < r.steps; ++step) {
+            const double lr = learningRate(r, step);
+            for (auto& group : optimizer.param_groups())
+                static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+            const torch::Tensor batch = sampleBatch(tokens, r, step);
+            const torch::Tensor inputs = batch.narrow(1, 0, r.context);
+            const torch::Tensor targets = batch.narrow(1, 1, r.context);
+            optimizer.zero_grad();
+            const torch::Tensor logits = forwardLogits(config, weights, inputs, attention);
+            const torch::Tensor loss = torch::nn::functional::cross_entropy(logits.reshape({-1, r.vocab}), targets.reshape({-1}));
+            loss.backward();
+            torch::nn::utils::clip_grad_norm_(decay, 1.0);
+            optimizer.step();
+
+            const double value = loss.item<double>();
+            smoothed = step == startStep ? value : 0.95 * smoothed + 0.05 * value;
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const double perStep = seconds / static_cast<double>(step - startStep + 1);
+            curve << step + 1 << "," << value << "," << lr << "," << (step + 1) * r.batch * r.context << "," << seconds << "\n";
+            std::fprintf(stderr, "\rstep %lld/%lld  loss %.3f (smoothed %.3f)  lr %.2e  %.2f s/step  ETA %.0f min   ",
+                         static_cast<long long>(step + 1), static_cast<long long>(r.steps), value, smoothed, lr, perStep,
+                         perStep * static_cast<double>(r.steps - step - 1) / 60.0);
+            if ((step + 1) % r.checkpointEvery == 0 || step + 1 == r.steps) {
+                curve.flush();
+                torch::serialize::OutputArchive archive;
+                for (const auto& [name, t] : weights)
+                    archive.write(name, t.detach());
+                archive.write("step", torch::tensor(step + 1));
+                archive.save_to(checkpoint + ".partial");
+                torch::serialize::OutputArchive optimizerArchive;
+                optimizer.save(optimizerArchive);
+                optimizerArchive.save_to(workDir + "/optimizer.pt");
+                fs::rename(checkpoint + ".partial", checkpoint);
+            }
+        }
+        std::cerr << "\n";
+        writeModel(outDir, r, weights);
+
+        // Report: FP perplexity, a unigram baseline and RTN sensitivity on each held-out text.
+        nlohmann::json report = {{"recipe", {{"steps", r.steps}, {"batch", r.batch}, {"context", r.context},
+                                             {"lr", r.lr}, {"seed", r.seed}, {"train_tokens", tokens.size()}}}};
+        const std::string rtnDir = workDir + "/rtn";
+        fs::create_directories(rtnDir);
+        fs::copy_file(outDir + "/config.json", rtnDir + "/config.json", fs::copy_options::overwrite_existing);
+        const std::vector<std::tuple<std::string, int, std::int64_t>> settings{
+            {"fp32", 0, 0}, {"rtn_w8_per_channel", 8, -1}, {"rtn_w4_g128", 4, 128}, {"rtn_w3_g128", 3, 128},
+            {"rtn_w2_g64", 2, 64}};
+        for (const auto& [label, bits, group] : settings) {
+            std::map<std::string, torch::Tensor> quantized;
+            for (const auto& [name, t] : weights) {
+                const bool isBlockLinear = name.find("_proj.weight") != std::string::npos;
+                quantized[name] = bits > 0 && isBlockLinear ? rtnAsymmetric(t.detach(), bits, group) : t.detach();
+            }
+            core::writeSafetensors(rtnDir + "/model.safetensors", quantized);
+            const core::DecoderModel model(rtnDir);
+            for (const auto& path : testPaths) {
+                const auto ids = core::encodeWithBos(tokenizer, core::readTextFile(path), 1);
+                core::PerplexityOptions options;
+                options.seqLen = r.context;
+                const auto result = core::evaluatePerplexity(model, ids, options);
+                const std::string textName = fs::path(path).stem().string();
+                report["perplexity"][textName][label] = result.perplexity;
+                report["perplexity"][textName]["tokens"] = result.tokens;
+                if (bits == 0)
+                    report["perplexity"][textName]["unigram"] = unigramPerplexity(tokens, ids, r.vocab, r.context);
+                std::cerr << textName << " " << label << ": " << result.perplexity << "\n";
+            }
+        }
+        core::writeFileAtomically(workDir + "/report.json", report.dump(2) + "\n");
+        std::cout << report.dump(2) << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "\ntrain_brown_llama: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,111 @@
+// Perplexity convention (METHODS.md §10.1): a uniform model scores exactly the
+// vocabulary size; windows are floor(tokens / seq_len); the number equals the
+// mean of per-window mean NLLs computed by hand; batching does not change it.
+
+#include "eval/perplexity.h"
+#include "tiny_models.h"
+#include "util/error.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+
+class TestPerplexity : public QObject {
+    Q_OBJECT
+private:
+    std::string m_dir;
+    std::vector<std::int64_t> m_ids;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_dir = testsupport::makeTempDir("ppl");
+        testsupport::writeTinyModel(m_dir + "/random", {});
+        auto tensors = testsupport::writeTinyModel(m_dir + "/uniform", {});
+        tensors["lm_head.weight"].zero_(); // every logit 0 → uniform next-token distribution
+        core::writeSafetensors(m_dir + "/uniform/model.safetensors", tensors);
+        torch::manual_seed(5);
+        const torch::Tensor ids = torch::randint(0, 97, {203});
+        m_ids.assign(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + ids.numel());
+    }
+    void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
+
+    void uniformModelScoresVocabularySize()
+    {
+        const core::DecoderModel model(m_dir + "/uniform");
+        core::PerplexityOptions options;
+        options.seqLen = 32;
+        const auto result = core::evaluatePerplexity(model, m_ids, options);
+        QCOMPARE(result.windows, std::int64_t(203 / 32));
+        QCOMPARE(result.tokens, std::int64_t(203));
+        QVERIFY(std::abs(result.perplexity - 97.0) < 1e-3);
+    }
+
+    void matchesHandComputedWindows()
+    {
+        const core::DecoderModel model(m_dir + "/random");
+        const std::int64_t L = 40;
+        double sumOfWindowMeans = 0;
+        const std::int64_t windows = 203 / L;
+        for (std::int64_t wi = 0; wi < windows; ++wi) {
+            const torch::Tensor window = torch::tensor(std::vector<std::int64_t>(m_ids.begin() + wi * L, m_ids.begin() + (wi + 1) * L));
+            const torch::Tensor logits = model.forward(window.unsqueeze(0))[0];
+            const torch::Tensor logProbs = torch::log_softmax(logits.to(torch::kFloat64), -1);
+            double nll = 0;
+            for (std::int64_t t = 0; t + 1 < L; ++t)
+                nll -= logProbs[t][window[t + 1].item<std::int64_t>()].item<double>();
+            sumOfWindowMeans += nll / static_cast<double>(L - 1);
+        }
+        const double expected = std::exp(sumOfWindowMeans / static_cast<double>(windows));
+        for (std::int64_t batch : {1, 2, 0}) {
+            core::PerplexityOptions options;
+            options.seqLen = L;
+            options.batchSize = batch;
+            const auto result = core::evaluatePerplexity(model, m_ids, options);
+            QVERIFY2(std::abs(result.perplexity - expected) / expected < 1e-5,
+                     qPrintable(QString("%1 vs %2").arg(result.perplexity).arg(expected)));
+        }
+    }
+
+    void maxWindowsLimits()
+    {
+        const core::DecoderModel model(m_dir + "/random");
+        core::PerplexityOptions options;
+        options.seqLen = 16;
+        options.maxWindows = 3;
+        QCOMPARE(core::evaluatePerplexity(model, m_ids, options).windows, std::int64_t(3));
+    }
+
+    void textShorterThanOneWindow()
+    {
+        const core::DecoderModel model(m_dir + "/random");
+        core::PerplexityOptions options;
+        options.seqLen = 64;
+        try {
+            core::evaluatePerplexity(model, std::vector<std::int64_t>(m_ids.begin(), m_ids.begin() + 50), options);
+            QFAIL("short text accepted");
+        } catch (const core::Error& e) {
+            QVERIFY2(QString(e.what()).contains("fewer than one window"), e.what());
+        }
+    }
+
+    void cancelStopsTheRun()
+    {
+        const core::DecoderModel model(m_dir + "/random");
+        core::CancelToken cancel;
+        int events = 0;
+        const auto progress = [&](const core::ProgressEvent&) {
+            if (++events == 2)
+                cancel.requestCancel();
+        };
+        core::PerplexityOptions options;
+        options.seqLen = 16;
+        options.batchSize = 1;
+        QVERIFY_THROWS_EXCEPTION(core::Cancelled, core::evaluatePerplexity(model, m_ids, options, progress, cancel));
+        QCOMPARE(events, 2); // the next block step noticed the cancel
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPerplexity)
+#include "test_perplexity.moc"
