@@ -3,6 +3,10 @@ add_library(quantscope_options INTERFACE)
 target_compile_features(quantscope_options INTERFACE cxx_std_20)
 target_compile_options(quantscope_options INTERFACE
   -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
+# -fPIC for executables too (not -fPIE): no copy relocations of libstdc++ data such
+# as std::cerr, which libsentencepiece (loaded with RTLD_DEEPBIND) would otherwise
+# see uninitialised; and one PIC setting lets every target share the torch PCH.
+target_compile_options(quantscope_options INTERFACE -fPIC)
 # torch has a member called `slots`; Qt keywords would clash with it.
 target_compile_definitions(quantscope_options INTERFACE QT_NO_KEYWORDS)
 

@@ -64,6 +64,9 @@ const SentencePieceLibrary& sentencePieceLibrary()
 
 void trainSentencePiece(const std::string& flags)
 {
+    if (flags.find("--minloglevel=2") == std::string::npos)
+        throw Error("sentencepiece training flags must include --minloglevel=2 (logging would crash; see "
+                    "sentencepiece_library.h)");
     char error[1024] = {0};
     if (sentencePieceLibrary().train(flags.c_str(), error, sizeof error) != 0)
         throw Error(std::string("sentencepiece training failed: ") + error);

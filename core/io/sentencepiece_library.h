@@ -7,6 +7,10 @@
 // sentencepiece's copies and crashes before main(), or sentencepiece binds to
 // the system protobuf and aborts on a version check. Loading sentencepiece
 // behind a module opened with RTLD_LOCAL | RTLD_DEEPBIND gives it its own scope.
+//
+// Cost of DEEPBIND: sentencepiece then sees libstdc++'s own std::cerr, not the
+// executable's copy-relocated one, so it must never log: trainer flags always
+// carry --minloglevel=2 (trainSentencePiece() enforces it).
 
 #include "io/sentencepiece_shim_api.h"
 

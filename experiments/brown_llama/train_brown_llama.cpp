@@ -42,9 +42,9 @@ struct Recipe {
     std::int64_t heads = 4;
     std::int64_t kvHeads = 2;
     std::int64_t context = 512;
-    std::int64_t batch = 16;
-    std::int64_t steps = 1200;
-    std::int64_t warmup = 100;
+    std::int64_t batch = 8;
+    std::int64_t steps = 900;
+    std::int64_t warmup = 60;
     double lr = 2e-3;
     double minLrRatio = 0.1;
     double weightDecay = 0.1;
@@ -82,7 +82,7 @@ void trainTokenizer(const std::string& trainText, const std::string& outDir, con
                              " --byte_fallback=true --character_coverage=1.0 --split_digits=true"
                              " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --num_threads=1"
                              " --input_sentence_size=0 --shuffle_input_sentence=false --max_sentence_length=100000"
-                             " --minloglevel=1";
+                             " --minloglevel=2"; // sentencepiece logs via std::cerr, unusable under RTLD_DEEPBIND (see sentencepiece_library.h)
     core::trainSentencePiece(args);
     fs::remove(outDir + "/tokenizer.vocab");
 }

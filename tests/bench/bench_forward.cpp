@@ -1,0 +1,91 @@
+// bench_forward: forward-pass throughput of a LLaMA-shaped decoder (hidden 1024,
+// 8 blocks, 16 heads of 64, SwiGLU 2816, vocab 32000) at seq 512, as achieved
+// GFLOP/s relative to a plain torch::mm peak measured in the same run.
+// Prints one JSON object; target: ratio >= 0.6.
+
+#include "jobs/runtime.h"
+#include "model/decoder_forward.h"
+#include "model/weight_layout.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iostream>
+
+namespace {
+
+double seconds(const std::function<void()>& work, int repeats)
+{
+    work(); // warm-up: allocator, OpenBLAS thread pool
+    double best = 1e30;
+    for (int i = 0; i < repeats; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        work();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return best;
+}
+
+} // namespace
+
+int main()
+{
+    core::configureThreads(); // as the quantscope executable does
+    torch::NoGradGuard noGrad;
+    const std::int64_t hidden = 1024, layers = 8, heads = 16, ff = 2816, vocab = 32000, seqLen = 512;
+    const std::string configText = nlohmann::json{{"model_type", "llama"},
+                                                  {"hidden_size", hidden},
+                                                  {"intermediate_size", ff},
+                                                  {"num_hidden_layers", layers},
+                                                  {"num_attention_heads", heads},
+                                                  {"vocab_size", vocab},
+                                                  {"max_position_embeddings", 2048}}
+                                       .dump();
+    const core::ModelConfig config = core::parseModelConfig(configText, "bench config");
+    torch::manual_seed(0);
+    std::vector<core::BlockWeights> blocks(static_cast<std::size_t>(layers));
+    std::int64_t linearParams = 0;
+    for (auto& block : blocks)
+        for (const auto& spec : core::blockTensorSpecs(config)) {
+            block.tensors[spec.name] = spec.shape.size() == 1 ? torch::ones(spec.shape) : torch::randn(spec.shape) * 0.02;
+            if (spec.shape.size() == 2 && &block == &blocks.front())
+                linearParams += spec.shape[0] * spec.shape[1];
+        }
+    core::GlobalWeights globals;
+    globals.embedTokens = torch::randn({vocab, hidden}) * 0.02;
+    globals.finalNormWeight = torch::ones({hidden});
+    globals.lmHead = torch::randn({vocab, hidden}) * 0.02;
+
+    const torch::Tensor ids = torch::randint(0, vocab, {1, seqLen});
+    const core::AttentionContext attention(config, seqLen, torch::kCPU);
+    const auto forward = [&] {
+        torch::Tensor h = core::embedTokens(config, globals, ids);
+        for (std::int64_t i = 0; i < layers; ++i)
+            h = core::decoderBlock(config, blocks[static_cast<std::size_t>(i)], h, attention, core::blockPrefix(config, i));
+        core::outputLogits(config, globals, h);
+    };
+    const double forwardSeconds = seconds(forward, 3);
+    // Matmul FLOPs: 2·T·(linear params) per block, QKᵀ and PV over the full T×T square, and the head.
+    const double flops = static_cast<double>(layers) * (2.0 * seqLen * linearParams + 4.0 * seqLen * seqLen * hidden) +
+                         2.0 * seqLen * hidden * vocab;
+
+    // Peak: the largest matmul shape of the same forward ([T, hidden] × [hidden, ff]).
+    const torch::Tensor a = torch::randn({seqLen, hidden});
+    const torch::Tensor b = torch::randn({hidden, ff});
+    const double mmSeconds = seconds([&] { torch::mm(a, b); }, 10);
+    const double mmFlops = 2.0 * seqLen * hidden * ff;
+
+    const double achieved = flops / forwardSeconds / 1e9;
+    const double peak = mmFlops / mmSeconds / 1e9;
+    const nlohmann::json report = {{"benchmark", "bench_forward"},
+                                   {"threads", torch::get_num_threads()},
+                                   {"seq_len", seqLen},
+                                   {"tokens_per_second", seqLen / forwardSeconds},
+                                   {"forward_seconds", forwardSeconds},
+                                   {"forward_gflops", achieved},
+                                   {"mm_peak_gflops", peak},
+                                   {"ratio_to_mm_peak", achieved / peak},
+                                   {"target_ratio", 0.6}};
+    std::cout << report.dump(2) << std::endl;
+    return 0;
+}
