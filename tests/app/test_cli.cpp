@@ -115,6 +115,39 @@ private Q_SLOTS:
         QVERIFY(run.err.isEmpty());
     }
 
+    void sentencePieceModelThroughTheExecutable()
+    {
+        // Exercises the isolated sentencepiece module inside the real executable (LibTorch loaded too).
+        const std::string dir = m_dir + "/sp-llama";
+        testsupport::writeTinyLlamaWithSentencePiece(dir);
+        const CliRun run = runQuantscope({"tokenize", "--model", QString::fromStdString(dir), "--text",
+                                          "The jury said the election was fine.", "--json"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonArray ids = QJsonDocument::fromJson(run.out).object()["ids"].toArray();
+        QVERIFY(ids.size() > 3);
+        QCOMPARE(ids[0].toInt(), 1);
+        const CliRun info = runQuantscope({"info", "--model", QString::fromStdString(dir), "--json"});
+        QCOMPARE(QJsonDocument::fromJson(info.out).object()["tokenizer"].toString(), QString("sentencepiece"));
+    }
+
+    void bundledModelIsTheDefault()
+    {
+        // No --model and no --text: the bundled brown-llama on both bundled test texts.
+        const CliRun run = runQuantscope({"eval", "--max-windows", "2", "--json", "--quiet"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonArray results = QJsonDocument::fromJson(run.out).array();
+        QCOMPARE(results.size(), 2);
+        for (const auto& value : results) {
+            const QJsonObject result = value.toObject();
+            QCOMPARE(result["seq_len"].toInt(), 512);
+            QCOMPARE(result["windows"].toInt(), 2);
+            // A trained model: far below the 2048 of a uniform guess over its vocabulary.
+            QVERIFY2(result["perplexity"].toDouble() < 400.0, qPrintable(QString::number(result["perplexity"].toDouble())));
+        }
+        QVERIFY(results[0].toObject()["text"].toString().endsWith("brown_test.txt"));
+        QVERIFY(results[1].toObject()["text"].toString().endsWith("kjv_test.txt"));
+    }
+
     void badInputGivesOneClearLine_data()
     {
         QTest::addColumn<QString>("breakage");

@@ -12,6 +12,15 @@ void writeTinyLlamaWithTokenizer(const std::string& dir, unsigned seed)
     writeTinyModel(dir, spec);
 }
 
+void writeTinyLlamaWithSentencePiece(const std::string& dir, unsigned seed)
+{
+    TinyModelSpec spec;
+    spec.vocab = 150;
+    spec.seed = seed;
+    writeSentencePieceTokenizer(dir, sampleEnglishText(), static_cast<int>(spec.vocab));
+    writeTinyModel(dir, spec);
+}
+
 void writeTinyOptWithTokenizer(const std::string& dir, unsigned seed)
 {
     TinyModelSpec spec;

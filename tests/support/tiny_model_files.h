@@ -12,6 +12,9 @@ void writeTinyLlamaWithTokenizer(const std::string& dir, unsigned seed = 0);
 /// The same shape as an OPT model (tied lm_head, biases).
 void writeTinyOptWithTokenizer(const std::string& dir, unsigned seed = 0);
 
+/// A 2-block random LLaMA with a sentencepiece tokenizer.model (150 pieces) trained on sample text.
+void writeTinyLlamaWithSentencePiece(const std::string& dir, unsigned seed = 0);
+
 /// A fresh empty directory under the system temp dir.
 std::string makeTempDir(const std::string& tag);
 
