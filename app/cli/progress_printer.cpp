@@ -26,10 +26,8 @@ void ProgressPrinter::operator()(const core::ProgressEvent& event)
         std::fprintf(stderr, "\r\033[K[%s] %3d%% %s", event.stage.c_str(), percent, event.message.c_str());
         m_lineOpen = true;
     } else {
-        // Logs and pipes: one line per 10 % step, so CI logs stay short.
-        if (percent / 10 == m_lastPercent / 10 && percent < 100)
-            return;
-        if (percent == m_lastPercent)
+        // Logs and pipes: one line per 10 % decile reached, so CI logs stay short.
+        if (m_lastPercent >= 0 && percent / 10 <= m_lastPercent / 10)
             return;
         std::fprintf(stderr, "[%s] %3d%% %s\n", event.stage.c_str(), percent, event.message.c_str());
     }

@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include "util/error.h"
+#include "util/shape.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -66,10 +67,7 @@ std::size_t storageTypeSize(StorageType type)
 
 std::int64_t TensorInfo::numel() const
 {
-    std::int64_t count = 1;
-    for (auto dim : shape)
-        count *= dim;
-    return count;
+    return shapeNumel(shape);
 }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_unique<MappedFile>(path))

@@ -26,20 +26,7 @@ ModelInfo inspectModel(const std::string& modelDir)
     info.storageType = storageTypeName(model.checkpoint().dominantType());
     info.shardCount = static_cast<std::int64_t>(model.checkpoint().shardCount());
 
-    for (const auto& spec : globalTensorSpecs(c)) {
-        std::int64_t n = 1;
-        for (auto d : spec.shape)
-            n *= d;
-        info.parameterCount += n;
-    }
-    std::int64_t perBlock = 0;
-    for (const auto& spec : blockTensorSpecs(c)) {
-        std::int64_t n = 1;
-        for (auto d : spec.shape)
-            n *= d;
-        perBlock += n;
-    }
-    info.parameterCount += perBlock * c.numLayers;
+    info.parameterCount = parameterCount(c);
 
     for (std::int64_t i = 0; i < c.numLayers; ++i)
         for (const auto& name : linearShortNames(c.family))

@@ -33,8 +33,10 @@ torch::Tensor splitHeads(const torch::Tensor& x, std::int64_t heads, std::int64_
     return x.view({x.size(0), x.size(1), heads, headDim}).transpose(1, 2);
 }
 
+// Causal attention. `q` arrives already multiplied by the softmax scale: scaling
+// the [T, d] queries is cheaper than scaling the [T, T] scores.
 torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, const ModelConfig& config,
-                     const AttentionContext& attention, double scale)
+                     const AttentionContext& attention)
 {
     if (config.numKvHeads != config.numHeads) {
         // Grouped-query attention: each KV head serves numHeads/numKvHeads consecutive query heads (HF repeat_kv).
@@ -45,9 +47,8 @@ torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, c
     const std::int64_t seqLen = q.size(2);
     const torch::Tensor mask = attention.causalMask().narrow(0, 0, seqLen).narrow(1, 0, seqLen);
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1));
-    if (scale != 1.0)
-        scores = scores * scale;
-    const torch::Tensor probabilities = torch::softmax(scores + mask, -1);
+    scores.add_(mask); // in place: matmul's backward does not need its output
+    const torch::Tensor probabilities = torch::softmax(scores, -1);
     torch::Tensor context = torch::matmul(probabilities, v); // [B, heads, T, d]
     return context.transpose(1, 2).reshape({q.size(0), seqLen, config.numHeads * config.headDim});
 }
@@ -63,9 +64,9 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
     torch::Tensor q = splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer), c.numHeads, c.headDim);
     torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numKvHeads, c.headDim);
     torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numKvHeads, c.headDim);
-    q = applyRope(q, cos, sin);
+    q = applyRope(q, cos, sin) * (1.0 / std::sqrt(static_cast<double>(c.headDim)));
     k = applyRope(k, cos, sin);
-    const torch::Tensor context = attend(q, k, v, c, attention, 1.0 / std::sqrt(static_cast<double>(c.headDim)));
+    const torch::Tensor context = attend(q, k, v, c, attention);
     const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, observer);
 
     const torch::Tensor m = rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps);
@@ -90,7 +91,7 @@ torch::Tensor optBlock(const ModelConfig& c, const BlockWeights& w, const torch:
     const torch::Tensor q = splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer) * scaling, c.numHeads, c.headDim);
     const torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numHeads, c.headDim);
     const torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numHeads, c.headDim);
-    const torch::Tensor context = attend(q, k, v, c, attention, 1.0);
+    const torch::Tensor context = attend(q, k, v, c, attention);
     const torch::Tensor afterAttention = x + linear(w, "self_attn.out_proj", context, prefix, observer);
 
     const torch::Tensor m = norm(afterAttention, "final_layer_norm");

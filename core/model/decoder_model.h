@@ -34,6 +34,7 @@ public:
     std::int64_t numBlocks() const { return m_config.numLayers; }
 
     /// Weights of block `index` (float32, on device). Throws core::Error for NaN/Inf, naming the tensor.
+    /// Without keepResident the reference is valid only until the next call.
     const BlockWeights& block(std::int64_t index) const;
     const GlobalWeights& globals() const;
 

@@ -93,4 +93,14 @@ std::string shapeToString(const std::vector<std::int64_t>& shape)
     return text + "]";
 }
 
+std::int64_t parameterCount(const ModelConfig& config)
+{
+    std::int64_t total = 0;
+    for (const auto& spec : globalTensorSpecs(config))
+        total += shapeNumel(spec.shape);
+    for (const auto& spec : blockTensorSpecs(config))
+        total += shapeNumel(spec.shape) * config.numLayers;
+    return total;
+}
+
 } // namespace core

@@ -4,6 +4,7 @@
 // Quantscope are these tensor names without ".weight".
 
 #include "io/model_config.h"
+#include "util/shape.h"
 
 #include <cstdint>
 #include <string>
@@ -42,5 +43,8 @@ GlobalNames globalNames(const ModelConfig& config);
 constexpr std::int64_t kOptPositionOffset = 2;
 
 std::string shapeToString(const std::vector<std::int64_t>& shape);
+
+/// Parameters of the whole model that config.json describes (globals + every block).
+std::int64_t parameterCount(const ModelConfig& config);
 
 } // namespace core

@@ -1,0 +1,142 @@
+// Weight quantizers against values computed by hand (each row's derivation is in
+// the comment beside it), in the GPTQ and OmniQuant dialects of METHODS.md §1.
+
+#include "quant/weight_quantizer.h"
+#include "util/error.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+Q_DECLARE_METATYPE(std::vector<float>)
+
+namespace {
+
+torch::Tensor row(const std::vector<float>& values)
+{
+    return torch::tensor(values).unsqueeze(0);
+}
+
+bool near(const torch::Tensor& a, const torch::Tensor& b, double tolerance = 1e-5)
+{
+    return a.sizes() == b.sizes() && (a - b).abs().max().item<double>() <= tolerance;
+}
+
+} // namespace
+
+class TestQuantizer : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void handComputed_data()
+    {
+        QTest::addColumn<std::vector<float>>("weights");
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<int>("groupSize");
+        QTest::addColumn<bool>("symmetric");
+        QTest::addColumn<int>("dialect");
+        QTest::addColumn<std::vector<float>>("expected");
+        using V = std::vector<float>;
+        const int gptq = static_cast<int>(core::QuantDialect::Gptq);
+        const int omni = static_cast<int>(core::QuantDialect::OmniQuant);
+        // [-1, 3], scale 4/3, zero round(0.75) = 1; x/s = -.75 .375 1.5 2.25 → -1 0 2 2 (half to even) → +1, clamp [0,3]
+        QTest::newRow("gptq asym 2b") << V{-1, 0.5, 2, 3} << 2 << -1 << false << gptq << V{-4.f / 3, 0, 8.f / 3, 8.f / 3};
+        // range forced to [0, 4]: scale 4/3, zero 0; x/s = .75 1.5 2.25 3 → 1 2 2 3
+        QTest::newRow("gptq asym all positive") << V{1, 2, 3, 4} << 2 << -1 << false << gptq
+                                                << V{4.f / 3, 8.f / 3, 8.f / 3, 4};
+        // [-2, 4] → symmetric [-4, 4], scale 8/7, zero 4; x/s = -1.75 .875 .4375 3.5 → -2 1 0 4; +4 → 2 5 4 8→7
+        QTest::newRow("gptq sym 3b") << V{-2, 1, 0.5, 4} << 3 << -1 << true << gptq
+                                     << V{-16.f / 7, 8.f / 7, 0, 24.f / 7};
+        // all zero: range [-1, 1], scale 2/3, zero round(1.5) = 2 → exact zeros
+        QTest::newRow("gptq all zero") << V{0, 0, 0, 0} << 2 << -1 << false << gptq << V{0, 0, 0, 0};
+        // groups of 2: [0,1] scale 1/3 → exact; [10,20] → [0,20] scale 20/3, 10/s = 1.5 → 2 → 40/3
+        QTest::newRow("gptq groups") << V{0, 1, 10, 20} << 2 << 2 << false << gptq << V{0, 1, 40.f / 3, 20};
+        // OmniQuant keeps [1, 4]: scale 1, zero round(-1) = -1 → every integer exact
+        QTest::newRow("omniquant asym") << V{1, 2, 3, 4} << 2 << -1 << false << omni << V{1, 2, 3, 4};
+        // OmniQuant sym 3b: scale max|x|/3 = 4/3, zero 3; x/s = -1.5 .75 .375 3 → -2 1 0 3 → within [0,7] after +3
+        QTest::newRow("omniquant sym 3b") << V{-2, 1, 0.5, 4} << 3 << -1 << true << omni
+                                          << V{-8.f / 3, 4.f / 3, 0, 4};
+    }
+
+    void handComputed()
+    {
+        QFETCH(std::vector<float>, weights);
+        QFETCH(int, bits);
+        QFETCH(int, groupSize);
+        QFETCH(bool, symmetric);
+        QFETCH(int, dialect);
+        QFETCH(std::vector<float>, expected);
+        const core::WeightQuantSpec spec{bits, groupSize, symmetric, static_cast<core::QuantDialect>(dialect)};
+        const torch::Tensor q = core::quantizeRtn(row(weights), spec);
+        QVERIFY2(near(q, row(expected)), qPrintable(QString::fromStdString(torch::str(q))));
+    }
+
+    void perChannelRowsAreIndependent()
+    {
+        const torch::Tensor w = torch::stack({torch::tensor({-1.f, 0.5f, 2.f, 3.f}), torch::tensor({0.f, 0.f, 0.f, 0.f})});
+        const torch::Tensor q = core::quantizeRtn(w, {2, -1, false, core::QuantDialect::Gptq});
+        QVERIFY(near(q[0], torch::tensor({-4.f / 3, 0.f, 8.f / 3, 8.f / 3})));
+        QVERIFY(near(q[1], torch::zeros({4})));
+    }
+
+    void eightBitsIsNearlyLossless()
+    {
+        torch::manual_seed(0);
+        const torch::Tensor w = torch::randn({64, 128});
+        const torch::Tensor q = core::quantizeRtn(w, {8, 128, false, core::QuantDialect::Gptq});
+        QVERIFY(core::weightSqnrDb(w, q) > 40.0);
+        QVERIFY(core::weightSqnrDb(w, core::quantizeRtn(w, {3, 128, false, core::QuantDialect::Gptq})) < 20.0);
+    }
+
+    void straightThroughGradient()
+    {
+        const torch::Tensor w = row({-1, 0.5, 2, 3}).requires_grad_(true);
+        const core::WeightQuantSpec spec{2, -1, false, core::QuantDialect::Gptq};
+        const core::QuantGrid grid = core::fitQuantGrid(w, spec);
+        const torch::Tensor q = core::fakeQuantizeSte(w, grid, spec.groupSize);
+        QVERIFY(near(q.detach(), core::quantizeRtn(w.detach(), spec)));
+        q.sum().backward();
+        // Inside the grid the rounding passes the gradient through unchanged.
+        QVERIFY(near(w.grad(), torch::ones_like(w)));
+    }
+
+    void binarization()
+    {
+        // α = mean |w| = (1 + 3 + 0 + 2) / 4 = 1.5; sign(0) = +1
+        QVERIFY(near(core::binarize(row({1, -3, 0, 2})), row({1.5, -1.5, 1.5, 1.5})));
+        // groups of 2: α = 2 and 1
+        QVERIFY(near(core::binarize(row({1, -3, 0, 2}), 2), row({2, -2, 1, 1})));
+    }
+
+    void sqnrDefinition()
+    {
+        // Σw² = 4+16 = 20, Σ(w−ŵ)² = 0.2 → 10·log10(100) = 20 dB
+        QVERIFY(std::abs(core::weightSqnrDb(row({2, 4}), row({2, 4 - std::sqrt(0.2f)})) - 20.0) < 1e-4);
+    }
+
+    void outOfRangeOptionsAreNamed_data()
+    {
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<int>("groupSize");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("1 bit") << 1 << 128 << "weights.bits";
+        QTest::newRow("9 bits") << 9 << 128 << "weights.bits";
+        QTest::newRow("group 0") << 4 << 0 << "weights.group_size";
+        QTest::newRow("group not dividing") << 4 << 96 << "does not divide the 128 input channels";
+    }
+
+    void outOfRangeOptionsAreNamed()
+    {
+        QFETCH(int, bits);
+        QFETCH(int, groupSize);
+        QFETCH(QString, expected);
+        try {
+            core::quantizeRtn(torch::zeros({2, 128}), {bits, groupSize, false, core::QuantDialect::Gptq});
+            QFAIL("accepted");
+        } catch (const core::Error& e) {
+            QVERIFY2(QString(e.what()).contains(expected), e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestQuantizer)
+#include "test_quantizer.moc"
