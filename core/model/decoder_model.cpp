@@ -61,6 +61,14 @@ const BlockWeights& DecoderModel::block(std::int64_t index) const
     return *m_transientBlock;
 }
 
+void DecoderModel::replaceBlock(std::int64_t index, BlockWeights weights)
+{
+    if (index < 0 || index >= m_config.numLayers)
+        throw Error("block index " + std::to_string(index) + " out of range (model has " +
+                    std::to_string(m_config.numLayers) + " blocks)");
+    m_blocks[static_cast<std::size_t>(index)] = std::move(weights);
+}
+
 const GlobalWeights& DecoderModel::globals() const
 {
     if (m_globals)

@@ -37,6 +37,9 @@ public:
     /// Without keepResident the reference is valid only until the next call.
     const BlockWeights& block(std::int64_t index) const;
     const GlobalWeights& globals() const;
+    /// Uses `weights` for block `index` from now on (e.g. calibrated weights for
+    /// evaluation). Throws core::Error for an index out of range.
+    void replaceBlock(std::int64_t index, BlockWeights weights);
 
     torch::Tensor embed(const torch::Tensor& ids) const;
     torch::Tensor runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,

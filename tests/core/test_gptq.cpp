@@ -4,11 +4,16 @@
 // that make it worth running: exact RTN on uncorrelated inputs, lower output
 // error than RTN on correlated ones, dead columns, act-order.
 
+#include "calib/calibration_data.h"
 #include "calib/gptq.h"
 #include "calib/hessian.h"
 #include "quant/weight_quantizer.h"
 
+#include "util/error.h"
+
 #include <QtTest>
+
+#include <numeric>
 
 namespace {
 
@@ -56,6 +61,25 @@ private Q_SLOTS:
         const torch::Tensor flat = x.reshape({-1, 6});
         QCOMPARE(accumulator.tokens(), std::int64_t(30));
         QVERIFY(torch::allclose(accumulator.hessian(), 2.0 * torch::matmul(flat.t(), flat) / 30.0, 1e-5, 1e-5));
+    }
+
+    void calibrationWindowsAreSeededAndRecorded()
+    {
+        std::vector<std::int64_t> tokens(1000);
+        std::iota(tokens.begin(), tokens.end(), 0);
+        const auto a = core::drawCalibrationWindows(tokens, 8, 64, 42);
+        const auto b = core::drawCalibrationWindows(tokens, 8, 64, 42);
+        const auto c = core::drawCalibrationWindows(tokens, 8, 64, 43);
+        QCOMPARE(a.offsets, b.offsets);
+        QVERIFY(a.offsets != c.offsets);
+        QCOMPARE(a.ids.sizes().vec(), (std::vector<std::int64_t>{8, 64}));
+        for (std::size_t s = 0; s < a.offsets.size(); ++s) {
+            QVERIFY(a.offsets[s] >= 0 && a.offsets[s] <= 1000 - 64 - 1);
+            // tokens are their own positions, so each window must start at its recorded offset
+            QCOMPARE(a.ids[static_cast<std::int64_t>(s)][0].item<std::int64_t>(), a.offsets[s]);
+            QCOMPARE(a.ids[static_cast<std::int64_t>(s)][63].item<std::int64_t>(), a.offsets[s] + 63);
+        }
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::drawCalibrationWindows(tokens, 8, 1000, 1));
     }
 
     void matchesNaiveImplementation_data()

@@ -1,0 +1,32 @@
+#pragma once
+// The sequential block pipeline (ARCHITECTURE.md, "Calibration pipeline"): a
+// full-precision (FP) stream and a quantized stream advance block by block; the
+// method calibrates block i on the quantized stream's inputs (the outputs of the
+// already quantized blocks 0..i−1) against the FP block's outputs on FP inputs.
+// Memory: the two activation streams plus one block's weights at a time.
+
+#include "calib/calibration_method.h"
+#include "model/decoder_model.h"
+#include "util/progress.h"
+
+namespace core {
+
+struct PipelineOptions {
+    WeightQuantSpec spec;
+    std::int64_t batchSize = 8; ///< calibration samples per forward pass
+};
+
+struct PipelineResult {
+    std::vector<LayerMetrics> layers;
+    std::vector<BlockWeights> quantizedBlocks; ///< one per block, dequantized float32
+    double seconds = 0.0;
+};
+
+/// Calibrates every block of `model` on `calibrationIds` [samples, T] with `method`.
+/// Progress: stage "calibrate", one event per block sub-step. Checks `cancel` at
+/// least once per sub-step and throws core::Cancelled. The model itself is not modified.
+PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& calibrationIds,
+                                CalibrationMethod& method, const PipelineOptions& options,
+                                const ProgressCallback& onProgress = {}, const CancelToken& cancel = {});
+
+} // namespace core

@@ -1,0 +1,133 @@
+#include "calib/calibration_method.h"
+
+#include "calib/gptq.h"
+#include "calib/hessian.h"
+#include "model/weight_layout.h"
+#include "util/error.h"
+
+#include <chrono>
+
+namespace core {
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+LayerMetrics measure(const BlockCalibrationContext& ctx, const std::string& shortName, const torch::Tensor& original,
+                     const torch::Tensor& quantized, const torch::Tensor& hessian, double seconds)
+{
+    LayerMetrics metrics;
+    metrics.name = ctx.layerPrefix + shortName;
+    metrics.relativeError = relativeReconstructionError(original, quantized, hessian);
+    metrics.sqnrDb = weightSqnrDb(original, quantized);
+    metrics.seconds = seconds;
+    return metrics;
+}
+
+// Round-to-nearest: no data needed to quantize; the Hessians only serve the error metric.
+class RtnMethod : public CalibrationMethod {
+public:
+    std::string name() const override { return "rtn"; }
+    void calibrateBlock(BlockCalibrationContext& ctx) override
+    {
+        const auto groups = sequentialLinearGroups(ctx.config.family);
+        std::vector<std::string> all;
+        for (const auto& group : groups)
+            all.insert(all.end(), group.begin(), group.end());
+        const auto hessians = collectHessians(ctx, all);
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            ctx.cancel.throwIfCancelled();
+            const auto start = std::chrono::steady_clock::now();
+            torch::Tensor& weight = ctx.weights.tensors.at(all[i] + ".weight");
+            const torch::Tensor quantized = quantizeRtn(weight, ctx.spec);
+            ctx.layers.push_back(measure(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
+            weight = quantized;
+            if (ctx.onStep)
+                ctx.onStep(all[i], static_cast<double>(i + 1) / static_cast<double>(all.size()));
+        }
+    }
+};
+
+class GptqMethod : public CalibrationMethod {
+public:
+    std::string name() const override { return "gptq"; }
+    void calibrateBlock(BlockCalibrationContext& ctx) override
+    {
+        const auto groups = sequentialLinearGroups(ctx.config.family);
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            ctx.cancel.throwIfCancelled();
+            // Inputs of this group come from the block with the earlier groups already quantized.
+            const auto hessians = collectHessians(ctx, groups[g]);
+            for (const auto& shortName : groups[g]) {
+                ctx.cancel.throwIfCancelled();
+                const auto start = std::chrono::steady_clock::now();
+                torch::Tensor& weight = ctx.weights.tensors.at(shortName + ".weight");
+                const GptqResult result = gptqQuantize(weight, hessians.at(shortName), ctx.spec);
+                ctx.layers.push_back(
+                    measure(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
+                weight = result.quantized;
+            }
+            if (ctx.onStep)
+                ctx.onStep(groups[g].front(), static_cast<double>(g + 1) / static_cast<double>(groups.size()));
+        }
+    }
+};
+
+} // namespace
+
+std::vector<std::vector<std::string>> sequentialLinearGroups(ModelFamily family)
+{
+    if (family == ModelFamily::Llama)
+        return {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"},
+                {"self_attn.o_proj"},
+                {"mlp.gate_proj", "mlp.up_proj"},
+                {"mlp.down_proj"}};
+    return {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, {"self_attn.out_proj"}, {"fc1"}, {"fc2"}};
+}
+
+std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationContext& ctx,
+                                                     const std::vector<std::string>& shortNames)
+{
+    torch::NoGradGuard noGrad;
+    std::map<std::string, HessianAccumulator> accumulators;
+    for (const auto& shortName : shortNames)
+        accumulators.emplace(ctx.layerPrefix + shortName,
+                             HessianAccumulator(ctx.weights.at(shortName + ".weight").size(1), ctx.inputs.device()));
+    const LinearObserver observer = [&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+        auto it = accumulators.find(layer);
+        if (it != accumulators.end())
+            it->second.add(input);
+    };
+    const std::int64_t samples = ctx.inputs.size(0);
+    for (std::int64_t first = 0; first < samples; first += ctx.batchSize) {
+        ctx.cancel.throwIfCancelled();
+        const std::int64_t count = std::min(ctx.batchSize, samples - first);
+        decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
+                     &observer);
+    }
+    std::map<std::string, torch::Tensor> hessians;
+    for (const auto& shortName : shortNames)
+        hessians[shortName] = accumulators.at(ctx.layerPrefix + shortName).hessian();
+    return hessians;
+}
+
+std::vector<std::string> calibrationMethodNames()
+{
+    return {"rtn", "gptq"};
+}
+
+std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& name)
+{
+    if (name == "rtn")
+        return std::make_unique<RtnMethod>();
+    if (name == "gptq")
+        return std::make_unique<GptqMethod>();
+    std::string known;
+    for (const auto& n : calibrationMethodNames())
+        known += (known.empty() ? "" : ", ") + n;
+    throw Error("method '" + name + "' is unknown (known: " + known + ")");
+}
+
+} // namespace core

@@ -1,0 +1,63 @@
+#pragma once
+// The interface every calibration method implements (ARCHITECTURE.md,
+// "Calibration pipeline"), and the registry that picks one by name.
+
+#include "model/decoder_forward.h"
+#include "quant/weight_quantizer.h"
+#include "util/cancel_token.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace core {
+
+/// What calibration measured for one Linear.
+struct LayerMetrics {
+    std::string name;           ///< HF layer name, e.g. "model.layers.3.mlp.down_proj"
+    double relativeError = 0.0; ///< ‖WX − ŴX‖² / ‖WX‖² on the calibration inputs it saw
+    double sqnrDb = 0.0;        ///< weight SQNR
+    double seconds = 0.0;
+};
+
+/// Everything a method may use while it calibrates one block.
+struct BlockCalibrationContext {
+    const ModelConfig& config;
+    std::int64_t blockIndex = 0;
+    std::string layerPrefix;          ///< blockPrefix(config, blockIndex)
+    BlockWeights& weights;            ///< in: full precision; out: quantized (dequantized float32)
+    const torch::Tensor& inputs;      ///< quantized-stream inputs of this block [samples, T, H]
+    const torch::Tensor& targets;     ///< FP block outputs on the FP stream [samples, T, H]
+    const AttentionContext& attention;
+    const WeightQuantSpec& spec;
+    const CancelToken& cancel;
+    std::int64_t batchSize = 8;       ///< samples per forward pass
+    std::function<void(const std::string& step, double fraction)> onStep; ///< fraction within the block
+    std::vector<LayerMetrics>& layers; ///< the method appends one entry per Linear
+};
+
+class CalibrationMethod {
+public:
+    virtual ~CalibrationMethod() = default;
+    virtual std::string name() const = 0;
+    /// Replaces the Linear weights of ctx.weights by their quantized versions.
+    /// Checks ctx.cancel between sub-steps (throws core::Cancelled).
+    virtual void calibrateBlock(BlockCalibrationContext& ctx) = 0;
+};
+
+/// "rtn" or "gptq". Throws core::Error listing the known names for anything else.
+std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& name);
+std::vector<std::string> calibrationMethodNames();
+
+/// Runs the block over ctx.inputs in batches with the current ctx.weights and returns,
+/// for each requested Linear, the Hessian 2XᵀX/n of the inputs it received.
+std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationContext& ctx,
+                                                     const std::vector<std::string>& shortNames);
+
+/// Groups of a block's Linears that read the same input, in execution order
+/// ({q, k, v}, {o}, {gate, up}, {down} for LLaMA): GPTQ quantizes group by group,
+/// each seeing the inputs produced by the already quantized groups.
+std::vector<std::vector<std::string>> sequentialLinearGroups(ModelFamily family);
+
+} // namespace core

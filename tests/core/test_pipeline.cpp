@@ -1,0 +1,125 @@
+// The sequential block pipeline with the rtn and gptq methods: RTN through the
+// pipeline equals RTN applied directly; GPTQ beats RTN on the bundled model at
+// 3 bits; cancel stops it; metrics cover every Linear in order.
+
+#include "calib/block_pipeline.h"
+#include "calib/calibration_data.h"
+#include "eval/perplexity.h"
+#include "io/tokenizer.h"
+#include "jobs/resources.h"
+#include "model/weight_layout.h"
+#include "tiny_models.h"
+#include "util/error.h"
+#include "util/text_file.h"
+
+#include <QtTest>
+
+#include <filesystem>
+
+class TestPipeline : public QObject {
+    Q_OBJECT
+private:
+    std::string m_dir;
+
+    static double perplexityWith(const std::string& modelDir, const core::PipelineResult& calibrated,
+                                 const std::vector<std::int64_t>& ids)
+    {
+        core::DecoderModel model(modelDir);
+        for (std::size_t i = 0; i < calibrated.quantizedBlocks.size(); ++i)
+            model.replaceBlock(static_cast<std::int64_t>(i), calibrated.quantizedBlocks[i]);
+        core::PerplexityOptions options;
+        options.seqLen = 512;
+        options.maxWindows = 6;
+        return core::evaluatePerplexity(model, ids, options).perplexity;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_dir = testsupport::makeTempDir("pipeline");
+        testsupport::writeTinyModel(m_dir + "/tiny", {});
+    }
+    void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
+
+    void rtnThroughThePipelineIsPlainRtn()
+    {
+        const core::DecoderModel model(m_dir + "/tiny");
+        const auto method = core::createCalibrationMethod("rtn");
+        core::PipelineOptions options;
+        options.spec = {3, 16, false, core::QuantDialect::Gptq};
+        options.batchSize = 3;
+        const auto result = core::runBlockPipeline(model, torch::randint(0, 97, {5, 12}), *method, options);
+        QCOMPARE(result.quantizedBlocks.size(), std::size_t(2));
+        QCOMPARE(result.layers.size(), std::size_t(2 * 7));
+        QCOMPARE(result.layers.front().name, std::string("model.layers.0.self_attn.q_proj"));
+        QCOMPARE(result.layers.back().name, std::string("model.layers.1.mlp.down_proj"));
+        for (std::int64_t b = 0; b < 2; ++b)
+            for (const auto& name : core::linearShortNames(core::ModelFamily::Llama)) {
+                const torch::Tensor original = model.block(b).at(name + ".weight");
+                QVERIFY(torch::equal(result.quantizedBlocks[b].at(name + ".weight"),
+                                     core::quantizeRtn(original, options.spec)));
+            }
+        // The model's own weights are untouched.
+        QVERIFY(!torch::equal(model.block(0).at("mlp.up_proj.weight"),
+                              result.quantizedBlocks[0].at("mlp.up_proj.weight")));
+        for (const auto& layer : result.layers)
+            QVERIFY(layer.relativeError > 0.0 && layer.relativeError < 1.0 && layer.sqnrDb > 0.0);
+    }
+
+    void gptqBeatsRtnOnTheBundledModel()
+    {
+        const std::string modelDir = core::defaultModelDirectory();
+        const core::DecoderModel model(modelDir);
+        const auto tokenizer = core::loadTokenizer(modelDir);
+        const auto calibration = core::encodeWithBos(
+            *tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_calibration.txt"), 1);
+        const auto test =
+            core::encodeWithBos(*tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_test.txt"), 1);
+        const auto windows = core::drawCalibrationWindows(calibration, 16, 256, 0);
+        core::PipelineOptions options;
+        options.spec = {3, 128, false, core::QuantDialect::Gptq};
+        const auto rtn = core::runBlockPipeline(model, windows.ids, *core::createCalibrationMethod("rtn"), options);
+        const auto gptq = core::runBlockPipeline(model, windows.ids, *core::createCalibrationMethod("gptq"), options);
+        double rtnError = 0, gptqError = 0;
+        for (std::size_t i = 0; i < rtn.layers.size(); ++i) {
+            rtnError += rtn.layers[i].relativeError;
+            gptqError += gptq.layers[i].relativeError;
+        }
+        QVERIFY2(gptqError < rtnError, qPrintable(QString("mean rel. error gptq %1 vs rtn %2").arg(gptqError).arg(rtnError)));
+        const double rtnPpl = perplexityWith(modelDir, rtn, test);
+        const double gptqPpl = perplexityWith(modelDir, gptq, test);
+        qInfo("W3 g128, 16x256 calibration tokens: rtn ppl %.3f (rel. error sum %.4f), gptq ppl %.3f (%.4f)", rtnPpl,
+              rtnError, gptqPpl, gptqError);
+        QVERIFY2(gptqPpl < rtnPpl, qPrintable(QString("W3 g128 ppl: gptq %1 vs rtn %2").arg(gptqPpl).arg(rtnPpl)));
+    }
+
+    void cancelStopsWithinABlockStep()
+    {
+        const core::DecoderModel model(m_dir + "/tiny");
+        const auto method = core::createCalibrationMethod("gptq");
+        core::CancelToken cancel;
+        int events = 0;
+        const auto progress = [&](const core::ProgressEvent&) {
+            if (++events == 2)
+                cancel.requestCancel();
+        };
+        core::PipelineOptions options;
+        options.spec = {4, -1, false, core::QuantDialect::Gptq};
+        QVERIFY_THROWS_EXCEPTION(core::Cancelled, core::runBlockPipeline(model, torch::randint(0, 97, {4, 8}), *method,
+                                                                         options, progress, cancel));
+        QCOMPARE(events, 2);
+    }
+
+    void unknownMethodIsNamed()
+    {
+        try {
+            core::createCalibrationMethod("awq");
+            QFAIL("unknown method accepted");
+        } catch (const core::Error& e) {
+            QVERIFY2(QString(e.what()).contains("'awq' is unknown (known: rtn, gptq)"), e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipeline)
+#include "test_pipeline.moc"
