@@ -27,10 +27,16 @@ torch::Tensor applyRope(const torch::Tensor& x, const torch::Tensor& cos, const 
     return x * cos + rotated * sin;
 }
 
+// [B, T, heads·d] → [B, T, heads, d] (a view of the Linear's output)
+torch::Tensor viewHeads(const torch::Tensor& x, std::int64_t heads, std::int64_t headDim)
+{
+    return x.view({x.size(0), x.size(1), heads, headDim});
+}
+
 // [B, T, heads·d] → [B, heads, T, d]
 torch::Tensor splitHeads(const torch::Tensor& x, std::int64_t heads, std::int64_t headDim)
 {
-    return x.view({x.size(0), x.size(1), heads, headDim}).transpose(1, 2);
+    return viewHeads(x, heads, headDim).transpose(1, 2);
 }
 
 // Causal attention. `q` arrives already multiplied by the softmax scale: scaling
@@ -57,15 +63,21 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
                          const AttentionContext& attention, const std::string& prefix, const LinearObserver* observer)
 {
     const std::int64_t seqLen = x.size(1);
-    const torch::Tensor cos = attention.cos().narrow(0, 0, seqLen);
-    const torch::Tensor sin = attention.sin().narrow(0, 0, seqLen);
+    // [T, 1, d]: broadcast over heads of the [B, T, heads, d] layout, where RoPE runs on
+    // contiguous memory (on the transposed layout it costs several times more).
+    const torch::Tensor cos = attention.cos().narrow(0, 0, seqLen).unsqueeze(1);
+    const torch::Tensor sin = attention.sin().narrow(0, 0, seqLen).unsqueeze(1);
 
     const torch::Tensor h = rmsNorm(x, w.at("input_layernorm.weight"), c.normEps);
-    torch::Tensor q = splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer), c.numHeads, c.headDim);
-    torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numKvHeads, c.headDim);
-    torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numKvHeads, c.headDim);
-    q = applyRope(q, cos, sin) * (1.0 / std::sqrt(static_cast<double>(c.headDim)));
-    k = applyRope(k, cos, sin);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
+    const torch::Tensor q =
+        (applyRope(viewHeads(linear(w, "self_attn.q_proj", h, prefix, observer), c.numHeads, c.headDim), cos, sin) *
+         scale)
+            .transpose(1, 2);
+    const torch::Tensor k =
+        applyRope(viewHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numKvHeads, c.headDim), cos, sin)
+            .transpose(1, 2);
+    const torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numKvHeads, c.headDim);
     const torch::Tensor context = attend(q, k, v, c, attention);
     const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, observer);
 
