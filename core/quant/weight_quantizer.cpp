@@ -49,6 +49,19 @@ QuantGrid gridFromRange(torch::Tensor lo, torch::Tensor hi, const WeightQuantSpe
     return grid;
 }
 
+// scale · (clamp(round(w / scale) + zero, 0, maxq) − zero) per group; with
+// `straightThrough` the rounding is round_ste(x) = x + (round(x) − x).detach().
+torch::Tensor fakeQuantizeGrouped(const torch::Tensor& weight, const QuantGrid& grid, std::int64_t groupSize,
+                                  bool straightThrough)
+{
+    const torch::Tensor scale = grid.scale.unsqueeze(-1);
+    const torch::Tensor zero = grid.zero.unsqueeze(-1);
+    const torch::Tensor x = grouped(weight, groupSize) / scale;
+    const torch::Tensor rounded = straightThrough ? x + (torch::round(x) - x).detach() : torch::round(x);
+    const torch::Tensor q = torch::clamp(rounded + zero, 0.0, static_cast<double>(grid.maxq));
+    return (scale * (q - zero)).reshape(weight.sizes());
+}
+
 } // namespace
 
 std::string dialectName(QuantDialect dialect)
@@ -84,11 +97,7 @@ QuantGrid fitColumnGrid(const torch::Tensor& columns, const WeightQuantSpec& spe
 
 torch::Tensor fakeQuantize(const torch::Tensor& weight, const QuantGrid& grid, std::int64_t groupSize)
 {
-    const torch::Tensor w = grouped(weight, groupSize);
-    const torch::Tensor scale = grid.scale.unsqueeze(-1);
-    const torch::Tensor zero = grid.zero.unsqueeze(-1);
-    const torch::Tensor q = torch::clamp(torch::round(w / scale) + zero, 0.0, static_cast<double>(grid.maxq));
-    return (scale * (q - zero)).reshape(weight.sizes());
+    return fakeQuantizeGrouped(weight, grid, groupSize, false);
 }
 
 torch::Tensor fakeQuantizeColumn(const torch::Tensor& column, const torch::Tensor& scale, const torch::Tensor& zero,
@@ -108,13 +117,7 @@ torch::Tensor quantizeRtn(const torch::Tensor& weight, const WeightQuantSpec& sp
 
 torch::Tensor fakeQuantizeSte(const torch::Tensor& weight, const QuantGrid& grid, std::int64_t groupSize)
 {
-    const torch::Tensor w = grouped(weight, groupSize);
-    const torch::Tensor scale = grid.scale.unsqueeze(-1);
-    const torch::Tensor zero = grid.zero.unsqueeze(-1);
-    const torch::Tensor x = w / scale;
-    const torch::Tensor rounded = x + (torch::round(x) - x).detach();
-    const torch::Tensor q = torch::clamp(rounded + zero, 0.0, static_cast<double>(grid.maxq));
-    return (scale * (q - zero)).reshape(weight.sizes());
+    return fakeQuantizeGrouped(weight, grid, groupSize, true);
 }
 
 torch::Tensor binarize(const torch::Tensor& weight, std::int64_t groupSize)

@@ -18,6 +18,7 @@
 #include "model/decoder_forward.h"
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
+#include "quant/weight_quantizer.h"
 #include "util/text_file.h"
 
 #include <CLI/CLI.hpp>
@@ -151,26 +152,6 @@ torch::Tensor sampleBatch(const std::vector<std::int64_t>& tokens, const Recipe&
         std::copy(tokens.begin() + start, tokens.begin() + start + r.context + 1, out + b * (r.context + 1));
     }
     return batch;
-}
-
-// Round-to-nearest, asymmetric, per group along the input dimension, GPTQ
-// reference dialect (METHODS.md §1a). Here only to report quantization
-// sensitivity in the model README; the engine's quantizers come with issue 5.
-torch::Tensor rtnAsymmetric(const torch::Tensor& weight, int bits, std::int64_t group)
-{
-    const std::int64_t rows = weight.size(0), cols = weight.size(1);
-    const std::int64_t g = group > 0 ? group : cols;
-    const torch::Tensor w = weight.reshape({rows, cols / g, g});
-    torch::Tensor lo = torch::clamp_max(std::get<0>(w.min(-1, true)), 0.0);
-    torch::Tensor hi = torch::clamp_min(std::get<0>(w.max(-1, true)), 0.0);
-    const torch::Tensor bothZero = (lo == 0) & (hi == 0);
-    lo = torch::where(bothZero, torch::full_like(lo, -1.0), lo);
-    hi = torch::where(bothZero, torch::full_like(hi, 1.0), hi);
-    const double maxq = std::pow(2.0, bits) - 1.0;
-    const torch::Tensor scale = (hi - lo) / maxq;
-    const torch::Tensor zero = torch::round(-lo / scale);
-    const torch::Tensor q = torch::clamp(torch::round(w / scale) + zero, 0.0, maxq);
-    return (scale * (q - zero)).reshape({rows, cols});
 }
 
 double unigramPerplexity(const std::vector<std::int64_t>& train, const std::vector<std::int64_t>& test,
@@ -327,7 +308,9 @@ int main(int argc, char** argv)
             std::map<std::string, torch::Tensor> quantized;
             for (const auto& [name, t] : weights) {
                 const bool isBlockLinear = name.find("_proj.weight") != std::string::npos;
-                quantized[name] = bits > 0 && isBlockLinear ? rtnAsymmetric(t.detach(), bits, group) : t.detach();
+                quantized[name] = bits > 0 && isBlockLinear
+                                      ? core::quantizeRtn(t.detach(), {bits, group, false, core::QuantDialect::Gptq})
+                                      : t.detach();
             }
             core::writeSafetensors(rtnDir + "/model.safetensors", quantized);
             const core::DecoderModel model(rtnDir);
