@@ -32,10 +32,7 @@ public:
     std::string name() const override { return "rtn"; }
     void calibrateBlock(BlockCalibrationContext& ctx) override
     {
-        const auto groups = sequentialLinearGroups(ctx.config.family);
-        std::vector<std::string> all;
-        for (const auto& group : groups)
-            all.insert(all.end(), group.begin(), group.end());
+        const std::vector<std::string> all = linearShortNames(ctx.config.family);
         const auto hessians = collectHessians(ctx, all);
         for (std::size_t i = 0; i < all.size(); ++i) {
             ctx.cancel.throwIfCancelled();
