@@ -50,8 +50,13 @@ case "$mode" in
     ;;
   main)
     configure_and_build --target quantscope
-    # The main job: perplexity of the bundled brown-llama on the Brown and KJV test texts.
-    "$build/app/quantscope" eval
+    # The main job: RTN and GPTQ at 3 bits (groups of 128) on the bundled brown-llama,
+    # both recorded in the workspace ($QUANTSCOPE_WORKSPACE, default ~/.local/share/quantscope/workspace), then compared.
+    q="$build/app/quantscope"
+    run_id() { sed -n 's/^  "run_id": \([0-9]*\),\{0,1\}$/\1/p'; }
+    rtn=$("$q" calibrate --method rtn --wbits 3 --group 128 --json | run_id)
+    gptq=$("$q" calibrate --method gptq --wbits 3 --group 128 --json | run_id)
+    "$q" compare "$rtn" "$gptq"
     ;;
   *)
     echo "usage: ./run.sh [test]" >&2

@@ -1,6 +1,8 @@
 #include "cli/cli_app.h"
 
+#include "cli/cli_common.h"
 #include "cli/progress_printer.h"
+#include "cli/run_commands.h"
 #include "jobs/eval_job.h"
 #include "jobs/model_info.h"
 #include "jobs/resources.h"
@@ -9,28 +11,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 namespace app {
 namespace {
-
-// The only process-wide state of the CLI: where SIGINT stores "cancel". A signal
-// handler cannot reach anything else safely.
-std::atomic<bool>* g_interruptFlag = nullptr;
-
-void onInterrupt(int)
-{
-    if (g_interruptFlag)
-        g_interruptFlag->store(true);
-}
-
-struct CommonOptions {
-    bool json = false;
-    bool quiet = false;
-};
 
 std::string resolveModel(const std::string& model)
 {
@@ -107,15 +93,12 @@ int commandEval(core::EvalJobParams params, const CommonOptions& common)
         throw core::Error("eval: no --text given and no bundled test texts under " + core::resourceDirectory() +
                           "/data");
     core::CancelToken cancel;
-    g_interruptFlag = cancel.signalSafeFlag();
-    std::signal(SIGINT, onInterrupt);
     core::EvalJobResult result;
     {
+        const InterruptScope interrupt(cancel);
         ProgressPrinter progress(common.quiet);
         result = core::runEvalJob(params, std::ref(progress), cancel);
     }
-    std::signal(SIGINT, SIG_DFL);
-    g_interruptFlag = nullptr;
 
     if (common.json) {
         nlohmann::json rows = nlohmann::json::array();
@@ -185,6 +168,8 @@ int runCli(int argc, char** argv)
         ->check(CLI::Range(0, 1 << 30));
     addCommon(eval);
 
+    RunCommands runCommands(cli, common);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -200,6 +185,8 @@ int runCli(int argc, char** argv)
             evalParams.modelDir = model;
             return commandEval(evalParams, common);
         }
+        if (const auto code = runCommands.dispatch())
+            return *code;
     } catch (const core::Cancelled&) {
         std::cerr << "quantscope: cancelled\n";
         return 130;

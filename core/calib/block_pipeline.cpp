@@ -41,9 +41,11 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         const torch::Tensor targets =
             runBlockBatched(config, model.block(i), fpStream, attention, prefix, options.batchSize, cancel);
         BlockWeights quantized = model.block(i); // shallow copy: methods assign new tensors
+        std::vector<LayerMetrics> layers;
+        std::map<std::string, QuantizedLinear> stored;
         BlockCalibrationContext ctx{config,   i,      prefix,       quantized,      quantizedStream,
                                     targets,  attention, options.spec, cancel,      options.batchSize,
-                                    {},       result.layers};
+                                    {},       layers, stored};
         ctx.onStep = [&](const std::string& step, double fraction) {
             reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
                                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
@@ -53,6 +55,9 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         quantizedStream =
             runBlockBatched(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel);
         fpStream = targets;
+        if (options.onBlockFinished)
+            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored});
+        result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         result.quantizedBlocks.push_back(std::move(quantized));
         reportProgress(onProgress, {"calibrate", static_cast<double>(i + 1) / blocks,
                                     "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +

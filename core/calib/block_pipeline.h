@@ -11,9 +11,20 @@
 
 namespace core {
 
+/// What one finished block produced, handed to PipelineOptions::onBlockFinished.
+struct BlockOutcome {
+    std::int64_t blockIndex = 0;
+    const BlockWeights& quantized;                         ///< dequantized float32 weights
+    const std::vector<LayerMetrics>& layers;               ///< this block's Linears
+    const std::map<std::string, QuantizedLinear>& stored;  ///< codes + grids, by layer name
+};
+
 struct PipelineOptions {
     WeightQuantSpec spec;
     std::int64_t batchSize = 8; ///< calibration samples per forward pass
+    /// Called on the pipeline's thread after each block, so results can be written
+    /// (and shown) as they come; a cancelled run keeps what was handed out here.
+    std::function<void(const BlockOutcome&)> onBlockFinished;
 };
 
 struct PipelineResult {

@@ -20,6 +20,7 @@ LayerMetrics measure(const BlockCalibrationContext& ctx, const std::string& shor
 {
     LayerMetrics metrics;
     metrics.name = ctx.layerPrefix + shortName;
+    metrics.block = ctx.blockIndex;
     metrics.relativeError = relativeReconstructionError(original, quantized, hessian);
     metrics.sqnrDb = weightSqnrDb(original, quantized);
     metrics.seconds = seconds;
@@ -38,8 +39,10 @@ public:
             ctx.cancel.throwIfCancelled();
             const auto start = std::chrono::steady_clock::now();
             torch::Tensor& weight = ctx.weights.tensors.at(all[i] + ".weight");
-            const torch::Tensor quantized = quantizeRtn(weight, ctx.spec);
+            QuantizedLinear stored = quantizeRtnStored(weight, ctx.spec);
+            const torch::Tensor quantized = stored.dequantize();
             ctx.layers.push_back(measure(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
+            ctx.stored[ctx.layerPrefix + all[i]] = std::move(stored);
             weight = quantized;
             if (ctx.onStep)
                 ctx.onStep(all[i], static_cast<double>(i + 1) / static_cast<double>(all.size()));
@@ -49,6 +52,12 @@ public:
 
 class GptqMethod : public CalibrationMethod {
 public:
+    explicit GptqMethod(const GptqConfig& config)
+    {
+        m_options.blockSize = config.blockSize;
+        m_options.percentDamp = config.percentDamp;
+        m_options.actOrder = config.actOrder;
+    }
     std::string name() const override { return "gptq"; }
     void calibrateBlock(BlockCalibrationContext& ctx) override
     {
@@ -61,15 +70,24 @@ public:
                 ctx.cancel.throwIfCancelled();
                 const auto start = std::chrono::steady_clock::now();
                 torch::Tensor& weight = ctx.weights.tensors.at(shortName + ".weight");
-                const GptqResult result = gptqQuantize(weight, hessians.at(shortName), ctx.spec);
+                GptqResult result;
+                try {
+                    result = gptqQuantize(weight, hessians.at(shortName), ctx.spec, m_options);
+                } catch (const Error& e) {
+                    throw Error(ctx.layerPrefix + shortName + ": " + e.what());
+                }
                 ctx.layers.push_back(
                     measure(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
+                ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
                 weight = result.quantized;
             }
             if (ctx.onStep)
                 ctx.onStep(groups[g].front(), static_cast<double>(g + 1) / static_cast<double>(groups.size()));
         }
     }
+
+private:
+    GptqOptions m_options;
 };
 
 } // namespace
@@ -110,21 +128,21 @@ std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationConte
     return hessians;
 }
 
-std::vector<std::string> calibrationMethodNames()
+std::unique_ptr<CalibrationMethod> createCalibrationMethod(const RunConfig& config)
 {
-    return {"rtn", "gptq"};
+    if (config.method == "rtn")
+        return std::make_unique<RtnMethod>();
+    if (config.method == "gptq")
+        return std::make_unique<GptqMethod>(config.gptq.value_or(GptqConfig{}));
+    std::string known;
+    for (const auto& n : runMethodNames())
+        known += (known.empty() ? "" : ", ") + n;
+    throw Error("method '" + config.method + "' is unknown (known: " + known + ")");
 }
 
 std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& name)
 {
-    if (name == "rtn")
-        return std::make_unique<RtnMethod>();
-    if (name == "gptq")
-        return std::make_unique<GptqMethod>();
-    std::string known;
-    for (const auto& n : calibrationMethodNames())
-        known += (known.empty() ? "" : ", ") + n;
-    throw Error("method '" + name + "' is unknown (known: " + known + ")");
+    return createCalibrationMethod(defaultRunConfig(name));
 }
 
 } // namespace core

@@ -3,7 +3,9 @@
 // "Calibration pipeline"), and the registry that picks one by name.
 
 #include "model/decoder_forward.h"
-#include "quant/weight_quantizer.h"
+#include "calib/layer_metrics.h"
+#include "config/run_config.h"
+#include "quant/quantized_linear.h"
 #include "util/cancel_token.h"
 
 #include <functional>
@@ -12,14 +14,6 @@
 #include <vector>
 
 namespace core {
-
-/// What calibration measured for one Linear.
-struct LayerMetrics {
-    std::string name;           ///< HF layer name, e.g. "model.layers.3.mlp.down_proj"
-    double relativeError = 0.0; ///< ‖WX − ŴX‖² / ‖WX‖² on the calibration inputs it saw
-    double sqnrDb = 0.0;        ///< weight SQNR
-    double seconds = 0.0;
-};
 
 /// Everything a method may use while it calibrates one block.
 struct BlockCalibrationContext {
@@ -35,6 +29,7 @@ struct BlockCalibrationContext {
     std::int64_t batchSize = 8;       ///< samples per forward pass
     std::function<void(const std::string& step, double fraction)> onStep; ///< fraction within the block
     std::vector<LayerMetrics>& layers; ///< the method appends one entry per Linear
+    std::map<std::string, QuantizedLinear>& stored; ///< the method adds each Linear's stored form, by layer name
 };
 
 class CalibrationMethod {
@@ -46,9 +41,11 @@ public:
     virtual void calibrateBlock(BlockCalibrationContext& ctx) = 0;
 };
 
-/// "rtn" or "gptq". Throws core::Error listing the known names for anything else.
+/// The method a run config names, with its options. Throws core::Error listing the
+/// known names for an unknown method.
+std::unique_ptr<CalibrationMethod> createCalibrationMethod(const RunConfig& config);
+/// The method `name` with default options.
 std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& name);
-std::vector<std::string> calibrationMethodNames();
 
 /// Runs the block over ctx.inputs in batches with the current ctx.weights and returns,
 /// for each requested Linear, the Hessian 2XᵀX/n of the inputs it received.

@@ -44,6 +44,12 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
     torch::Tensor Q = torch::zeros_like(W);
     torch::Tensor losses = torch::zeros_like(W);
     const std::int64_t g = spec.groupSize;
+    // The grid of every group, in (possibly permuted) column order, for the stored form.
+    std::vector<torch::Tensor> groupScales, groupZeros;
+    if (g <= 0) {
+        groupScales.push_back(grid.scale);
+        groupZeros.push_back(grid.zero);
+    }
     for (std::int64_t i1 = 0; i1 < cols; i1 += options.blockSize) {
         const std::int64_t i2 = std::min(i1 + options.blockSize, cols);
         const std::int64_t count = i2 - i1;
@@ -56,8 +62,11 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
             const std::int64_t column = i1 + i;
             // As the reference: group parameters come from W, which holds the updates of
             // earlier blocks but not yet those made inside the current block.
-            if (g > 0 && column % g == 0)
+            if (g > 0 && column % g == 0) {
                 grid = fitColumnGrid(W.narrow(1, column, g), spec);
+                groupScales.push_back(grid.scale);
+                groupZeros.push_back(grid.zero);
+            }
             const torch::Tensor w = W1.select(1, i);
             const double d = Hinv1[i][i].item<double>();
             const torch::Tensor q = fakeQuantizeColumn(w, grid.scale, grid.zero, grid.maxq);
@@ -73,13 +82,17 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
             W.narrow(1, i2, cols - i2).sub_(torch::matmul(Err1, Hinv.narrow(0, i1, count).narrow(1, i2, cols - i2)));
     }
 
+    // Group g holds the columns quantized g-th (in act-order, a scattered set of inputs).
+    torch::Tensor groupIndex = contiguousGroupIndex(cols, g);
     if (options.actOrder) {
         const torch::Tensor inverse = torch::argsort(permutation);
         Q = Q.index_select(1, inverse);
         losses = losses.index_select(1, inverse);
+        groupIndex = groupIndex.index_select(0, inverse);
     }
     GptqResult result;
     result.quantized = Q;
+    result.stored = encodeOnGrid(Q, torch::cat(groupScales, 1), torch::cat(groupZeros, 1), groupIndex, spec, "GPTQ");
     result.columnLoss = losses.sum(0);
     result.totalLoss = losses.sum().item<double>();
     return result;

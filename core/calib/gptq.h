@@ -7,7 +7,7 @@
 // columns and lazy updates of the remaining columns, group parameters fitted at
 // each group start on the partially updated weights, optional act-order.
 
-#include "quant/weight_quantizer.h"
+#include "quant/quantized_linear.h"
 
 #include <torch/torch.h>
 
@@ -21,6 +21,7 @@ struct GptqOptions {
 
 struct GptqResult {
     torch::Tensor quantized;   ///< dequantized weights [rows, cols], float32
+    QuantizedLinear stored;    ///< the same weights as codes + the grid of each group
     torch::Tensor columnLoss;  ///< Σ_rows (w − q)² / [U]_jj² / 2 per column (GPTQ's "Losses")
     double totalLoss = 0.0;
 };

@@ -34,6 +34,11 @@ std::string defaultModelDirectory()
     return resourceDirectory() + "/models/brown-llama";
 }
 
+std::string defaultCalibrationText()
+{
+    return resourceDirectory() + "/data/brown_calibration.txt";
+}
+
 std::vector<std::string> defaultEvalTexts()
 {
     std::vector<std::string> texts;

@@ -177,6 +177,31 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(core::gptqQuantize(W, H, spec, actOrder).quantized,
                                 permuted.index_select(1, torch::argsort(order)), 1e-5, 1e-5));
     }
+
+    void storedFormHasTheGridOfEachGroup()
+    {
+        // With groups, GPTQ fits a grid at each group start; the stored codes + grids
+        // must decode to exactly the weights GPTQ returned, and with act-order the
+        // group of column c is (position of c in the order) / group size.
+        torch::manual_seed(8);
+        const torch::Tensor W = torch::randn({8, 32});
+        const torch::Tensor X = correlatedInputs(256, 32) * torch::rand({32});
+        const torch::Tensor H = 2.0 * torch::matmul(X.t(), X) / 256.0;
+        const core::WeightQuantSpec spec{3, 8, false, core::QuantDialect::Gptq};
+        for (const bool act : {false, true}) {
+            core::GptqOptions options;
+            options.actOrder = act;
+            const auto result = core::gptqQuantize(W, H, spec, options);
+            QCOMPARE(result.stored.groups(), std::int64_t(4));
+            QVERIFY(torch::equal(result.stored.dequantize(), result.quantized));
+            torch::Tensor expected = torch::arange(32).div(8, "floor");
+            if (act) {
+                const torch::Tensor order = torch::argsort(H.diagonal(), 0, true);
+                expected = expected.index_select(0, torch::argsort(order));
+            }
+            QVERIFY(torch::equal(result.stored.groupIndex, expected));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGptq)

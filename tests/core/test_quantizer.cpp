@@ -1,6 +1,7 @@
 // Weight quantizers against values computed by hand (each row's derivation is in
 // the comment beside it), in the GPTQ and OmniQuant dialects of METHODS.md §1.
 
+#include "quant/quantized_linear.h"
 #include "quant/weight_quantizer.h"
 #include "util/error.h"
 
@@ -135,6 +136,55 @@ private Q_SLOTS:
         } catch (const core::Error& e) {
             QVERIFY2(QString(e.what()).contains(expected), e.what());
         }
+    }
+
+    void storedFormDecodesToTheFakeQuantizedWeights_data()
+    {
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<int>("groupSize");
+        QTest::addColumn<bool>("symmetric");
+        QTest::newRow("w2 g32") << 2 << 32 << false;
+        QTest::newRow("w3 per-channel") << 3 << -1 << false;
+        QTest::newRow("w4 g64 sym") << 4 << 64 << true;
+        QTest::newRow("w8 g128") << 8 << 128 << false;
+    }
+
+    void storedFormDecodesToTheFakeQuantizedWeights()
+    {
+        QFETCH(int, bits);
+        QFETCH(int, groupSize);
+        QFETCH(bool, symmetric);
+        torch::manual_seed(11);
+        torch::Tensor w = torch::randn({12, 128});
+        w[3].zero_(); // an all-zero row
+        const core::WeightQuantSpec spec{bits, groupSize, symmetric, core::QuantDialect::Gptq};
+        const core::QuantizedLinear stored = core::quantizeRtnStored(w, spec);
+        QCOMPARE(stored.codes.scalar_type(), torch::kUInt8);
+        QCOMPARE(stored.groups(), groupSize > 0 ? std::int64_t(128 / groupSize) : std::int64_t(1));
+        QVERIFY(stored.codes.max().item<int>() <= (1 << bits) - 1);
+        QVERIFY(torch::equal(stored.dequantize(), core::quantizeRtn(w, spec))); // bit-identical
+        // encodeOnGrid recovers the same codes from the dequantized weights.
+        const auto again = core::encodeOnGrid(stored.dequantize(), stored.scale, stored.zero, stored.groupIndex, spec, "w");
+        QVERIFY(torch::equal(again.codes, stored.codes));
+    }
+
+    void storedFormHandComputed()
+    {
+        // Row [-1, 0, 0.5, 2] at 2 bits per channel, GPTQ convention: range [-1, 2],
+        // scale 3/3 = 1, zero round(1/1) = 1, codes round(w) + 1 = [0, 1, 1 or 2, 3].
+        const torch::Tensor w = torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}});
+        const auto stored = core::quantizeRtnStored(w, {2, -1, false, core::QuantDialect::Gptq});
+        QCOMPARE(stored.scale.item<float>(), 1.0f);
+        QCOMPARE(stored.zero.item<float>(), 1.0f);
+        QVERIFY(torch::equal(stored.codes, torch::tensor({{0, 1, 1, 3}}, torch::kUInt8)));
+        QVERIFY(torch::equal(stored.dequantize(), torch::tensor({{-1.0f, 0.0f, 0.0f, 2.0f}})));
+    }
+
+    void weightsOffTheGridAreRejected()
+    {
+        const auto stored = core::quantizeRtnStored(torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}}), {2, -1, false});
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::encodeOnGrid(torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}}), stored.scale,
+                                                                 stored.zero, stored.groupIndex, stored.spec, "w"));
     }
 };
 

@@ -1,0 +1,32 @@
+#include "cli/cli_common.h"
+
+#include <csignal>
+
+namespace app {
+namespace {
+
+// The only process-wide state of the CLI: where SIGINT stores "cancel". A signal
+// handler cannot reach anything else safely.
+std::atomic<bool>* g_interruptFlag = nullptr;
+
+void onInterrupt(int)
+{
+    if (g_interruptFlag)
+        g_interruptFlag->store(true);
+}
+
+} // namespace
+
+InterruptScope::InterruptScope(const core::CancelToken& token)
+{
+    g_interruptFlag = token.signalSafeFlag();
+    std::signal(SIGINT, onInterrupt);
+}
+
+InterruptScope::~InterruptScope()
+{
+    std::signal(SIGINT, SIG_DFL);
+    g_interruptFlag = nullptr;
+}
+
+} // namespace app

@@ -1,0 +1,249 @@
+#include "cli/run_commands.h"
+
+#include "cli/progress_printer.h"
+#include "cli/run_tables.h"
+#include "config/run_config.h"
+#include "jobs/calibrate_job.h"
+#include "jobs/export_job.h"
+#include "util/error.h"
+#include "util/text_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace app {
+namespace {
+
+using nlohmann::json;
+
+json number(double value)
+{
+    return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+// The config file (or an empty document) with every shorthand flag written over
+// it, so one parser validates both and errors name the config key.
+core::RunConfig buildConfig(const CalibrateOptions& o)
+{
+    json document = json::object();
+    std::string source = "command line";
+    if (!o.configPath.empty()) {
+        source = o.configPath;
+        try {
+            document = json::parse(core::readTextFile(o.configPath));
+        } catch (const json::parse_error& e) {
+            throw core::Error(o.configPath + ": not valid JSON (" + e.what() + ")");
+        }
+        if (!document.is_object())
+            throw core::Error(o.configPath + ": the document must be a JSON object");
+    }
+    const auto section = [&](const char* name) -> json& {
+        if (!document.contains(name))
+            document[name] = json::object();
+        return document[name];
+    };
+    if (o.name) document["name"] = *o.name;
+    if (o.model) document["model"] = *o.model;
+    if (o.method) document["method"] = *o.method;
+    if (o.bits) section("weights")["bits"] = *o.bits;
+    if (o.groupSize) section("weights")["group_size"] = *o.groupSize;
+    if (o.symmetric) section("weights")["symmetric"] = true;
+    if (o.calibrationText) section("calibration")["text"] = *o.calibrationText;
+    if (o.samples) section("calibration")["samples"] = *o.samples;
+    if (o.seqLen) section("calibration")["seq_len"] = *o.seqLen;
+    if (o.seed) section("calibration")["seed"] = *o.seed;
+    if (o.batchSize) section("calibration")["batch_size"] = *o.batchSize;
+    if (!o.evalTexts.empty()) section("eval")["texts"] = o.evalTexts;
+    if (o.evalSeqLen) section("eval")["seq_len"] = *o.evalSeqLen;
+    if (o.evalMaxWindows) section("eval")["max_windows"] = *o.evalMaxWindows;
+    if (o.actOrder) section("gptq")["act_order"] = true;
+    return core::parseRunConfig(document.dump(), source);
+}
+
+json resultJson(const core::CalibrationJobResult& result)
+{
+    json perplexity = json::object(), fp = json::object();
+    for (const auto& d : result.datasets) {
+        perplexity[d.dataset] = number(d.perplexity);
+        fp[d.dataset] = number(d.fpPerplexity);
+    }
+    json layers = json::array();
+    for (const auto& l : result.layers)
+        layers.push_back({{"name", l.name},
+                          {"block", l.block},
+                          {"rel_error", number(l.relativeError)},
+                          {"sqnr_db", number(l.sqnrDb)},
+                          {"seconds", number(l.seconds)}});
+    return {{"run_id", result.runId},
+            {"name", result.name},
+            {"status", "finished"},
+            {"perplexity", perplexity},
+            {"fp_perplexity", fp},
+            {"calibration_offsets", result.calibrationOffsets},
+            {"calibration_seconds", result.calibrationSeconds},
+            {"seconds", result.seconds},
+            {"config", json::parse(result.configJson)},
+            {"layers", layers}};
+}
+
+void printResult(const core::CalibrationJobResult& result)
+{
+    std::printf("run %lld: %s  (calibration %.1f s, total %.1f s)\n", static_cast<long long>(result.runId),
+                result.name.c_str(), result.calibrationSeconds, result.seconds);
+    std::printf("%-16s %12s %12s %9s\n", "dataset", "perplexity", "fp", "change");
+    for (const auto& d : result.datasets)
+        std::printf("%-16s %12.3f %12.3f %+8.2f%%\n", d.dataset.c_str(), d.perplexity, d.fpPerplexity,
+                    100.0 * (d.perplexity / d.fpPerplexity - 1.0));
+    if (result.layers.empty())
+        return;
+    double sum = 0.0;
+    const core::LayerMetrics* worst = &result.layers.front();
+    for (const auto& l : result.layers) {
+        sum += l.relativeError;
+        if (l.relativeError > worst->relativeError)
+            worst = &l;
+    }
+    std::printf("layers: mean relative output error %.3e over %zu Linears; worst %s (%.3e)\n",
+                sum / static_cast<double>(result.layers.size()), result.layers.size(), worst->name.c_str(),
+                worst->relativeError);
+}
+
+int commandCalibrate(const RunCommandOptions& options, const CommonOptions& common)
+{
+    const core::RunConfig config = buildConfig(options.calibrate);
+    core::Workspace workspace(options.workspace);
+    core::CancelToken cancel;
+    core::CalibrationJobResult result;
+    {
+        const InterruptScope interrupt(cancel);
+        ProgressPrinter progress(common.quiet);
+        const auto announce = [&](std::int64_t id) {
+            if (!common.quiet)
+                std::fprintf(stderr, "run %lld in %s\n", static_cast<long long>(id), workspace.directory().c_str());
+        };
+        result = core::runCalibrationJob(workspace, config, std::ref(progress), cancel, announce);
+    }
+    if (common.json)
+        std::cout << resultJson(result).dump(2) << "\n";
+    else
+        printResult(result);
+    return 0;
+}
+
+int commandExport(const RunCommandOptions& options, const CommonOptions& common)
+{
+    const core::Workspace workspace(options.workspace);
+    core::CancelToken cancel;
+    core::ExportResult result;
+    {
+        const InterruptScope interrupt(cancel);
+        ProgressPrinter progress(common.quiet);
+        result = core::exportRun(workspace, options.runIds.front(), options.outDir, std::ref(progress), cancel);
+    }
+    if (common.json)
+        std::cout << json{{"run_id", options.runIds.front()},
+                          {"directory", result.directory},
+                          {"tensors", result.tensors},
+                          {"quantized_layers", result.quantizedLayers}}
+                         .dump(2)
+                  << "\n";
+    else
+        std::cout << "exported run " << options.runIds.front() << " to " << result.directory << " ("
+                  << result.tensors << " tensors, " << result.quantizedLayers << " quantized Linears)\n";
+    return 0;
+}
+
+} // namespace
+
+RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common)
+{
+    m_options.workspace = "";
+    const auto addCommon = [&](CLI::App* command) {
+        command->add_option("--workspace", m_options.workspace,
+                            "Workspace directory (default: $QUANTSCOPE_WORKSPACE or ~/.local/share/quantscope/workspace)");
+        command->add_flag("--json", m_common.json, "Machine-readable output on stdout");
+        command->add_flag("-q,--quiet", m_common.quiet, "No progress on stderr");
+    };
+    CalibrateOptions& c = m_options.calibrate;
+    m_calibrate = cli.add_subcommand("calibrate", "Quantize a model with a calibration method and record the run");
+    m_calibrate->add_option("--config", c.configPath, "Run config JSON (README: 'Run config'); flags override it")
+        ->check(CLI::ExistingFile);
+    m_calibrate->add_option("--name", c.name, "Run name (default: method and bits)");
+    m_calibrate->add_option("--model", c.model, "Hugging Face model directory (default: the bundled brown-llama)");
+    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq");
+    m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
+    m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
+    m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
+    m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
+    m_calibrate->add_option("--calib-text", c.calibrationText, "Calibration text file (default: bundled Brown excerpt)");
+    m_calibrate->add_option("--samples", c.samples, "Calibration windows");
+    m_calibrate->add_option("--seq-len", c.seqLen, "Tokens per calibration window (default: model context)");
+    m_calibrate->add_option("--seed", c.seed, "Seed of the window offsets");
+    m_calibrate->add_option("--batch-size", c.batchSize, "Windows per forward pass");
+    m_calibrate->add_option("--eval-text", c.evalTexts, "Evaluation text file(s) (default: bundled Brown and KJV tests)");
+    m_calibrate->add_option("--eval-seq-len", c.evalSeqLen, "Evaluation window length (default: model context)");
+    m_calibrate->add_option("--eval-max-windows", c.evalMaxWindows, "Evaluate at most K windows per text (0: all)");
+    addCommon(m_calibrate);
+
+    m_runs = cli.add_subcommand("runs", "List, show or delete the runs of a workspace");
+    m_runs->require_subcommand(1);
+    m_runsList = m_runs->add_subcommand("list", "Every run with status and perplexities");
+    addCommon(m_runsList);
+    m_runsShow = m_runs->add_subcommand("show", "One run: config, perplexities, per-layer metrics");
+    m_runsShow->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    addCommon(m_runsShow);
+    m_runsDelete = m_runs->add_subcommand("delete", "Delete a run and its files");
+    m_runsDelete->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    addCommon(m_runsDelete);
+
+    m_compare = cli.add_subcommand("compare", "Runs side by side: perplexities and a per-layer metric, with differences");
+    m_compare->add_option("ids", m_options.runIds, "Two or more run ids")->required()->expected(2, 1000);
+    m_compare->add_option("--metric", m_options.metric, "Per-layer metric to compare (rel_error, sqnr_db, seconds)");
+    addCommon(m_compare);
+
+    m_export = cli.add_subcommand("export", "Write a finished run as a Hugging Face model directory");
+    m_export->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    m_export->add_option("--out", m_options.outDir, "Output directory (must not exist or be empty)")->required();
+    addCommon(m_export);
+}
+
+std::optional<int> RunCommands::dispatch()
+{
+    if (m_options.workspace.empty())
+        m_options.workspace = core::defaultWorkspaceDirectory();
+    if (*m_calibrate)
+        return commandCalibrate(m_options, m_common);
+    if (*m_export)
+        return commandExport(m_options, m_common);
+    if (!*m_runs && !*m_compare)
+        return std::nullopt;
+
+    core::Workspace workspace(m_options.workspace);
+    if (*m_runsList) {
+        if (m_common.json)
+            std::cout << runsListJson(workspace).dump(2) << "\n";
+        else
+            printRunsList(workspace);
+    } else if (*m_runsShow) {
+        if (m_common.json)
+            std::cout << runShowJson(workspace, m_options.runIds.front()).dump(2) << "\n";
+        else
+            printRunShow(workspace, m_options.runIds.front());
+    } else if (*m_runsDelete) {
+        workspace.deleteRun(m_options.runIds.front());
+        if (m_common.json)
+            std::cout << json{{"deleted", m_options.runIds.front()}}.dump() << "\n";
+        else
+            std::cout << "deleted run " << m_options.runIds.front() << "\n";
+    } else if (*m_compare) {
+        if (m_common.json)
+            std::cout << compareJson(workspace, m_options.runIds, m_options.metric).dump(2) << "\n";
+        else
+            printCompare(workspace, m_options.runIds, m_options.metric);
+    }
+    return 0;
+}
+
+} // namespace app

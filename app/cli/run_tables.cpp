@@ -1,0 +1,263 @@
+#include "cli/run_tables.h"
+
+#include "util/error.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace app {
+namespace {
+
+using nlohmann::json;
+
+// NaN (a metric stored as NULL) becomes JSON null rather than an invalid token.
+json number(double value)
+{
+    return std::isfinite(value) ? json(value) : json(nullptr);
+}
+
+std::string formatValue(double value, const char* format = "%.3f")
+{
+    if (std::isnan(value))
+        return "-";
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, format, value);
+    return buffer;
+}
+
+// dataset → metric → value
+std::map<std::string, std::map<std::string, double>> datasetTable(const core::Workspace& workspace, std::int64_t id)
+{
+    std::map<std::string, std::map<std::string, double>> table;
+    for (const auto& m : workspace.catalog().datasetMetrics(id))
+        table[m.dataset][m.metric] = m.value;
+    return table;
+}
+
+std::string weightsSummary(const std::string& configJson)
+{
+    const json config = json::parse(configJson);
+    const auto& weights = config.at("weights");
+    const std::int64_t group = weights.at("group_size").get<std::int64_t>();
+    return "w" + std::to_string(weights.at("bits").get<int>()) +
+           (group > 0 ? "g" + std::to_string(group) : " per-ch") + (weights.at("symmetric").get<bool>() ? " sym" : "");
+}
+
+json runSummaryJson(const core::Workspace& workspace, const core::RunRecord& run)
+{
+    json perplexity = json::object();
+    for (const auto& [dataset, metrics] : datasetTable(workspace, run.id))
+        if (metrics.count("perplexity"))
+            perplexity[dataset] = number(metrics.at("perplexity"));
+    return {{"id", run.id},
+            {"name", run.name},
+            {"method", run.method},
+            {"weights", weightsSummary(run.configJson)},
+            {"status", core::runStatusName(run.status)},
+            {"created_at", run.createdAt},
+            {"seconds", number(run.seconds)},
+            {"tags", run.tags},
+            {"perplexity", perplexity}};
+}
+
+const core::LayerMetric* findMetric(const std::vector<core::LayerMetric>& metrics, const std::string& layer,
+                                    const std::string& metric)
+{
+    for (const auto& m : metrics)
+        if (m.layer == layer && m.metric == metric)
+            return &m;
+    return nullptr;
+}
+
+} // namespace
+
+json runsListJson(const core::Workspace& workspace)
+{
+    json runs = json::array();
+    for (const auto& run : workspace.catalog().listRuns())
+        runs.push_back(runSummaryJson(workspace, run));
+    return runs;
+}
+
+void printRunsList(const core::Workspace& workspace)
+{
+    const auto runs = workspace.catalog().listRuns();
+    std::cout << "workspace " << workspace.directory() << " (" << runs.size() << " runs)\n";
+    if (runs.empty())
+        return;
+    std::printf("%5s  %-9s  %-28s  %-12s  %-20s  %s\n", "id", "status", "name", "weights", "created", "perplexity");
+    for (const auto& run : runs) {
+        std::string perplexities;
+        for (const auto& [dataset, metrics] : datasetTable(workspace, run.id))
+            if (metrics.count("perplexity"))
+                perplexities += (perplexities.empty() ? "" : "  ") + dataset + " " + formatValue(metrics.at("perplexity"), "%.2f");
+        std::printf("%5lld  %-9s  %-28s  %-12s  %-20s  %s\n", static_cast<long long>(run.id),
+                    core::runStatusName(run.status).c_str(), run.name.substr(0, 28).c_str(),
+                    weightsSummary(run.configJson).c_str(), run.createdAt.c_str(), perplexities.c_str());
+    }
+}
+
+json runShowJson(const core::Workspace& workspace, std::int64_t runId)
+{
+    const core::RunRecord run = workspace.catalog().run(runId);
+    json out = runSummaryJson(workspace, run);
+    out["config"] = json::parse(run.configJson);
+    out["model_path"] = run.modelPath;
+    out["model_fingerprint"] = run.modelFingerprint;
+    out["started_at"] = run.startedAt;
+    out["finished_at"] = run.finishedAt;
+    out["error"] = run.errorMessage;
+    json datasets = json::object();
+    for (const auto& [dataset, metrics] : datasetTable(workspace, runId)) {
+        json entry = json::object();
+        for (const auto& [metric, value] : metrics)
+            entry[metric] = number(value);
+        datasets[dataset] = entry;
+    }
+    out["datasets"] = datasets;
+    json layers = json::array();
+    std::map<std::string, std::size_t> index;
+    for (const auto& m : workspace.catalog().layerMetrics(runId)) {
+        if (!index.count(m.layer)) {
+            index[m.layer] = layers.size();
+            layers.push_back({{"name", m.layer}, {"block", m.block}});
+        }
+        layers[index[m.layer]][m.metric] = number(m.value);
+    }
+    out["layers"] = layers;
+    return out;
+}
+
+void printRunShow(const core::Workspace& workspace, std::int64_t runId)
+{
+    const core::RunRecord run = workspace.catalog().run(runId);
+    std::cout << "run " << run.id << ": " << run.name << "\n"
+              << "status     " << core::runStatusName(run.status)
+              << (run.errorMessage.empty() ? "" : " (" + run.errorMessage + ")") << "\n"
+              << "method     " << run.method << ", " << weightsSummary(run.configJson) << "\n"
+              << "model      " << run.modelPath << " (fingerprint " << run.modelFingerprint << ")\n"
+              << "created    " << run.createdAt << ", finished " << (run.finishedAt.empty() ? "-" : run.finishedAt)
+              << ", " << formatValue(run.seconds, "%.1f") << " s\n";
+    const auto datasets = datasetTable(workspace, runId);
+    if (!datasets.empty())
+        std::printf("\n%-20s %12s %12s %9s\n", "dataset", "perplexity", "fp", "change");
+    for (const auto& [dataset, metrics] : datasets) {
+        const double q = metrics.count("perplexity") ? metrics.at("perplexity") : NAN;
+        const double fp = metrics.count("fp_perplexity") ? metrics.at("fp_perplexity") : NAN;
+        std::printf("%-20s %12s %12s %8s%%\n", dataset.c_str(), formatValue(q).c_str(), formatValue(fp).c_str(),
+                    formatValue(100.0 * (q / fp - 1.0), "%+.2f").c_str());
+    }
+    const auto layers = workspace.catalog().layerMetrics(runId);
+    if (!layers.empty())
+        std::printf("\n%-40s %12s %10s %9s\n", "layer", "rel_error", "sqnr_db", "seconds");
+    std::map<std::string, bool> printed;
+    for (const auto& m : layers) {
+        if (printed[m.layer])
+            continue;
+        printed[m.layer] = true;
+        const auto* rel = findMetric(layers, m.layer, "rel_error");
+        const auto* sqnr = findMetric(layers, m.layer, "sqnr_db");
+        const auto* seconds = findMetric(layers, m.layer, "seconds");
+        std::printf("%-40s %12s %10s %9s\n", m.layer.c_str(), formatValue(rel ? rel->value : NAN, "%.3e").c_str(),
+                    formatValue(sqnr ? sqnr->value : NAN, "%.2f").c_str(),
+                    formatValue(seconds ? seconds->value : NAN, "%.3f").c_str());
+    }
+}
+
+json compareJson(const core::Workspace& workspace, const std::vector<std::int64_t>& runIds, const std::string& metric)
+{
+    if (runIds.size() < 2)
+        throw core::Error("compare: give at least two run ids");
+    std::vector<core::RunRecord> runs;
+    std::vector<std::map<std::string, std::map<std::string, double>>> datasets;
+    std::vector<std::vector<core::LayerMetric>> layers;
+    for (const auto id : runIds) {
+        runs.push_back(workspace.catalog().run(id));
+        datasets.push_back(datasetTable(workspace, id));
+        layers.push_back(workspace.catalog().layerMetrics(id));
+    }
+    json out{{"metric", metric}, {"runs", json::array()}, {"datasets", json::array()}, {"layers", json::array()}};
+    for (const auto& run : runs)
+        out["runs"].push_back({{"id", run.id}, {"name", run.name}, {"status", core::runStatusName(run.status)}});
+
+    // Rows in the order of the first run that has them.
+    std::vector<std::string> datasetNames;
+    for (const auto& table : datasets)
+        for (const auto& [name, metrics] : table)
+            if (std::find(datasetNames.begin(), datasetNames.end(), name) == datasetNames.end())
+                datasetNames.push_back(name);
+    for (const auto& name : datasetNames) {
+        json values = json::array(), differences = json::array();
+        double first = NAN;
+        double fp = NAN;
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            const auto it = datasets[r].find(name);
+            const double value = it != datasets[r].end() && it->second.count("perplexity") ? it->second.at("perplexity") : NAN;
+            if (it != datasets[r].end() && it->second.count("fp_perplexity") && std::isnan(fp))
+                fp = it->second.at("fp_perplexity");
+            if (r == 0)
+                first = value;
+            values.push_back(number(value));
+            differences.push_back(number(value - first));
+        }
+        out["datasets"].push_back({{"dataset", name}, {"fp_perplexity", number(fp)}, {"perplexity", values}, {"difference", differences}});
+    }
+    std::vector<std::string> layerNames;
+    for (const auto& rows : layers)
+        for (const auto& m : rows)
+            if (m.metric == metric && std::find(layerNames.begin(), layerNames.end(), m.layer) == layerNames.end())
+                layerNames.push_back(m.layer);
+    for (const auto& name : layerNames) {
+        json values = json::array(), differences = json::array();
+        double first = NAN;
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            const auto* m = findMetric(layers[r], name, metric);
+            const double value = m ? m->value : NAN;
+            if (r == 0)
+                first = value;
+            values.push_back(number(value));
+            differences.push_back(number(value - first));
+        }
+        out["layers"].push_back({{"layer", name}, {"values", values}, {"difference", differences}});
+    }
+    return out;
+}
+
+void printCompare(const core::Workspace& workspace, const std::vector<std::int64_t>& runIds, const std::string& metric)
+{
+    const json table = compareJson(workspace, runIds, metric);
+    const auto cell = [](const json& value, const char* format) {
+        return value.is_null() ? std::string("-") : formatValue(value.get<double>(), format);
+    };
+    std::cout << "runs:";
+    for (const auto& run : table["runs"])
+        std::cout << "  [" << run["id"].get<std::int64_t>() << "] " << run["name"].get<std::string>();
+    std::cout << "\n\n";
+    std::printf("%-16s %10s", "perplexity", "fp");
+    for (const auto& run : table["runs"])
+        std::printf(" %12s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
+    std::printf("   (change vs run %lld)\n", static_cast<long long>(runIds.front()));
+    for (const auto& row : table["datasets"]) {
+        std::printf("%-16s %10s", row["dataset"].get<std::string>().c_str(), cell(row["fp_perplexity"], "%.3f").c_str());
+        for (const auto& value : row["perplexity"])
+            std::printf(" %12s", cell(value, "%.3f").c_str());
+        std::printf("  ");
+        for (std::size_t r = 1; r < row["difference"].size(); ++r)
+            std::printf(" %9s", cell(row["difference"][r], "%+.3f").c_str());
+        std::printf("\n");
+    }
+    std::printf("\n%-40s", metric.c_str());
+    for (const auto& run : table["runs"])
+        std::printf(" %11s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
+    std::printf("\n");
+    for (const auto& row : table["layers"]) {
+        std::printf("%-40s", row["layer"].get<std::string>().c_str());
+        for (const auto& value : row["values"])
+            std::printf(" %11s", cell(value, "%.4g").c_str());
+        std::printf("\n");
+    }
+}
+
+} // namespace app

@@ -1,0 +1,307 @@
+#include "config/run_config.h"
+
+#include "util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace core {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMaxSamples = 100000;
+constexpr std::int64_t kMaxSeqLen = 1 << 20;
+
+// Reads the keys of one JSON object, remembering which were consumed so that
+// every key left over can be reported as unknown (a typo must never be ignored).
+class ObjectReader {
+public:
+    ObjectReader(const json& object, std::string path, const std::string& source)
+        : m_object(object), m_path(std::move(path)), m_source(source)
+    {
+        if (!m_object.is_object())
+            fail(m_path.empty() ? "the document must be a JSON object" : m_path + " must be an object");
+    }
+
+    [[noreturn]] void fail(const std::string& message) const { throw Error(m_source + ": " + message); }
+    std::string key(const std::string& name) const { return m_path.empty() ? name : m_path + "." + name; }
+
+    const json* find(const std::string& name)
+    {
+        m_known.push_back(name);
+        const auto it = m_object.find(name);
+        return it == m_object.end() ? nullptr : &*it;
+    }
+
+    void readString(const std::string& name, std::string& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_string())
+                fail(key(name) + " must be a string");
+            out = value->get<std::string>();
+        }
+    }
+
+    void readBool(const std::string& name, bool& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_boolean())
+                fail(key(name) + " must be true or false");
+            out = value->get<bool>();
+        }
+    }
+
+    template <typename Int>
+    void readInteger(const std::string& name, Int& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_number_integer())
+                fail(key(name) + " must be an integer, got " + value->dump());
+            if constexpr (std::is_unsigned_v<Int>) {
+                if (value->is_number_unsigned() || value->get<std::int64_t>() >= 0)
+                    out = value->get<Int>();
+                else
+                    fail(key(name) + " must be >= 0, got " + value->dump());
+            } else {
+                if (value->is_number_unsigned() && value->get<std::uint64_t>() > std::uint64_t(INT64_MAX))
+                    fail(key(name) + " is too large: " + value->dump());
+                out = static_cast<Int>(value->get<std::int64_t>());
+            }
+        }
+    }
+
+    void readNumber(const std::string& name, double& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_number())
+                fail(key(name) + " must be a number, got " + value->dump());
+            out = value->get<double>();
+        }
+    }
+
+    void readStrings(const std::string& name, std::vector<std::string>& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_array())
+                fail(key(name) + " must be an array of file paths");
+            out.clear();
+            for (const auto& item : *value) {
+                if (!item.is_string())
+                    fail(key(name) + " must contain only strings, got " + item.dump());
+                out.push_back(item.get<std::string>());
+            }
+        }
+    }
+
+    /// Throws for the first key that no read asked for.
+    void rejectUnknownKeys() const
+    {
+        for (const auto& [name, value] : m_object.items()) {
+            if (std::find(m_known.begin(), m_known.end(), name) != m_known.end())
+                continue;
+            std::string known;
+            for (const auto& k : m_known)
+                known += (known.empty() ? "" : ", ") + k;
+            fail("unknown key '" + key(name) + "' (known: " + known + ")");
+        }
+    }
+
+private:
+    const json& m_object;
+    std::string m_path;
+    const std::string& m_source;
+    std::vector<std::string> m_known;
+};
+
+void readWeights(ObjectReader& parent, WeightsConfig& weights, const std::string& source)
+{
+    const json* section = parent.find("weights");
+    if (!section)
+        return;
+    ObjectReader reader(*section, "weights", source);
+    reader.readInteger("bits", weights.bits);
+    reader.readInteger("group_size", weights.groupSize);
+    reader.readBool("symmetric", weights.symmetric);
+    reader.rejectUnknownKeys();
+}
+
+void readCalibration(ObjectReader& parent, CalibrationDataConfig& calibration, const std::string& source)
+{
+    const json* section = parent.find("calibration");
+    if (!section)
+        return;
+    ObjectReader reader(*section, "calibration", source);
+    reader.readString("text", calibration.text);
+    reader.readInteger("samples", calibration.samples);
+    reader.readInteger("seq_len", calibration.seqLen);
+    reader.readInteger("seed", calibration.seed);
+    reader.readInteger("batch_size", calibration.batchSize);
+    reader.rejectUnknownKeys();
+}
+
+void readEval(ObjectReader& parent, EvalConfig& eval, const std::string& source)
+{
+    const json* section = parent.find("eval");
+    if (!section)
+        return;
+    ObjectReader reader(*section, "eval", source);
+    reader.readStrings("texts", eval.texts);
+    reader.readInteger("seq_len", eval.seqLen);
+    reader.readInteger("max_windows", eval.maxWindows);
+    reader.rejectUnknownKeys();
+}
+
+void readDiagnostics(ObjectReader& parent, const std::string& source)
+{
+    const json* section = parent.find("diagnostics");
+    if (!section)
+        return;
+    ObjectReader reader(*section, "diagnostics", source);
+    reader.rejectUnknownKeys();
+}
+
+void readGptq(ObjectReader& parent, RunConfig& config, const std::string& source)
+{
+    const json* section = parent.find("gptq");
+    if (config.method == "gptq")
+        config.gptq = GptqConfig{};
+    if (!section)
+        return;
+    // A section for another method is almost certainly a mistake (the user switched
+    // methods and expects these options to act): say so rather than ignore it.
+    if (config.method != "gptq")
+        parent.fail("section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
+    ObjectReader reader(*section, "gptq", source);
+    reader.readInteger("block_size", config.gptq->blockSize);
+    reader.readNumber("percdamp", config.gptq->percentDamp);
+    reader.readBool("act_order", config.gptq->actOrder);
+    reader.rejectUnknownKeys();
+}
+
+void require(bool condition, const std::string& source, const std::string& message)
+{
+    if (!condition)
+        throw Error(source + ": " + message);
+}
+
+std::string joined(const std::vector<std::string>& names)
+{
+    std::string out;
+    for (const auto& name : names)
+        out += (out.empty() ? "" : ", ") + name;
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> runMethodNames()
+{
+    return {"rtn", "gptq"};
+}
+
+void validateRunConfig(const RunConfig& config, const std::string& source)
+{
+    const auto methods = runMethodNames();
+    require(!config.method.empty(), source, "'method' is required (one of: " + joined(methods) + ")");
+    require(std::find(methods.begin(), methods.end(), config.method) != methods.end(), source,
+            "method '" + config.method + "' is unknown (known: " + joined(methods) + ")");
+    const WeightsConfig& w = config.weights;
+    require(w.bits >= 2 && w.bits <= 8, source, "weights.bits must be in 2..8, got " + std::to_string(w.bits));
+    require(w.groupSize == -1 || w.groupSize >= 1, source,
+            "weights.group_size must be -1 (per output channel) or >= 1, got " + std::to_string(w.groupSize));
+    const CalibrationDataConfig& c = config.calibration;
+    require(c.samples >= 1 && c.samples <= kMaxSamples, source,
+            "calibration.samples must be in 1.." + std::to_string(kMaxSamples) + ", got " + std::to_string(c.samples));
+    require(c.seqLen >= 0 && c.seqLen <= kMaxSeqLen, source,
+            "calibration.seq_len must be >= 1 (or 0 for the model's context), got " + std::to_string(c.seqLen));
+    require(c.batchSize >= 1 && c.batchSize <= 4096, source,
+            "calibration.batch_size must be in 1..4096, got " + std::to_string(c.batchSize));
+    require(config.eval.seqLen >= 0 && config.eval.seqLen <= kMaxSeqLen, source,
+            "eval.seq_len must be >= 1 (or 0 for the model's context), got " + std::to_string(config.eval.seqLen));
+    require(config.eval.maxWindows >= 0, source,
+            "eval.max_windows must be >= 0 (0 = all), got " + std::to_string(config.eval.maxWindows));
+    for (const auto& text : config.eval.texts)
+        require(!text.empty(), source, "eval.texts contains an empty path");
+    require(config.method == "gptq" || !config.gptq, source,
+            "section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
+    if (config.gptq) {
+        require(config.gptq->blockSize >= 1 && config.gptq->blockSize <= 65536, source,
+                "gptq.block_size must be in 1..65536, got " + std::to_string(config.gptq->blockSize));
+        require(config.gptq->percentDamp > 0.0 && config.gptq->percentDamp <= 1.0, source,
+                "gptq.percdamp must be in (0, 1], got " + std::to_string(config.gptq->percentDamp));
+    }
+}
+
+RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
+{
+    json document;
+    try {
+        document = json::parse(jsonText);
+    } catch (const json::parse_error& e) {
+        throw Error(source + ": not valid JSON (" + e.what() + ")");
+    }
+    RunConfig config;
+    ObjectReader reader(document, "", source);
+    reader.readString("method", config.method);
+    reader.readString("name", config.name);
+    reader.readString("model", config.model);
+    readWeights(reader, config.weights, source);
+    readCalibration(reader, config.calibration, source);
+    readEval(reader, config.eval, source);
+    readDiagnostics(reader, source);
+    readGptq(reader, config, source);
+    reader.rejectUnknownKeys();
+    validateRunConfig(config, source);
+    return config;
+}
+
+std::string runConfigToJson(const RunConfig& config, int indent)
+{
+    json document = json::object();
+    document["name"] = config.name;
+    document["model"] = config.model;
+    document["method"] = config.method;
+    document["weights"] = {{"bits", config.weights.bits},
+                           {"group_size", config.weights.groupSize},
+                           {"symmetric", config.weights.symmetric}};
+    document["calibration"] = {{"text", config.calibration.text},
+                               {"samples", config.calibration.samples},
+                               {"seq_len", config.calibration.seqLen},
+                               {"seed", config.calibration.seed},
+                               {"batch_size", config.calibration.batchSize}};
+    document["eval"] = {{"texts", config.eval.texts},
+                        {"seq_len", config.eval.seqLen},
+                        {"max_windows", config.eval.maxWindows}};
+    document["diagnostics"] = json::object();
+    if (config.gptq)
+        document["gptq"] = {{"block_size", config.gptq->blockSize},
+                            {"percdamp", config.gptq->percentDamp},
+                            {"act_order", config.gptq->actOrder}};
+    return document.dump(indent);
+}
+
+RunConfig defaultRunConfig(const std::string& method)
+{
+    RunConfig config;
+    config.method = method;
+    if (method == "gptq")
+        config.gptq = GptqConfig{};
+    return config;
+}
+
+std::string runDisplayName(const RunConfig& config)
+{
+    if (!config.name.empty())
+        return config.name;
+    std::string name = config.method + " w" + std::to_string(config.weights.bits);
+    name += config.weights.groupSize > 0 ? "g" + std::to_string(config.weights.groupSize) : " per-channel";
+    if (config.weights.symmetric)
+        name += " sym";
+    if (config.gptq && config.gptq->actOrder)
+        name += " act-order";
+    return name;
+}
+
+} // namespace core

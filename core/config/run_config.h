@@ -1,0 +1,87 @@
+#pragma once
+// The run config (ARCHITECTURE.md, "Run configs"): one JSON document describes a
+// calibration run. The GUI form produces it, the CLI reads it, the catalog stores
+// it verbatim (canonical form, every default filled in) and "run again" re-launches
+// it. Defaults live here and nowhere else. Torch-free.
+//
+// {
+//   "name": "gptq w3g128",                      // optional, default "<method> w<bits>g<group>"
+//   "model": "resources/models/brown-llama",     // default: the bundled model
+//   "method": "gptq",                             // required: rtn | gptq
+//   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
+//   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
+//   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
+//   "diagnostics": {},
+//   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false}
+// }
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct WeightsConfig {
+    int bits = 4;                  ///< 2..8
+    std::int64_t groupSize = 128;  ///< input columns per group; -1 = one group per output channel
+    bool symmetric = false;
+};
+
+struct CalibrationDataConfig {
+    std::string text;              ///< calibration text file; "" = the bundled Brown calibration excerpt
+    std::int64_t samples = 128;    ///< windows drawn from the text
+    std::int64_t seqLen = 0;       ///< tokens per window; 0 = the model's context, at most 2048
+    std::uint64_t seed = 0;        ///< window offsets (and later every random choice of a method)
+    std::int64_t batchSize = 8;    ///< windows per forward pass (memory vs speed; no effect on results)
+};
+
+struct EvalConfig {
+    std::vector<std::string> texts; ///< empty = the bundled held-out texts (Brown test, KJV excerpt)
+    std::int64_t seqLen = 0;        ///< 0 = the model's context, at most 2048
+    std::int64_t maxWindows = 0;    ///< 0 = every window of each text
+};
+
+/// Recorded by the diagnostics stage (issue 6); no keys yet.
+struct DiagnosticsConfig {};
+
+struct GptqConfig {
+    std::int64_t blockSize = 128; ///< columns per lazy-update block
+    double percentDamp = 0.01;    ///< damping, fraction of the mean Hessian diagonal
+    bool actOrder = false;        ///< quantize columns by decreasing Hessian diagonal
+};
+
+struct RunConfig {
+    std::string name;   ///< "" = automatic (runDisplayName)
+    std::string model;  ///< "" = the bundled model
+    std::string method; ///< required
+    WeightsConfig weights;
+    CalibrationDataConfig calibration;
+    EvalConfig eval;
+    DiagnosticsConfig diagnostics;
+    std::optional<GptqConfig> gptq; ///< present only for method "gptq" (filled with defaults)
+};
+
+/// Methods a run config may name.
+std::vector<std::string> runMethodNames();
+
+/// Parses and validates a run config. `source` names the document in errors
+/// ("config.json: weights.bits must be ..."). Missing keys take their defaults;
+/// unknown keys, wrong types and out-of-range values throw core::Error naming the key.
+RunConfig parseRunConfig(const std::string& jsonText, const std::string& source = "config");
+
+/// Range and consistency checks on a config built in code (the GUI form uses this
+/// while the user types). Throws core::Error naming the key, as parseRunConfig does.
+void validateRunConfig(const RunConfig& config, const std::string& source = "config");
+
+/// The canonical JSON of `config`: every key present, defaults filled in,
+/// method-specific section only for its method. parseRunConfig(toJson(c)) == c.
+std::string runConfigToJson(const RunConfig& config, int indent = 2);
+
+/// A config for `method` with every default (and its method section).
+RunConfig defaultRunConfig(const std::string& method);
+
+/// "gptq w3g128", "rtn w4 per-channel sym": what lists show when the config has no name.
+std::string runDisplayName(const RunConfig& config);
+
+} // namespace core

@@ -1,0 +1,287 @@
+#include "jobs/calibrate_job.h"
+
+#include "calib/block_pipeline.h"
+#include "calib/calibration_data.h"
+#include "eval/perplexity.h"
+#include "io/tokenizer.h"
+#include "jobs/resources.h"
+#include "model/weight_layout.h"
+#include "store/run_artifacts.h"
+#include "util/error.h"
+#include "util/fingerprint.h"
+#include "util/text_file.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+namespace core {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Share of the overall progress bar: calibration, then evaluation of both models.
+constexpr double kCalibrateShare = 0.5;
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string absolutePath(const std::string& path)
+{
+    return fs::absolute(path).lexically_normal().string();
+}
+
+std::int64_t contextLength(const ModelConfig& config)
+{
+    return std::min<std::int64_t>(config.maxPositions, 2048);
+}
+
+std::string datasetName(const std::string& path)
+{
+    return fs::path(path).stem().string();
+}
+
+void checkSequenceLength(std::int64_t seqLen, const ModelConfig& config, const std::string& key)
+{
+    if (seqLen > config.maxPositions)
+        throw Error("config: " + key + " " + std::to_string(seqLen) + " exceeds the model's context of " +
+                    std::to_string(config.maxPositions) + " tokens");
+}
+
+// Every Linear of the model must be divisible into the configured groups.
+void checkGroupSize(const RunConfig& config, const ModelConfig& model)
+{
+    const auto linears = linearShortNames(model.family);
+    for (const auto& spec : blockTensorSpecs(model)) {
+        const std::string shortName = spec.name.substr(0, spec.name.size() - std::string(".weight").size());
+        if (spec.name.ends_with(".weight") &&
+            std::find(linears.begin(), linears.end(), shortName) != linears.end() && config.weights.groupSize > 0 &&
+            spec.shape.at(1) % config.weights.groupSize != 0)
+            throw Error("config: weights.group_size " + std::to_string(config.weights.groupSize) +
+                        " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " +
+                        shortName);
+    }
+}
+
+WeightQuantSpec weightSpec(const RunConfig& config)
+{
+    WeightQuantSpec spec;
+    spec.bits = config.weights.bits;
+    spec.groupSize = config.weights.groupSize;
+    spec.symmetric = config.weights.symmetric;
+    return spec;
+}
+
+// Runs the job's stages on a created run; everything it writes goes to the run.
+class CalibrationRun {
+public:
+    CalibrationRun(Workspace& workspace, const RunConfig& config, std::int64_t runId, const ProgressCallback& onProgress,
+                   const CancelToken& cancel)
+        : m_workspace(workspace), m_config(config), m_runId(runId), m_onProgress(onProgress), m_cancel(cancel),
+          m_model(config.model), m_artifacts(workspace.artifactPath(runId), ArtifactMode::Create)
+    {
+    }
+
+    void execute(CalibrationJobResult& result)
+    {
+        const auto tokenizer = loadTokenizer(m_config.model);
+        calibrate(*tokenizer, result);
+        evaluate(*tokenizer, result);
+    }
+
+private:
+    void calibrate(const Tokenizer& tokenizer, CalibrationJobResult& result)
+    {
+        const auto start = std::chrono::steady_clock::now();
+        reportProgress(m_onProgress, {"load", 0.0, "tokenizing " + m_config.calibration.text});
+        const std::string text = readTextFile(m_config.calibration.text);
+        const auto ids = encodeWithBos(tokenizer, text, m_model.config().bosTokenId);
+        const CalibrationWindows windows = drawCalibrationWindows(ids, m_config.calibration.samples,
+                                                                  m_config.calibration.seqLen, m_config.calibration.seed);
+        writeCalibrationRecord(m_artifacts, {windows.offsets, m_config.calibration.seqLen, m_config.calibration.seed,
+                                             m_config.calibration.text, fileFingerprint(m_config.calibration.text)});
+        m_artifacts.flush();
+        result.calibrationOffsets = windows.offsets;
+
+        const auto method = createCalibrationMethod(m_config);
+        PipelineOptions options;
+        options.spec = weightSpec(m_config);
+        options.batchSize = m_config.calibration.batchSize;
+        options.onBlockFinished = [&](const BlockOutcome& block) { recordBlock(block); };
+        const auto progress = [&](const ProgressEvent& event) {
+            reportProgress(m_onProgress, {event.stage, event.fraction * kCalibrateShare, event.message});
+        };
+        PipelineResult pipeline = runBlockPipeline(m_model, windows.ids, *method, options, progress, m_cancel);
+        for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)
+            m_quantizedBlocks.push_back(std::move(pipeline.quantizedBlocks[static_cast<std::size_t>(i)]));
+        result.layers = pipeline.layers;
+        result.calibrationSeconds = secondsSince(start);
+    }
+
+    // Written as each block finishes, so a cancelled or failed run keeps them.
+    void recordBlock(const BlockOutcome& block)
+    {
+        std::vector<LayerMetric> rows;
+        for (const auto& layer : block.layers) {
+            rows.push_back({layer.name, layer.block, "rel_error", layer.relativeError});
+            rows.push_back({layer.name, layer.block, "sqnr_db", layer.sqnrDb});
+            rows.push_back({layer.name, layer.block, "seconds", layer.seconds});
+        }
+        for (const auto& [layer, stored] : block.stored)
+            writeQuantizedLinear(m_artifacts, layer, stored);
+        m_artifacts.flush();
+        m_workspace.catalog().addLayerMetrics(m_runId, rows);
+    }
+
+    void evaluate(const Tokenizer& tokenizer, CalibrationJobResult& result)
+    {
+        const std::string modelFingerprint = m_workspace.catalog().run(m_runId).modelFingerprint;
+        const std::size_t texts = m_config.eval.texts.size();
+        // Two passes per text at most (FP unless cached, then quantized).
+        const double share = (1.0 - kCalibrateShare) / static_cast<double>(2 * texts);
+        double done = kCalibrateShare;
+        PerplexityOptions options;
+        options.seqLen = m_config.eval.seqLen;
+        options.maxWindows = m_config.eval.maxWindows;
+
+        std::vector<std::vector<std::int64_t>> tokenized;
+        for (const auto& path : m_config.eval.texts) {
+            DatasetOutcome outcome;
+            outcome.dataset = datasetName(path);
+            outcome.textPath = path;
+            tokenized.push_back(encodeWithBos(tokenizer, readTextFile(path), m_model.config().bosTokenId));
+            const FpBaselineKey key{modelFingerprint, fileFingerprint(path), options.seqLen, options.maxWindows};
+            if (const auto cached = m_workspace.catalog().findFpBaseline(key)) {
+                outcome.fpPerplexity = cached->perplexity;
+                outcome.fpFromCache = true;
+            } else {
+                outcome.fpPerplexity = perplexityOf(tokenized.back(), options, outcome.dataset + " (full precision)", done, share).perplexity;
+                m_workspace.catalog().storeFpBaseline(key, {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.back().size())});
+            }
+            done += share;
+            result.datasets.push_back(outcome);
+        }
+        for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)
+            m_model.replaceBlock(i, m_quantizedBlocks[static_cast<std::size_t>(i)]);
+        for (std::size_t t = 0; t < texts; ++t) {
+            DatasetOutcome& outcome = result.datasets[t];
+            const PerplexityResult ppl = perplexityOf(tokenized[t], options, outcome.dataset, done, share);
+            done += share;
+            outcome.perplexity = ppl.perplexity;
+            outcome.tokens = ppl.tokens;
+            outcome.windows = ppl.windows;
+            outcome.seqLen = ppl.seqLen;
+            m_workspace.catalog().addDatasetMetrics(
+                m_runId, {{outcome.dataset, "perplexity", outcome.perplexity},
+                          {outcome.dataset, "fp_perplexity", outcome.fpPerplexity},
+                          {outcome.dataset, "mean_nll", ppl.meanNll},
+                          {outcome.dataset, "tokens", static_cast<double>(ppl.tokens)},
+                          {outcome.dataset, "windows", static_cast<double>(ppl.windows)},
+                          {outcome.dataset, "seq_len", static_cast<double>(ppl.seqLen)}});
+        }
+    }
+
+    PerplexityResult perplexityOf(const std::vector<std::int64_t>& ids, const PerplexityOptions& options,
+                                  const std::string& label, double done, double share)
+    {
+        const auto progress = [&](const ProgressEvent& event) {
+            reportProgress(m_onProgress, {"eval", done + event.fraction * share, label + ": " + event.message});
+        };
+        try {
+            return evaluatePerplexity(m_model, ids, options, progress, m_cancel);
+        } catch (const Error& e) {
+            throw Error("eval text " + label + ": " + e.what());
+        }
+    }
+
+    Workspace& m_workspace;
+    const RunConfig& m_config;
+    std::int64_t m_runId;
+    const ProgressCallback& m_onProgress;
+    const CancelToken& m_cancel;
+    DecoderModel m_model;
+    ArtifactFile m_artifacts;
+    std::vector<BlockWeights> m_quantizedBlocks;
+};
+
+} // namespace
+
+RunConfig resolveRunConfig(const RunConfig& input)
+{
+    validateRunConfig(input);
+    RunConfig config = input;
+    config.model = absolutePath(config.model.empty() ? defaultModelDirectory() : config.model);
+    const ModelConfig model = loadModelConfig(config.model);
+    config.calibration.text =
+        absolutePath(config.calibration.text.empty() ? defaultCalibrationText() : config.calibration.text);
+    if (config.eval.texts.empty())
+        config.eval.texts = defaultEvalTexts();
+    if (config.eval.texts.empty())
+        throw Error("config: eval.texts is empty and no bundled test text was found in " + resourceDirectory());
+    for (auto& text : config.eval.texts)
+        text = absolutePath(text);
+    for (std::size_t i = 0; i < config.eval.texts.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (datasetName(config.eval.texts[i]) == datasetName(config.eval.texts[j]))
+                throw Error("config: eval.texts has two texts named '" + datasetName(config.eval.texts[i]) +
+                            "' (results are stored by file name)");
+    if (config.calibration.seqLen == 0)
+        config.calibration.seqLen = contextLength(model);
+    if (config.eval.seqLen == 0)
+        config.eval.seqLen = contextLength(model);
+    checkSequenceLength(config.calibration.seqLen, model, "calibration.seq_len");
+    checkSequenceLength(config.eval.seqLen, model, "eval.seq_len");
+    checkGroupSize(config, model);
+    if (config.name.empty())
+        config.name = runDisplayName(config);
+    return config;
+}
+
+CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& input, const ProgressCallback& onProgress,
+                                       const CancelToken& cancel, const std::function<void(std::int64_t)>& onRunCreated)
+{
+    const auto start = std::chrono::steady_clock::now();
+    reportProgress(onProgress, {"load", 0.0, "checking config, model and texts"});
+    const RunConfig config = resolveRunConfig(input);
+    // Fail before creating the run on anything a user can fix up front.
+    DecoderModel{config.model};
+    loadTokenizer(config.model);
+    for (const auto& path : config.eval.texts)
+        if (!fs::is_regular_file(path))
+            throw Error("eval text " + path + ": no such file");
+    if (!fs::is_regular_file(config.calibration.text))
+        throw Error("calibration text " + config.calibration.text + ": no such file");
+
+    CalibrationJobResult result;
+    result.name = config.name;
+    result.configJson = runConfigToJson(config);
+    Catalog& catalog = workspace.catalog();
+    result.runId =
+        catalog.createRun({config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
+    if (onRunCreated)
+        onRunCreated(result.runId);
+    try {
+        fs::create_directories(workspace.runDirectory(result.runId));
+        writeFileAtomically(workspace.configPath(result.runId), result.configJson + "\n");
+        catalog.setRunStatus(result.runId, RunStatus::Running);
+        CalibrationRun run(workspace, config, result.runId, onProgress, cancel);
+        run.execute(result);
+        result.seconds = secondsSince(start);
+        catalog.setRunSeconds(result.runId, result.seconds);
+        catalog.setRunStatus(result.runId, RunStatus::Finished);
+    } catch (const Cancelled&) {
+        catalog.setRunSeconds(result.runId, secondsSince(start));
+        catalog.setRunStatus(result.runId, RunStatus::Cancelled);
+        throw;
+    } catch (const std::exception& e) {
+        catalog.setRunSeconds(result.runId, secondsSince(start));
+        catalog.setRunStatus(result.runId, RunStatus::Failed, e.what());
+        throw Error("run " + std::to_string(result.runId) + " failed: " + e.what());
+    }
+    reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
+    return result;
+}
+
+} // namespace core

@@ -1,0 +1,56 @@
+#pragma once
+// `quantscope calibrate` and the GUI's "New calibration": the job shape of
+// ARCHITECTURE.md for one run config, recorded in a workspace. Torch-free interface.
+
+#include "calib/layer_metrics.h"
+#include "config/run_config.h"
+#include "store/workspace.h"
+#include "util/cancel_token.h"
+#include "util/progress.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace core {
+
+/// Perplexity of the calibrated model and of the full-precision model on one eval text.
+struct DatasetOutcome {
+    std::string dataset;  ///< the text's file name without extension, e.g. "brown_test"
+    std::string textPath;
+    double perplexity = 0.0;
+    double fpPerplexity = 0.0;
+    bool fpFromCache = false; ///< FP value reused from an earlier run on the same model and text
+    std::int64_t tokens = 0;
+    std::int64_t windows = 0;
+    std::int64_t seqLen = 0;
+};
+
+struct CalibrationJobResult {
+    std::int64_t runId = 0;
+    std::string name;
+    std::string configJson;               ///< canonical, with every default resolved (what the catalog stores)
+    std::vector<std::int64_t> calibrationOffsets;
+    std::vector<LayerMetrics> layers;
+    std::vector<DatasetOutcome> datasets;
+    double calibrationSeconds = 0.0;
+    double seconds = 0.0;
+};
+
+/// Resolves what a config leaves to defaults (bundled model and texts, sequence
+/// lengths from the model's context) into explicit values, so that the stored
+/// config reproduces the run on its own. Throws core::Error for a model that does
+/// not load or a config that does not fit the model (e.g. group size vs widths).
+RunConfig resolveRunConfig(const RunConfig& config);
+
+/// Calibrates, evaluates and records one run in `workspace`, on the calling thread.
+/// Problems found before any work (bad config, unusable model or text) throw
+/// core::Error and record nothing. Once the run exists (reported through
+/// `onRunCreated`), a failure marks it failed and throws core::Error("run N failed: ..."),
+/// and a cancel marks it cancelled and throws core::Cancelled; layers and blocks
+/// finished before that stay recorded. Progress stages: "load", "calibrate", "eval".
+CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& config,
+                                       const ProgressCallback& onProgress = {}, const CancelToken& cancel = {},
+                                       const std::function<void(std::int64_t runId)>& onRunCreated = {});
+
+} // namespace core

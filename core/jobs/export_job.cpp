@@ -1,0 +1,166 @@
+#include "jobs/export_job.h"
+
+#include "config/run_config.h"
+#include "io/checkpoint.h"
+#include "store/run_artifacts.h"
+#include "util/error.h"
+#include "util/fingerprint.h"
+#include "util/text_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace core {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Tokenizer and generation files an HF loader looks for, copied when present.
+const std::vector<std::string>& companionFiles()
+{
+    static const std::vector<std::string> names{"tokenizer.model",         "tokenizer.json",
+                                                "tokenizer_config.json",   "vocab.json",
+                                                "merges.txt",              "special_tokens_map.json",
+                                                "generation_config.json"};
+    return names;
+}
+
+void prepareOutputDirectory(const std::string& outDir)
+{
+    if (fs::exists(outDir) && (!fs::is_directory(outDir) || !fs::is_empty(outDir)))
+        throw Error("export: " + outDir + " exists and is not an empty directory");
+    std::error_code error;
+    fs::create_directories(outDir, error);
+    if (error)
+        throw Error("export: cannot create " + outDir + " (" + error.message() + ")");
+}
+
+// Checkpoints of some OPT models omit the leading "model." of the canonical names.
+std::string canonicalLayerName(const std::string& tensorName, const std::vector<std::string>& layers)
+{
+    if (!tensorName.ends_with(".weight"))
+        return {};
+    const std::string base = tensorName.substr(0, tensorName.size() - 7);
+    for (const std::string& candidate : {base, "model." + base})
+        if (std::binary_search(layers.begin(), layers.end(), candidate))
+            return candidate;
+    return {};
+}
+
+nlohmann::json tensorToJson(const torch::Tensor& tensor)
+{
+    const torch::Tensor t = tensor.to(torch::kFloat64).contiguous();
+    const double* data = t.data_ptr<double>();
+    if (t.dim() == 1)
+        return std::vector<double>(data, data + t.numel());
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::int64_t r = 0; r < t.size(0); ++r)
+        rows.push_back(std::vector<double>(data + r * t.size(1), data + (r + 1) * t.size(1)));
+    return rows;
+}
+
+nlohmann::json layerToJson(const QuantizedLinear& stored)
+{
+    nlohmann::json layer{{"shape", {stored.rows(), stored.columns()}},
+                         {"groups", stored.groups()},
+                         {"scale", tensorToJson(stored.scale)},
+                         {"zero", tensorToJson(stored.zero)}};
+    // Only act-order scatters columns over groups; contiguous groups need no index.
+    if (!torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
+        layer["group_index"] = std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
+                                                         stored.groupIndex.data_ptr<std::int64_t>() +
+                                                             stored.groupIndex.numel());
+    return layer;
+}
+
+void writeConfig(const std::string& modelDir, const std::string& outDir)
+{
+    nlohmann::json config = nlohmann::json::parse(readTextFile((fs::path(modelDir) / "config.json").string()));
+    config["torch_dtype"] = "float32"; // the dequantized weights are written in float32
+    writeFileAtomically((fs::path(outDir) / "config.json").string(), config.dump(2) + "\n");
+}
+
+ExportResult exportInto(const Workspace& workspace, std::int64_t runId, const std::string& outDir,
+                        const ProgressCallback& onProgress, const CancelToken& cancel)
+{
+    const RunRecord run = workspace.catalog().run(runId);
+    const RunConfig config = parseRunConfig(run.configJson, "run " + std::to_string(runId) + " config");
+    const std::string currentFingerprint = modelFingerprint(config.model);
+    if (currentFingerprint != run.modelFingerprint)
+        throw Error("export: the model at " + config.model + " changed since run " + std::to_string(runId) +
+                    " (fingerprint " + currentFingerprint + ", run used " + run.modelFingerprint + ")");
+    const ArtifactFile artifacts(workspace.artifactPath(runId), ArtifactMode::ReadOnly);
+    std::vector<std::string> layers = quantizedLayerNames(artifacts);
+    std::sort(layers.begin(), layers.end());
+
+    writeConfig(config.model, outDir);
+    for (const auto& name : companionFiles())
+        if (fs::exists(fs::path(config.model) / name))
+            fs::copy_file(fs::path(config.model) / name, fs::path(outDir) / name);
+
+    const Checkpoint checkpoint(config.model);
+    const std::vector<std::string> names = checkpoint.names();
+    std::map<std::string, torch::Tensor> tensors;
+    nlohmann::json quantizedLayers = nlohmann::json::object();
+    ExportResult result;
+    result.directory = outDir;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        cancel.throwIfCancelled();
+        reportProgress(onProgress, {"export", static_cast<double>(i) / static_cast<double>(names.size()), names[i]});
+        const std::string layer = canonicalLayerName(names[i], layers);
+        if (layer.empty()) {
+            tensors[names[i]] = checkpoint.loadFloat(names[i]);
+            continue;
+        }
+        const QuantizedLinear stored = readQuantizedLinear(artifacts, layer);
+        const auto& shape = checkpoint.info(names[i]).shape;
+        if (shape != stored.codes.sizes().vec())
+            throw Error("export: stored weights of " + layer + " do not match the model's shape");
+        tensors[names[i]] = stored.dequantize();
+        quantizedLayers[layer] = layerToJson(stored);
+        ++result.quantizedLayers;
+    }
+    if (result.quantizedLayers != static_cast<std::int64_t>(layers.size()))
+        throw Error("export: run " + std::to_string(runId) + " stores layers the model does not have");
+    result.tensors = static_cast<std::int64_t>(tensors.size());
+    writeSafetensors((fs::path(outDir) / "model.safetensors").string(), tensors, StorageType::F32,
+                     {{"format", "pt"}, {"quantscope_run", std::to_string(runId)}});
+
+    nlohmann::json quantization{{"format", "quantscope-uniform-v1"},
+                                {"formula", "w = scale[row, group_index[col]] * (q - zero[row, group_index[col]])"},
+                                {"run_id", runId},
+                                {"run_name", run.name},
+                                {"method", config.method},
+                                {"bits", config.weights.bits},
+                                {"group_size", config.weights.groupSize},
+                                {"symmetric", config.weights.symmetric},
+                                {"source_model", config.model},
+                                {"source_fingerprint", run.modelFingerprint},
+                                {"layers", quantizedLayers}};
+    writeFileAtomically((fs::path(outDir) / "quantization.json").string(), quantization.dump(1) + "\n");
+    reportProgress(onProgress, {"export", 1.0, "wrote " + outDir});
+    return result;
+}
+
+} // namespace
+
+ExportResult exportRun(const Workspace& workspace, std::int64_t runId, const std::string& outDir,
+                       const ProgressCallback& onProgress, const CancelToken& cancel)
+{
+    const RunRecord run = workspace.catalog().run(runId);
+    if (run.status != RunStatus::Finished)
+        throw Error("export: run " + std::to_string(runId) + " is " + runStatusName(run.status) +
+                    "; only finished runs can be exported");
+    prepareOutputDirectory(outDir);
+    try {
+        return exportInto(workspace, runId, outDir, onProgress, cancel);
+    } catch (...) {
+        // Leave no half-written model behind that a tool could mistake for a good one.
+        std::error_code ignored;
+        fs::remove_all(outDir, ignored);
+        throw;
+    }
+}
+
+} // namespace core

@@ -1,0 +1,111 @@
+#include "store/run_artifacts.h"
+
+#include "util/error.h"
+
+namespace core {
+namespace {
+
+std::string quantGroup(const std::string& layer)
+{
+    return "/layers/" + layer + "/quant";
+}
+
+std::vector<std::int64_t> shapeOf(const torch::Tensor& tensor)
+{
+    return tensor.sizes().vec();
+}
+
+template <typename T>
+Array<T> toArray(const torch::Tensor& tensor, torch::ScalarType type)
+{
+    const torch::Tensor contiguous = tensor.to(type).contiguous();
+    Array<T> array;
+    array.shape = shapeOf(contiguous);
+    array.values.assign(contiguous.data_ptr<T>(), contiguous.data_ptr<T>() + contiguous.numel());
+    return array;
+}
+
+template <typename T>
+torch::Tensor fromArray(const Array<T>& array, torch::ScalarType type)
+{
+    return torch::from_blob(const_cast<T*>(array.values.data()), array.shape, type).clone();
+}
+
+} // namespace
+
+void writeCalibrationRecord(ArtifactFile& file, const CalibrationRecord& record)
+{
+    Int64Array offsets;
+    offsets.shape = {static_cast<std::int64_t>(record.offsets.size())};
+    offsets.values = record.offsets;
+    file.write("/calibration/offsets", offsets);
+    file.setAttribute("/calibration/offsets", "seq_len", record.seqLen);
+    file.setAttribute("/calibration/offsets", "seed", static_cast<std::int64_t>(record.seed));
+    file.setAttribute("/calibration/offsets", "text", record.textPath);
+    file.setAttribute("/calibration/offsets", "text_fingerprint", record.textFingerprint);
+}
+
+CalibrationRecord readCalibrationRecord(const ArtifactFile& file)
+{
+    CalibrationRecord record;
+    record.offsets = file.readInt64("/calibration/offsets").values;
+    record.seqLen = file.int64Attribute("/calibration/offsets", "seq_len");
+    record.seed = static_cast<std::uint64_t>(file.int64Attribute("/calibration/offsets", "seed"));
+    record.textPath = file.stringAttribute("/calibration/offsets", "text");
+    record.textFingerprint = file.stringAttribute("/calibration/offsets", "text_fingerprint");
+    return record;
+}
+
+void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const QuantizedLinear& stored)
+{
+    const std::string group = quantGroup(layer);
+    file.write(group + "/codes", toArray<std::uint8_t>(stored.codes, torch::kUInt8));
+    file.write(group + "/scale", toArray<float>(stored.scale, torch::kFloat32));
+    file.write(group + "/zero", toArray<float>(stored.zero, torch::kFloat32));
+    file.write(group + "/group_index", toArray<std::int64_t>(stored.groupIndex, torch::kInt64));
+    file.setAttribute(group, "bits", static_cast<std::int64_t>(stored.spec.bits));
+    file.setAttribute(group, "group_size", stored.spec.groupSize);
+    file.setAttribute(group, "symmetric", static_cast<std::int64_t>(stored.spec.symmetric ? 1 : 0));
+    file.setAttribute(group, "dialect", dialectName(stored.spec.dialect));
+}
+
+QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string& layer)
+{
+    const std::string group = quantGroup(layer);
+    if (!file.exists(group + "/codes"))
+        throw Error(file.path() + ": no quantized weights for layer " + layer);
+    QuantizedLinear stored;
+    stored.spec.bits = static_cast<int>(file.int64Attribute(group, "bits"));
+    stored.spec.groupSize = file.int64Attribute(group, "group_size");
+    stored.spec.symmetric = file.int64Attribute(group, "symmetric") != 0;
+    stored.spec.dialect =
+        file.stringAttribute(group, "dialect") == dialectName(QuantDialect::OmniQuant) ? QuantDialect::OmniQuant
+                                                                                       : QuantDialect::Gptq;
+    stored.codes = fromArray(file.readBytes(group + "/codes"), torch::kUInt8);
+    stored.scale = fromArray(file.readFloat(group + "/scale"), torch::kFloat32);
+    stored.zero = fromArray(file.readFloat(group + "/zero"), torch::kFloat32);
+    stored.groupIndex = fromArray(file.readInt64(group + "/group_index"), torch::kInt64);
+    const bool consistent = stored.codes.dim() == 2 && stored.scale.dim() == 2 &&
+                            stored.zero.sizes() == stored.scale.sizes() &&
+                            stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&
+                            stored.groupIndex.size(0) == stored.codes.size(1) &&
+                            (stored.groupIndex.numel() == 0 ||
+                             (stored.groupIndex.min().item<std::int64_t>() >= 0 &&
+                              stored.groupIndex.max().item<std::int64_t>() < stored.scale.size(1)));
+    if (!consistent)
+        throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent shapes");
+    return stored;
+}
+
+std::vector<std::string> quantizedLayerNames(const ArtifactFile& file)
+{
+    std::vector<std::string> names;
+    if (!file.exists("/layers"))
+        return names;
+    for (const auto& layer : file.children("/layers"))
+        if (file.exists(quantGroup(layer) + "/codes"))
+            names.push_back(layer);
+    return names;
+}
+
+} // namespace core

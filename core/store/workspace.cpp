@@ -1,0 +1,71 @@
+#include "store/workspace.h"
+
+#include "util/error.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+namespace core {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string prepareDirectory(const std::string& directory, OpenMode mode)
+{
+    if (directory.empty())
+        throw Error("workspace: empty directory name");
+    std::error_code error;
+    if (mode == OpenMode::ReadWrite)
+        fs::create_directories(directory, error);
+    if (error || !fs::is_directory(directory))
+        throw Error("workspace " + directory + ": cannot " +
+                    (mode == OpenMode::ReadWrite ? "create directory" : "open (no such directory)") +
+                    (error ? " (" + error.message() + ")" : std::string()));
+    return directory;
+}
+
+} // namespace
+
+std::string defaultWorkspaceDirectory()
+{
+    if (const char* explicitDir = std::getenv("QUANTSCOPE_WORKSPACE"); explicitDir && *explicitDir)
+        return explicitDir;
+    if (const char* dataHome = std::getenv("XDG_DATA_HOME"); dataHome && *dataHome)
+        return (fs::path(dataHome) / "quantscope" / "workspace").string();
+    const char* home = std::getenv("HOME");
+    return (fs::path(home && *home ? home : ".") / ".local" / "share" / "quantscope" / "workspace").string();
+}
+
+Workspace::Workspace(std::string directory, OpenMode mode)
+    : m_directory(prepareDirectory(directory, mode)),
+      m_catalog((fs::path(m_directory) / "catalog.sqlite").string(), mode)
+{
+}
+
+std::string Workspace::runDirectory(std::int64_t runId) const
+{
+    return (fs::path(m_directory) / "runs" / std::to_string(runId)).string();
+}
+
+std::string Workspace::artifactPath(std::int64_t runId) const
+{
+    return (fs::path(runDirectory(runId)) / "artifacts.h5").string();
+}
+
+std::string Workspace::configPath(std::int64_t runId) const
+{
+    return (fs::path(runDirectory(runId)) / "config.json").string();
+}
+
+void Workspace::deleteRun(std::int64_t runId)
+{
+    m_catalog.deleteRun(runId);
+    std::error_code error;
+    fs::remove_all(runDirectory(runId), error);
+    if (error)
+        throw Error("run " + std::to_string(runId) + " removed from the catalog, but its directory " +
+                    runDirectory(runId) + " could not be deleted (" + error.message() + ")");
+}
+
+} // namespace core

@@ -1,0 +1,39 @@
+#pragma once
+// A workspace directory: catalog.sqlite plus runs/<id>/ (config.json, artifacts.h5)
+// (ARCHITECTURE.md, "Storage"). Torch-free.
+
+#include "store/catalog.h"
+
+#include <string>
+
+namespace core {
+
+/// $QUANTSCOPE_WORKSPACE if set, else $XDG_DATA_HOME/quantscope/workspace,
+/// else ~/.local/share/quantscope/workspace.
+std::string defaultWorkspaceDirectory();
+
+/// One process may write (run jobs) while others read. Not thread-safe: one
+/// Workspace per thread (each has its own SQLite connection).
+class Workspace {
+public:
+    /// Opens (ReadWrite: creating the directory and catalog if needed) the workspace at `directory`.
+    /// Throws core::Error naming the directory or catalog at fault.
+    explicit Workspace(std::string directory, OpenMode mode = OpenMode::ReadWrite);
+
+    const std::string& directory() const { return m_directory; }
+    Catalog& catalog() { return m_catalog; }
+    const Catalog& catalog() const { return m_catalog; }
+
+    std::string runDirectory(std::int64_t runId) const;
+    std::string artifactPath(std::int64_t runId) const; ///< runs/<id>/artifacts.h5
+    std::string configPath(std::int64_t runId) const;   ///< runs/<id>/config.json
+
+    /// Removes the run from the catalog, then its directory.
+    void deleteRun(std::int64_t runId);
+
+private:
+    std::string m_directory;
+    Catalog m_catalog;
+};
+
+} // namespace core

@@ -1,0 +1,125 @@
+// The run config: defaults, canonical round trip, and an error naming the key for
+// every kind of mistake a user makes in the JSON.
+
+#include "config/run_config.h"
+#include "util/error.h"
+
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+class TestRunConfig : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void onlyMethodIsRequired()
+    {
+        const core::RunConfig config = core::parseRunConfig(R"({"method": "rtn"})");
+        QCOMPARE(config.method, std::string("rtn"));
+        QCOMPARE(config.weights.bits, 4);
+        QCOMPARE(config.weights.groupSize, std::int64_t(128));
+        QCOMPARE(config.weights.symmetric, false);
+        QCOMPARE(config.calibration.samples, std::int64_t(128));
+        QCOMPARE(config.calibration.seqLen, std::int64_t(0));
+        QCOMPARE(config.calibration.seed, std::uint64_t(0));
+        QVERIFY(config.eval.texts.empty());
+        QVERIFY(!config.gptq.has_value());
+        QCOMPARE(core::runDisplayName(config), std::string("rtn w4g128"));
+    }
+
+    void gptqGetsItsSectionWithDefaults()
+    {
+        const core::RunConfig config = core::parseRunConfig(R"({"method": "gptq", "gptq": {"act_order": true}})");
+        QVERIFY(config.gptq.has_value());
+        QCOMPARE(config.gptq->blockSize, std::int64_t(128));
+        QCOMPARE(config.gptq->percentDamp, 0.01);
+        QCOMPARE(config.gptq->actOrder, true);
+        QCOMPARE(core::runDisplayName(config), std::string("gptq w4g128 act-order"));
+    }
+
+    void canonicalJsonRoundTrips()
+    {
+        const std::string text = R"({"name": "x", "model": "/m", "method": "gptq",
+            "weights": {"bits": 3, "group_size": -1, "symmetric": true},
+            "calibration": {"text": "/c.txt", "samples": 7, "seq_len": 64, "seed": 18446744073709551615, "batch_size": 2},
+            "eval": {"texts": ["/a.txt", "/b.txt"], "seq_len": 32, "max_windows": 5},
+            "gptq": {"block_size": 32, "percdamp": 0.1, "act_order": true}})";
+        const core::RunConfig config = core::parseRunConfig(text);
+        QCOMPARE(config.calibration.seed, std::numeric_limits<std::uint64_t>::max());
+        const std::string canonical = core::runConfigToJson(config);
+        QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
+        // Every key is written out, so the stored config is explicit.
+        const auto json = nlohmann::json::parse(canonical);
+        QCOMPARE(json["weights"]["group_size"].get<int>(), -1);
+        QCOMPARE(json["eval"]["texts"].size(), std::size_t(2));
+        QVERIFY(json.contains("diagnostics"));
+        QCOMPARE(core::runDisplayName(config), std::string("x"));
+    }
+
+    void errorsNameTheKey_data()
+    {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("not json") << "{method: rtn}" << "not valid JSON";
+        QTest::newRow("not an object") << "[1]" << "must be a JSON object";
+        QTest::newRow("no method") << "{}" << "'method' is required";
+        QTest::newRow("unknown method") << R"({"method": "awq"})" << "method 'awq' is unknown";
+        QTest::newRow("unknown top key") << R"({"method": "rtn", "wbits": 3})" << "unknown key 'wbits'";
+        QTest::newRow("unknown nested key") << R"({"method": "rtn", "weights": {"bitz": 3}})"
+                                            << "unknown key 'weights.bitz'";
+        QTest::newRow("bits range") << R"({"method": "rtn", "weights": {"bits": 9}})" << "weights.bits must be in 2..8";
+        QTest::newRow("bits type") << R"({"method": "rtn", "weights": {"bits": "3"}})"
+                                   << "weights.bits must be an integer";
+        QTest::newRow("bits fraction") << R"({"method": "rtn", "weights": {"bits": 3.5}})"
+                                       << "weights.bits must be an integer";
+        QTest::newRow("group zero") << R"({"method": "rtn", "weights": {"group_size": 0}})"
+                                    << "weights.group_size must be -1";
+        QTest::newRow("symmetric type") << R"({"method": "rtn", "weights": {"symmetric": 1}})"
+                                        << "weights.symmetric must be true or false";
+        QTest::newRow("samples") << R"({"method": "rtn", "calibration": {"samples": 0}})"
+                                 << "calibration.samples must be in 1..";
+        QTest::newRow("seq_len") << R"({"method": "rtn", "calibration": {"seq_len": -4}})"
+                                 << "calibration.seq_len must be >= 1";
+        QTest::newRow("negative seed") << R"({"method": "rtn", "calibration": {"seed": -1}})"
+                                       << "calibration.seed must be >= 0";
+        QTest::newRow("texts type") << R"({"method": "rtn", "eval": {"texts": "a.txt"}})"
+                                    << "eval.texts must be an array";
+        QTest::newRow("texts item") << R"({"method": "rtn", "eval": {"texts": [3]}})"
+                                    << "eval.texts must contain only strings";
+        QTest::newRow("max windows") << R"({"method": "rtn", "eval": {"max_windows": -1}})"
+                                     << "eval.max_windows must be >= 0";
+        QTest::newRow("diagnostics key") << R"({"method": "rtn", "diagnostics": {"bins": 3}})"
+                                         << "unknown key 'diagnostics.bins'";
+        QTest::newRow("section of another method") << R"({"method": "rtn", "gptq": {}})"
+                                                   << "section 'gptq' applies to method 'gptq' only";
+        QTest::newRow("percdamp") << R"({"method": "gptq", "gptq": {"percdamp": 0}})" << "gptq.percdamp must be in (0, 1]";
+        QTest::newRow("section type") << R"({"method": "rtn", "weights": 4})" << "weights must be an object";
+    }
+
+    void errorsNameTheKey()
+    {
+        QFETCH(QString, json);
+        QFETCH(QString, expected);
+        try {
+            core::parseRunConfig(json.toStdString(), "my.json");
+            QFAIL("no error");
+        } catch (const core::Error& e) {
+            const QString message = QString::fromStdString(e.what());
+            QVERIFY2(message.startsWith("my.json: "), qPrintable(message));
+            QVERIFY2(message.contains(expected), qPrintable(message));
+        }
+    }
+
+    void validateCatchesCodeBuiltConfigs()
+    {
+        core::RunConfig config = core::defaultRunConfig("rtn");
+        core::validateRunConfig(config);
+        config.weights.bits = 1;
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
+        config = core::defaultRunConfig("rtn");
+        config.gptq = core::GptqConfig{};
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunConfig)
+#include "test_run_config.moc"
