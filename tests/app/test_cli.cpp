@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QProcess>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,116 @@ private Q_SLOTS:
         }
         QVERIFY(results[0].toObject()["text"].toString().endsWith("brown_test.txt"));
         QVERIFY(results[1].toObject()["text"].toString().endsWith("kjv_test.txt"));
+    }
+
+    void calibrateListCompareExportDelete()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws");
+        const QStringList common{"--workspace", ws, "--json", "--quiet"};
+        const QStringList data{"--calib-text", m_text, "--eval-text", m_text, "--samples", "4", "--seq-len", "32",
+                               "--eval-seq-len", "32"};
+        const CliRun rtn = runQuantscope(QStringList{"calibrate", "--model", m_llama, "--method", "rtn", "--wbits", "3",
+                                                     "--group", "16"} + data + common);
+        QVERIFY2(rtn.exitCode == 0, rtn.err.constData());
+        const QJsonObject first = QJsonDocument::fromJson(rtn.out).object();
+        QCOMPARE(first["status"].toString(), QString("finished"));
+        QCOMPARE(first["calibration_offsets"].toArray().size(), 4);
+        QCOMPARE(first["layers"].toArray().size(), 14);
+        QVERIFY(first["layers"].toArray()[0].toObject().contains("rel_error"));
+        QVERIFY(first["perplexity"].toObject()["text"].toDouble() > 1.0);
+        QVERIFY(first["fp_perplexity"].toObject()["text"].toDouble() > 1.0);
+
+        // The same through a config file, with a flag overriding it.
+        const std::string config = m_dir + "/gptq.json";
+        writeFile(config, R"({"method": "gptq", "name": "from file", "weights": {"bits": 2, "group_size": 16},
+                             "gptq": {"act_order": true}})");
+        const CliRun gptq = runQuantscope(QStringList{"calibrate", "--config", QString::fromStdString(config),
+                                                      "--model", m_llama, "--wbits", "3"} + data + common);
+        QVERIFY2(gptq.exitCode == 0, gptq.err.constData());
+        const QJsonObject second = QJsonDocument::fromJson(gptq.out).object();
+        QCOMPARE(second["name"].toString(), QString("from file"));
+        QCOMPARE(second["config"].toObject()["weights"].toObject()["bits"].toInt(), 3);
+        const QString id1 = QString::number(first["run_id"].toInt());
+        const QString id2 = QString::number(second["run_id"].toInt());
+
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 2);
+        const CliRun show = runQuantscope({"runs", "show", id2, "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(show.out).object()["layers"].toArray().size(), 14);
+        const CliRun compare = runQuantscope({"compare", id1, id2, "--workspace", ws, "--json"});
+        QVERIFY2(compare.exitCode == 0, compare.err.constData());
+        const QJsonObject table = QJsonDocument::fromJson(compare.out).object();
+        const QJsonObject row = table["datasets"].toArray()[0].toObject();
+        const double p1 = row["perplexity"].toArray()[0].toDouble(), p2 = row["perplexity"].toArray()[1].toDouble();
+        QCOMPARE(row["difference"].toArray()[1].toDouble(), p2 - p1);
+        QCOMPARE(table["layers"].toArray().size(), 14);
+
+        // Export → eval of the exported directory reproduces the run's perplexity.
+        const QString out = QString::fromStdString(m_dir + "/exported");
+        const CliRun exported = runQuantscope({"export", id2, "--out", out, "--workspace", ws, "--quiet"});
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+        const CliRun eval = runQuantscope({"eval", "--model", out, "--text", m_text, "--seq-len", "32", "--json", "--quiet"});
+        QVERIFY2(eval.exitCode == 0, eval.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(eval.out).object()["perplexity"].toDouble(),
+                 second["perplexity"].toObject()["text"].toDouble());
+
+        const CliRun removed = runQuantscope({"runs", "delete", id1, "--workspace", ws});
+        QVERIFY2(removed.exitCode == 0, removed.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(runQuantscope({"runs", "list", "--workspace", ws, "--json"}).out).array().size(), 1);
+        const CliRun missing = runQuantscope({"runs", "show", id1, "--workspace", ws});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("not found"), missing.err.constData());
+    }
+
+    void badRunConfigChangesNothing_data()
+    {
+        QTest::addColumn<QString>("config");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("unknown key") << R"({"method": "rtn", "weights": {"bitz": 3}})" << "unknown key 'weights.bitz'";
+        QTest::newRow("bad value") << R"({"method": "rtn", "calibration": {"samples": -3}})" << "calibration.samples";
+        QTest::newRow("not json") << "{method" << "not valid JSON";
+        QTest::newRow("no method") << R"({"weights": {"bits": 3}})" << "'method' is required";
+    }
+
+    void badRunConfigChangesNothing()
+    {
+        QFETCH(QString, config);
+        QFETCH(QString, expected);
+        const QString ws = QString::fromStdString(m_dir + "/ws-bad");
+        const std::string path = m_dir + "/bad.json";
+        writeFile(path, config.toStdString());
+        const CliRun run = runQuantscope({"calibrate", "--config", QString::fromStdString(path), "--model", m_llama,
+                                          "--workspace", ws, "--quiet"});
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err).trimmed();
+        QVERIFY2(err.contains(expected) && err.contains("bad.json"), qPrintable(err));
+        QVERIFY2(!err.contains('\n'), qPrintable(err));
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 0);
+    }
+
+    void interruptMarksTheRunCancelled()
+    {
+        // Ctrl-C as a terminal sends it: SIGINT to the running process, once the run exists
+        // ("run N in DIR" on stderr). Enough calibration windows that it is still busy then.
+        const QString ws = QString::fromStdString(m_dir + "/ws-interrupt");
+        const QString log = QString::fromStdString(m_dir + "/interrupt.log");
+        const QString command =
+            QString("'%1' calibrate --model '%2' --method gptq --group 16 --calib-text '%3' --samples 4000 "
+                    "--seq-len 64 --eval-text '%3' --workspace '%4' 2>'%5' & pid=$!; "
+                    "for i in $(seq 600); do grep -q 'run 1 in' '%5' && break; sleep 0.1; done; "
+                    "kill -INT $pid; wait $pid")
+                .arg(QStringLiteral(QS_BINARY), m_llama, m_text, ws, log);
+        QProcess shell;
+        shell.start("bash", {"-c", command});
+        QVERIFY(shell.waitForFinished(120000));
+        const QByteArray err = QByteArray::fromStdString(readFile(log.toStdString()));
+        QVERIFY2(shell.exitCode() == 130, err.constData());
+        QVERIFY2(err.trimmed().endsWith("quantscope: cancelled"), err.constData());
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
+        const QJsonArray runs = QJsonDocument::fromJson(list.out).array();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs[0].toObject()["status"].toString(), QString("cancelled"));
     }
 
     void badInputGivesOneClearLine_data()
