@@ -7,17 +7,19 @@
 namespace core {
 namespace {
 
-torch::Tensor runBlockBatched(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& inputs,
-                              const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
-                              const CancelToken& cancel)
+// Replaces `stream` [samples, T, H] by the block's outputs, batch by batch, in place:
+// samples are independent, so each batch's inputs can be overwritten as soon as
+// its outputs exist. Keeps the pipeline at two streams (ARCHITECTURE.md).
+void advanceStream(const ModelConfig& config, const BlockWeights& weights, torch::Tensor& stream,
+                   const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
+                   const CancelToken& cancel)
 {
-    std::vector<torch::Tensor> outputs;
-    for (std::int64_t first = 0; first < inputs.size(0); first += batchSize) {
+    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
         cancel.throwIfCancelled();
-        const std::int64_t count = std::min(batchSize, inputs.size(0) - first);
-        outputs.push_back(decoderBlock(config, weights, inputs.narrow(0, first, count), attention, prefix));
+        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+        torch::Tensor batch = stream.narrow(0, first, count);
+        batch.copy_(decoderBlock(config, weights, batch, attention, prefix));
     }
-    return torch::cat(outputs, 0);
 }
 
 } // namespace
@@ -38,8 +40,9 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
     for (std::int64_t i = 0; i < config.numLayers; ++i) {
         cancel.throwIfCancelled();
         const std::string prefix = blockPrefix(config, i);
-        const torch::Tensor targets =
-            runBlockBatched(config, model.block(i), fpStream, attention, prefix, options.batchSize, cancel);
+        // The FP stream becomes this block's FP outputs: the targets of calibration.
+        advanceStream(config, model.block(i), fpStream, attention, prefix, options.batchSize, cancel);
+        const torch::Tensor& targets = fpStream;
         BlockWeights quantized = model.block(i); // shallow copy: methods assign new tensors
         std::vector<LayerMetrics> layers;
         std::map<std::string, QuantizedLinear> stored;
@@ -52,9 +55,7 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
                                             ": " + method.name() + " " + step});
         };
         method.calibrateBlock(ctx);
-        quantizedStream =
-            runBlockBatched(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel);
-        fpStream = targets;
+        advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel);
         if (options.onBlockFinished)
             options.onBlockFinished(BlockOutcome{i, quantized, layers, stored});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());

@@ -2,7 +2,64 @@
 
 #include "util/error.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
 namespace core {
+namespace {
+
+// The inner loop of Algorithm 1 for one block of columns, on column-major copies
+// ([count, rows]). Rows are independent inside a block (each row's error feedback
+// only touches that row), so row ranges run in parallel; per column the work is a
+// quantize step and an axpy over the remaining columns of the block. The arithmetic
+// is fakeQuantizeColumn's, element by element, in float32.
+void quantizeBlockRows(torch::Tensor& W1, torch::Tensor& Q1, torch::Tensor& Err1, torch::Tensor& Losses1,
+                       const torch::Tensor& Hinv1, const std::vector<const QuantGrid*>& columnGrid)
+{
+    const std::int64_t count = W1.size(0);
+    const std::int64_t rows = W1.size(1);
+    float* w = W1.data_ptr<float>();
+    float* q = Q1.data_ptr<float>();
+    float* err = Err1.data_ptr<float>();
+    float* loss = Losses1.data_ptr<float>();
+    const float* h = Hinv1.data_ptr<float>();
+    std::vector<const float*> scales, zeros;
+    for (const QuantGrid* grid : columnGrid) {
+        if (!grid->scale.is_contiguous() || !grid->zero.is_contiguous())
+            throw Error("GPTQ: quantization grid is not contiguous (internal error)");
+        scales.push_back(grid->scale.data_ptr<float>());
+        zeros.push_back(grid->zero.data_ptr<float>());
+    }
+    const float maxq = static_cast<float>(columnGrid.front()->maxq);
+    at::parallel_for(0, rows, 256, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = 0; i < count; ++i) {
+            const float d = h[i * count + i];
+            const float* scale = scales[static_cast<std::size_t>(i)];
+            const float* zero = zeros[static_cast<std::size_t>(i)];
+            float* wi = w + i * rows;
+            float* qi = q + i * rows;
+            float* ei = err + i * rows;
+            float* li = loss + i * rows;
+            for (std::int64_t r = begin; r < end; ++r) {
+                const float level = std::clamp(std::nearbyint(wi[r] / scale[r]) + zero[r], 0.0f, maxq);
+                qi[r] = scale[r] * (level - zero[r]);
+                const float delta = wi[r] - qi[r];
+                li[r] = delta * delta / (d * d);
+                ei[r] = delta / d;
+            }
+            for (std::int64_t j = i + 1; j < count; ++j) {
+                const float hij = h[i * count + j];
+                float* wj = w + j * rows;
+                for (std::int64_t r = begin; r < end; ++r)
+                    wj[r] -= ei[r] * hij;
+            }
+        }
+    });
+}
+
+} // namespace
 
 GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec& spec,
                         const GptqOptions& options)
@@ -53,29 +110,32 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
     for (std::int64_t i1 = 0; i1 < cols; i1 += options.blockSize) {
         const std::int64_t i2 = std::min(i1 + options.blockSize, cols);
         const std::int64_t count = i2 - i1;
-        torch::Tensor W1 = W.narrow(1, i1, count).clone();
-        torch::Tensor Q1 = torch::zeros_like(W1);
-        torch::Tensor Err1 = torch::zeros_like(W1);
-        torch::Tensor Losses1 = torch::zeros_like(W1);
-        const torch::Tensor Hinv1 = Hinv.narrow(0, i1, count).narrow(1, i1, count);
+        // As the reference: group parameters come from W, which holds the updates of
+        // earlier blocks but not those made inside the current block, so the grids of
+        // every group starting in this block can be fitted before the block runs.
+        std::vector<const QuantGrid*> columnGrid(static_cast<std::size_t>(count));
+        std::vector<QuantGrid> blockGrids;
+        blockGrids.reserve(static_cast<std::size_t>(count));
         for (std::int64_t i = 0; i < count; ++i) {
             const std::int64_t column = i1 + i;
-            // As the reference: group parameters come from W, which holds the updates of
-            // earlier blocks but not yet those made inside the current block.
             if (g > 0 && column % g == 0) {
-                grid = fitColumnGrid(W.narrow(1, column, g), spec);
+                blockGrids.push_back(fitColumnGrid(W.narrow(1, column, g), spec));
+                grid = blockGrids.back();
                 groupScales.push_back(grid.scale);
                 groupZeros.push_back(grid.zero);
             }
-            const torch::Tensor w = W1.select(1, i);
-            const double d = Hinv1[i][i].item<double>();
-            const torch::Tensor q = fakeQuantizeColumn(w, grid.scale, grid.zero, grid.maxq);
-            Q1.select(1, i).copy_(q);
-            Losses1.select(1, i).copy_((w - q).pow(2) / (d * d));
-            const torch::Tensor err = (w - q) / d;
-            W1.narrow(1, i, count - i).sub_(torch::outer(err, Hinv1[i].narrow(0, i, count - i)));
-            Err1.select(1, i).copy_(err);
+            columnGrid[static_cast<std::size_t>(i)] = blockGrids.empty() ? &grid : &blockGrids.back();
         }
+        // Column-major copies ([count, rows]) so that each column is contiguous.
+        torch::Tensor W1 = W.narrow(1, i1, count).t().contiguous();
+        torch::Tensor Q1 = torch::empty_like(W1);
+        torch::Tensor Err1 = torch::empty_like(W1);
+        torch::Tensor Losses1 = torch::empty_like(W1);
+        const torch::Tensor Hinv1 = Hinv.narrow(0, i1, count).narrow(1, i1, count).contiguous();
+        quantizeBlockRows(W1, Q1, Err1, Losses1, Hinv1, columnGrid);
+        Q1 = Q1.t();
+        Err1 = Err1.t();
+        Losses1 = Losses1.t();
         Q.narrow(1, i1, count).copy_(Q1);
         losses.narrow(1, i1, count).copy_(Losses1 / 2.0);
         if (i2 < cols)

@@ -15,8 +15,11 @@ void HessianAccumulator::add(const torch::Tensor& inputs)
     if (inputs.size(-1) != m_sum.size(0))
         throw Error("Hessian accumulator for " + std::to_string(m_sum.size(0)) + " columns got inputs with " +
                     std::to_string(inputs.size(-1)));
-    const torch::Tensor x = inputs.reshape({-1, inputs.size(-1)}).to(torch::kFloat64);
-    m_sum.addmm_(x.t(), x);
+    // One float32 product per batch (BLAS accumulates over at most a batch of tokens),
+    // summed across batches in float64: twice the speed of a float64 GEMM, and the
+    // long sum over the whole calibration set keeps double precision.
+    const torch::Tensor x = inputs.reshape({-1, inputs.size(-1)}).to(torch::kFloat32);
+    m_sum.add_(torch::mm(x.t(), x).to(torch::kFloat64));
     m_tokens += x.size(0);
 }
 

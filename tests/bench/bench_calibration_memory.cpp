@@ -1,0 +1,77 @@
+// bench_calibration_memory: peak resident memory of a full GPTQ W3 g128 calibration
+// of the bundled model (128 windows of 512 tokens, the config defaults), against
+// what the pipeline must hold by design: the resident process before the job
+// (torch, the tokenizer), the float32 weights (FP + quantized copy) and the
+// activation streams (FP and quantized, each advanced in place: 2 × samples × T × H).
+// Prints one JSON object; the ratio shows how much the job adds on top of that.
+
+#include "jobs/calibrate_job.h"
+#include "jobs/model_info.h"
+#include "jobs/runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+double residentMb()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return 0.0;
+}
+
+double peakResidentMb()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+} // namespace
+
+int main()
+{
+    core::configureThreads();
+    const std::string workspaceDir =
+        (std::filesystem::temp_directory_path() / ("quantscope-bench-memory-" + std::to_string(::getpid()))).string();
+    core::RunConfig config = core::defaultRunConfig("gptq");
+    config.weights.bits = 3;
+    config.eval.maxWindows = 4; // the benchmark is about calibration; keep evaluation short
+    const double before = residentMb();
+    core::CalibrationJobResult result;
+    {
+        core::Workspace workspace(workspaceDir);
+        result = core::runCalibrationJob(workspace, config);
+    }
+    std::filesystem::remove_all(workspaceDir);
+
+    const core::ModelInfo info = core::inspectModel(core::parseRunConfig(result.configJson).model);
+    const core::RunConfig resolved = core::parseRunConfig(result.configJson);
+    const double weightsMb = 2.0 * static_cast<double>(info.parameterCount) * 4.0 / (1024.0 * 1024.0);
+    const double streamsMb = 2.0 * static_cast<double>(resolved.calibration.samples * resolved.calibration.seqLen *
+                                                        info.hiddenSize) *
+                             4.0 / (1024.0 * 1024.0);
+    const double peak = peakResidentMb();
+    const nlohmann::json report{{"benchmark", "calibration_memory"},
+                                {"method", "gptq w3g128"},
+                                {"samples", resolved.calibration.samples},
+                                {"seq_len", resolved.calibration.seqLen},
+                                {"parameters", info.parameterCount},
+                                {"resident_before_mb", before},
+                                {"weights_fp_and_quantized_mb", weightsMb},
+                                {"activation_streams_mb", streamsMb},
+                                {"peak_resident_mb", peak},
+                                {"ratio_peak_to_design", peak / (before + weightsMb + streamsMb)},
+                                {"calibration_seconds", result.calibrationSeconds}};
+    std::cout << report.dump(2) << std::endl;
+    return 0;
+}
