@@ -1,5 +1,6 @@
 #include "cli/run_commands.h"
 
+#include "cli/diag_command.h"
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
 #include "config/run_config.h"
@@ -207,6 +208,12 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_export->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
     m_export->add_option("--out", m_options.outDir, "Output directory (must not exist or be empty)")->required();
     addCommon(m_export);
+
+    m_diag = cli.add_subcommand("diag", "A run's diagnostics: histograms, projected SW, QSUR, saliency per layer");
+    m_diag->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    m_diag->add_option("--layer", m_options.layer, "Linear (model.layers.0.mlp.down_proj) or block (model.layers.0)");
+    m_diag->add_option("--csv", m_options.csvDir, "Write every scalar metric and histogram as CSV files into DIR");
+    addCommon(m_diag);
 }
 
 std::optional<int> RunCommands::dispatch()
@@ -217,6 +224,10 @@ std::optional<int> RunCommands::dispatch()
         return commandCalibrate(m_options, m_common);
     if (*m_export)
         return commandExport(m_options, m_common);
+    if (*m_diag) {
+        const core::Workspace workspace(m_options.workspace);
+        return runDiag(workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});
+    }
     if (!*m_runs && !*m_compare)
         return std::nullopt;
 

@@ -32,6 +32,8 @@ struct RunCommandOptions {
     std::vector<std::int64_t> runIds;
     std::string outDir;
     std::string metric = "rel_error";
+    std::string layer;
+    std::string csvDir;
 };
 
 /// Registers calibrate, runs {list, show, delete}, compare and export on `cli`,
@@ -52,6 +54,7 @@ private:
     CLI::App* m_runsDelete = nullptr;
     CLI::App* m_compare = nullptr;
     CLI::App* m_export = nullptr;
+    CLI::App* m_diag = nullptr;
 };
 
 } // namespace app

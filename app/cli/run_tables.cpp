@@ -126,7 +126,12 @@ json runShowJson(const core::Workspace& workspace, std::int64_t runId)
         }
         layers[index[m.layer]][m.metric] = number(m.value);
     }
-    out["layers"] = layers;
+    // Linears (with calibration metrics) apart from block outputs (diagnostics only).
+    json linears = json::array(), blocks = json::array();
+    for (auto& entry : layers)
+        (entry.contains("rel_error") ? linears : blocks).push_back(std::move(entry));
+    out["layers"] = linears;
+    out["blocks"] = blocks;
     return out;
 }
 
@@ -150,20 +155,33 @@ void printRunShow(const core::Workspace& workspace, std::int64_t runId)
                     formatValue(100.0 * (q / fp - 1.0), "%+.2f").c_str());
     }
     const auto layers = workspace.catalog().layerMetrics(runId);
-    if (!layers.empty())
-        std::printf("\n%-40s %12s %10s %9s\n", "layer", "rel_error", "sqnr_db", "seconds");
-    std::map<std::string, bool> printed;
-    for (const auto& m : layers) {
-        if (printed[m.layer])
-            continue;
-        printed[m.layer] = true;
-        const auto* rel = findMetric(layers, m.layer, "rel_error");
-        const auto* sqnr = findMetric(layers, m.layer, "sqnr_db");
-        const auto* seconds = findMetric(layers, m.layer, "seconds");
-        std::printf("%-40s %12s %10s %9s\n", m.layer.c_str(), formatValue(rel ? rel->value : NAN, "%.3e").c_str(),
-                    formatValue(sqnr ? sqnr->value : NAN, "%.2f").c_str(),
-                    formatValue(seconds ? seconds->value : NAN, "%.3f").c_str());
-    }
+    // Linears carry rel_error; block outputs (with diagnostics) carry sw1.
+    const auto printTable = [&](const char* key, const std::vector<std::pair<const char*, const char*>>& columns) {
+        bool header = false;
+        std::map<std::string, bool> printed;
+        for (const auto& m : layers) {
+            if (printed[m.layer] || !findMetric(layers, m.layer, key))
+                continue;
+            printed[m.layer] = true;
+            if (!header) {
+                std::printf("\n%-40s", "layer");
+                for (const auto& [metric, format] : columns)
+                    std::printf(" %12s", metric);
+                std::printf("\n");
+                header = true;
+            }
+            std::printf("%-40s", m.layer.c_str());
+            for (const auto& [metric, format] : columns) {
+                const auto* value = findMetric(layers, m.layer, metric);
+                std::printf(" %12s", formatValue(value ? value->value : NAN, format).c_str());
+            }
+            std::printf("\n");
+        }
+    };
+    printTable("rel_error", {{"rel_error", "%.3e"}, {"sqnr_db", "%.2f"}, {"input_kl", "%.3e"},
+                             {"qsur_input_fp", "%.4f"}, {"saliency_mean", "%.3e"}, {"seconds", "%.3f"}});
+    printTable("sw1", {{"sw1", "%.4f"}, {"sw2", "%.4f"}, {"out_kl", "%.3e"}, {"out_cosine", "%.5f"},
+                       {"out_sqnr_db", "%.2f"}});
 }
 
 json compareJson(const core::Workspace& workspace, const std::vector<std::int64_t>& runIds, const std::string& metric)

@@ -1,5 +1,6 @@
 #include "calib/block_pipeline.h"
 
+#include "diagnostics/diagnostics_recorder.h"
 #include "model/weight_layout.h"
 
 #include <chrono>
@@ -12,13 +13,25 @@ namespace {
 // its outputs exist. Keeps the pipeline at two streams (ARCHITECTURE.md).
 void advanceStream(const ModelConfig& config, const BlockWeights& weights, torch::Tensor& stream,
                    const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
-                   const CancelToken& cancel)
+                   const CancelToken& cancel, const LinearObserver* observer = nullptr)
 {
     for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
         cancel.throwIfCancelled();
         const std::int64_t count = std::min(batchSize, stream.size(0) - first);
         torch::Tensor batch = stream.narrow(0, first, count);
-        batch.copy_(decoderBlock(config, weights, batch, attention, prefix));
+        batch.copy_(decoderBlock(config, weights, batch, attention, prefix, observer));
+    }
+}
+
+// Runs the block over `stream` only to show its Linears' inputs to `observer`.
+void observeStream(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& stream,
+                   const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
+                   const CancelToken& cancel, const LinearObserver& observer)
+{
+    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
+        cancel.throwIfCancelled();
+        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+        decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer);
     }
 }
 
@@ -40,24 +53,39 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
     for (std::int64_t i = 0; i < config.numLayers; ++i) {
         cancel.throwIfCancelled();
         const std::string prefix = blockPrefix(config, i);
+        DiagnosticsRecorder* diagnostics = options.diagnostics;
+        const BlockWeights fpWeights = model.block(i); // shallow copy: stays valid without keepResident
+        if (diagnostics) {
+            diagnostics->beginBlock(i, prefix, fpWeights);
+            observeStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,
+                          diagnostics->fpStatsObserver());
+        }
         // The FP stream becomes this block's FP outputs: the targets of calibration.
-        advanceStream(config, model.block(i), fpStream, attention, prefix, options.batchSize, cancel);
+        advanceStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,
+                      diagnostics ? &diagnostics->fpCountObserver() : nullptr);
         const torch::Tensor& targets = fpStream;
-        BlockWeights quantized = model.block(i); // shallow copy: methods assign new tensors
+        BlockWeights quantized = fpWeights; // shallow copy: methods assign new tensors
         std::vector<LayerMetrics> layers;
         std::map<std::string, QuantizedLinear> stored;
+        std::map<std::string, torch::Tensor> hessians;
         BlockCalibrationContext ctx{config,   i,      prefix,       quantized,      quantizedStream,
                                     targets,  attention, options.spec, cancel,      options.batchSize,
-                                    {},       layers, stored};
+                                    {},       layers, stored,       hessians};
         ctx.onStep = [&](const std::string& step, double fraction) {
             reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
                                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
                                             ": " + method.name() + " " + step});
         };
         method.calibrateBlock(ctx);
-        advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel);
+        advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel,
+                      diagnostics ? &diagnostics->quantizedObserver() : nullptr);
+        std::vector<LayerMetric> diagnosticMetrics;
+        if (diagnostics) {
+            ctx.onStep("diagnostics", 1.0);
+            diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
+        }
         if (options.onBlockFinished)
-            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored});
+            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         result.quantizedBlocks.push_back(std::move(quantized));
         reportProgress(onProgress, {"calibrate", static_cast<double>(i + 1) / blocks,

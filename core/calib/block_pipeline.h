@@ -7,9 +7,12 @@
 
 #include "calib/calibration_method.h"
 #include "model/decoder_model.h"
+#include "store/catalog.h"
 #include "util/progress.h"
 
 namespace core {
+
+class DiagnosticsRecorder;
 
 /// What one finished block produced, handed to PipelineOptions::onBlockFinished.
 struct BlockOutcome {
@@ -17,6 +20,7 @@ struct BlockOutcome {
     const BlockWeights& quantized;                         ///< dequantized float32 weights
     const std::vector<LayerMetrics>& layers;               ///< this block's Linears
     const std::map<std::string, QuantizedLinear>& stored;  ///< codes + grids, by layer name
+    const std::vector<LayerMetric>& diagnostics;           ///< diagnostics scalars (empty without a recorder)
 };
 
 struct PipelineOptions {
@@ -25,6 +29,8 @@ struct PipelineOptions {
     /// Called on the pipeline's thread after each block, so results can be written
     /// (and shown) as they come; a cancelled run keeps what was handed out here.
     std::function<void(const BlockOutcome&)> onBlockFinished;
+    /// Records diagnostics of every block when set (costs one more FP pass per block).
+    DiagnosticsRecorder* diagnostics = nullptr;
 };
 
 struct PipelineResult {

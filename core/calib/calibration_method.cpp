@@ -43,6 +43,7 @@ public:
             const torch::Tensor quantized = stored.dequantize();
             ctx.layers.push_back(measure(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
             ctx.stored[ctx.layerPrefix + all[i]] = std::move(stored);
+            ctx.hessians[all[i]] = hessians.at(all[i]);
             weight = quantized;
             if (ctx.onStep)
                 ctx.onStep(all[i], static_cast<double>(i + 1) / static_cast<double>(all.size()));
@@ -79,6 +80,7 @@ public:
                 ctx.layers.push_back(
                     measure(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
                 ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
+                ctx.hessians[shortName] = hessians.at(shortName);
                 weight = result.quantized;
             }
             if (ctx.onStep)

@@ -30,6 +30,9 @@ struct BlockCalibrationContext {
     std::function<void(const std::string& step, double fraction)> onStep; ///< fraction within the block
     std::vector<LayerMetrics>& layers; ///< the method appends one entry per Linear
     std::map<std::string, QuantizedLinear>& stored; ///< the method adds each Linear's stored form, by layer name
+    /// The method adds the Hessian it used (or measured) for each Linear, by short name,
+    /// for the saliency diagnostics; methods without one leave it empty.
+    std::map<std::string, torch::Tensor>& hessians;
 };
 
 class CalibrationMethod {

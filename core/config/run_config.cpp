@@ -115,69 +115,63 @@ private:
     std::vector<std::string> m_known;
 };
 
-void readWeights(ObjectReader& parent, WeightsConfig& weights, const std::string& source)
+// Reads the optional section `name` of `parent` with `read`, then rejects its unknown keys.
+template <typename Read>
+void readSection(ObjectReader& parent, const std::string& name, const std::string& source, Read read)
 {
-    const json* section = parent.find("weights");
-    if (!section)
-        return;
-    ObjectReader reader(*section, "weights", source);
-    reader.readInteger("bits", weights.bits);
-    reader.readInteger("group_size", weights.groupSize);
-    reader.readBool("symmetric", weights.symmetric);
-    reader.rejectUnknownKeys();
+    if (const json* section = parent.find(name)) {
+        ObjectReader reader(*section, name, source);
+        read(reader);
+        reader.rejectUnknownKeys();
+    }
 }
 
-void readCalibration(ObjectReader& parent, CalibrationDataConfig& calibration, const std::string& source)
+void readSections(ObjectReader& parent, RunConfig& config, const std::string& source)
 {
-    const json* section = parent.find("calibration");
-    if (!section)
-        return;
-    ObjectReader reader(*section, "calibration", source);
-    reader.readString("text", calibration.text);
-    reader.readInteger("samples", calibration.samples);
-    reader.readInteger("seq_len", calibration.seqLen);
-    reader.readInteger("seed", calibration.seed);
-    reader.readInteger("batch_size", calibration.batchSize);
-    reader.rejectUnknownKeys();
-}
-
-void readEval(ObjectReader& parent, EvalConfig& eval, const std::string& source)
-{
-    const json* section = parent.find("eval");
-    if (!section)
-        return;
-    ObjectReader reader(*section, "eval", source);
-    reader.readStrings("texts", eval.texts);
-    reader.readInteger("seq_len", eval.seqLen);
-    reader.readInteger("max_windows", eval.maxWindows);
-    reader.rejectUnknownKeys();
-}
-
-void readDiagnostics(ObjectReader& parent, const std::string& source)
-{
-    const json* section = parent.find("diagnostics");
-    if (!section)
-        return;
-    ObjectReader reader(*section, "diagnostics", source);
-    reader.rejectUnknownKeys();
+    readSection(parent, "weights", source, [&](ObjectReader& reader) {
+        reader.readInteger("bits", config.weights.bits);
+        reader.readInteger("group_size", config.weights.groupSize);
+        reader.readBool("symmetric", config.weights.symmetric);
+    });
+    readSection(parent, "calibration", source, [&](ObjectReader& reader) {
+        reader.readString("text", config.calibration.text);
+        reader.readInteger("samples", config.calibration.samples);
+        reader.readInteger("seq_len", config.calibration.seqLen);
+        reader.readInteger("seed", config.calibration.seed);
+        reader.readInteger("batch_size", config.calibration.batchSize);
+    });
+    readSection(parent, "eval", source, [&](ObjectReader& reader) {
+        reader.readStrings("texts", config.eval.texts);
+        reader.readInteger("seq_len", config.eval.seqLen);
+        reader.readInteger("max_windows", config.eval.maxWindows);
+    });
+    readSection(parent, "diagnostics", source, [&](ObjectReader& reader) {
+        DiagnosticsConfig& d = config.diagnostics;
+        reader.readBool("enabled", d.enabled);
+        reader.readInteger("histogram_bins", d.histogramBins);
+        reader.readInteger("projections", d.projections);
+        reader.readInteger("projection_seed", d.projectionSeed);
+        reader.readInteger("quantile_levels", d.quantileLevels);
+        reader.readBool("qsur", d.qsur);
+        reader.readBool("saliency", d.saliency);
+        reader.readInteger("saliency_top_k", d.saliencyTopK);
+        reader.readInteger("saliency_map_size", d.saliencyMapSize);
+    });
 }
 
 void readGptq(ObjectReader& parent, RunConfig& config, const std::string& source)
 {
-    const json* section = parent.find("gptq");
     if (config.method == "gptq")
         config.gptq = GptqConfig{};
-    if (!section)
-        return;
     // A section for another method is almost certainly a mistake (the user switched
     // methods and expects these options to act): say so rather than ignore it.
-    if (config.method != "gptq")
+    if (config.method != "gptq" && parent.find("gptq"))
         parent.fail("section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
-    ObjectReader reader(*section, "gptq", source);
-    reader.readInteger("block_size", config.gptq->blockSize);
-    reader.readNumber("percdamp", config.gptq->percentDamp);
-    reader.readBool("act_order", config.gptq->actOrder);
-    reader.rejectUnknownKeys();
+    readSection(parent, "gptq", source, [&](ObjectReader& reader) {
+        reader.readInteger("block_size", config.gptq->blockSize);
+        reader.readNumber("percdamp", config.gptq->percentDamp);
+        reader.readBool("act_order", config.gptq->actOrder);
+    });
 }
 
 void require(bool condition, const std::string& source, const std::string& message)
@@ -224,6 +218,17 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
             "eval.max_windows must be >= 0 (0 = all), got " + std::to_string(config.eval.maxWindows));
     for (const auto& text : config.eval.texts)
         require(!text.empty(), source, "eval.texts contains an empty path");
+    const DiagnosticsConfig& d = config.diagnostics;
+    require(d.histogramBins >= 8 && d.histogramBins <= 4096, source,
+            "diagnostics.histogram_bins must be in 8..4096, got " + std::to_string(d.histogramBins));
+    require(d.projections >= 1 && d.projections <= 1024, source,
+            "diagnostics.projections must be in 1..1024, got " + std::to_string(d.projections));
+    require(d.quantileLevels >= 2 && d.quantileLevels <= 4096, source,
+            "diagnostics.quantile_levels must be in 2..4096, got " + std::to_string(d.quantileLevels));
+    require(d.saliencyTopK >= 0 && d.saliencyTopK <= 100000, source,
+            "diagnostics.saliency_top_k must be in 0..100000, got " + std::to_string(d.saliencyTopK));
+    require(d.saliencyMapSize >= 8 && d.saliencyMapSize <= 256, source,
+            "diagnostics.saliency_map_size must be in 8..256, got " + std::to_string(d.saliencyMapSize));
     require(config.method == "gptq" || !config.gptq, source,
             "section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
     if (config.gptq) {
@@ -247,10 +252,7 @@ RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
     reader.readString("method", config.method);
     reader.readString("name", config.name);
     reader.readString("model", config.model);
-    readWeights(reader, config.weights, source);
-    readCalibration(reader, config.calibration, source);
-    readEval(reader, config.eval, source);
-    readDiagnostics(reader, source);
+    readSections(reader, config, source);
     readGptq(reader, config, source);
     reader.rejectUnknownKeys();
     validateRunConfig(config, source);
@@ -274,7 +276,16 @@ std::string runConfigToJson(const RunConfig& config, int indent)
     document["eval"] = {{"texts", config.eval.texts},
                         {"seq_len", config.eval.seqLen},
                         {"max_windows", config.eval.maxWindows}};
-    document["diagnostics"] = json::object();
+    const DiagnosticsConfig& d = config.diagnostics;
+    document["diagnostics"] = {{"enabled", d.enabled},
+                               {"histogram_bins", d.histogramBins},
+                               {"projections", d.projections},
+                               {"projection_seed", d.projectionSeed},
+                               {"quantile_levels", d.quantileLevels},
+                               {"qsur", d.qsur},
+                               {"saliency", d.saliency},
+                               {"saliency_top_k", d.saliencyTopK},
+                               {"saliency_map_size", d.saliencyMapSize}};
     if (config.gptq)
         document["gptq"] = {{"block_size", config.gptq->blockSize},
                             {"percdamp", config.gptq->percentDamp},

@@ -11,7 +11,9 @@
 //   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
 //   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
 //   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
-//   "diagnostics": {},
+//   "diagnostics": {"enabled": true, "histogram_bins": 256, "projections": 64, "projection_seed": 0,
+//                   "quantile_levels": 256, "qsur": true, "saliency": true, "saliency_top_k": 64,
+//                   "saliency_map_size": 128},
 //   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false}
 // }
 
@@ -42,8 +44,18 @@ struct EvalConfig {
     std::int64_t maxWindows = 0;    ///< 0 = every window of each text
 };
 
-/// Recorded by the diagnostics stage (issue 6); no keys yet.
-struct DiagnosticsConfig {};
+/// What the diagnostics stage records per block and Linear (METHODS.md §11).
+struct DiagnosticsConfig {
+    bool enabled = true;
+    std::int64_t histogramBins = 256;    ///< bins of every activation and weight histogram
+    std::int64_t projections = 64;       ///< SW directions per block output
+    std::uint64_t projectionSeed = 0;    ///< same seed → same directions in every run (comparable)
+    std::int64_t quantileLevels = 256;   ///< stored quantiles per projected distribution
+    bool qsur = true;                    ///< QSUR of Linear inputs and weights (a covariance per input)
+    bool saliency = true;                ///< Hessian saliency maps of every Linear
+    std::int64_t saliencyTopK = 64;      ///< exact top-k OBS-salient weights per Linear
+    std::int64_t saliencyMapSize = 128;  ///< longest side of the max-pooled saliency maps (<= 256)
+};
 
 struct GptqConfig {
     std::int64_t blockSize = 128; ///< columns per lazy-update block

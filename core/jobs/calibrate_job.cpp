@@ -2,6 +2,7 @@
 
 #include "calib/block_pipeline.h"
 #include "calib/calibration_data.h"
+#include "diagnostics/diagnostics_recorder.h"
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
 #include "jobs/resources.h"
@@ -110,6 +111,11 @@ private:
         options.spec = weightSpec(m_config);
         options.batchSize = m_config.calibration.batchSize;
         options.onBlockFinished = [&](const BlockOutcome& block) { recordBlock(block); };
+        std::optional<DiagnosticsRecorder> diagnostics;
+        if (m_config.diagnostics.enabled) {
+            diagnostics.emplace(m_config.diagnostics, m_model.config(), m_artifacts);
+            options.diagnostics = &*diagnostics;
+        }
         const auto progress = [&](const ProgressEvent& event) {
             reportProgress(m_onProgress, {event.stage, event.fraction * kCalibrateShare, event.message});
         };
@@ -123,7 +129,7 @@ private:
     // Written as each block finishes, so a cancelled or failed run keeps them.
     void recordBlock(const BlockOutcome& block)
     {
-        std::vector<LayerMetric> rows;
+        std::vector<LayerMetric> rows = block.diagnostics;
         for (const auto& layer : block.layers) {
             rows.push_back({layer.name, layer.block, "rel_error", layer.relativeError});
             rows.push_back({layer.name, layer.block, "sqnr_db", layer.sqnrDb});

@@ -1,5 +1,6 @@
 #include "store/run_artifacts.h"
 
+#include "store/tensor_arrays.h"
 #include "util/error.h"
 
 namespace core {
@@ -8,27 +9,6 @@ namespace {
 std::string quantGroup(const std::string& layer)
 {
     return "/layers/" + layer + "/quant";
-}
-
-std::vector<std::int64_t> shapeOf(const torch::Tensor& tensor)
-{
-    return tensor.sizes().vec();
-}
-
-template <typename T>
-Array<T> toArray(const torch::Tensor& tensor, torch::ScalarType type)
-{
-    const torch::Tensor contiguous = tensor.to(type).contiguous();
-    Array<T> array;
-    array.shape = shapeOf(contiguous);
-    array.values.assign(contiguous.data_ptr<T>(), contiguous.data_ptr<T>() + contiguous.numel());
-    return array;
-}
-
-template <typename T>
-torch::Tensor fromArray(const Array<T>& array, torch::ScalarType type)
-{
-    return torch::from_blob(const_cast<T*>(array.values.data()), array.shape, type).clone();
 }
 
 } // namespace
@@ -59,10 +39,10 @@ CalibrationRecord readCalibrationRecord(const ArtifactFile& file)
 void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const QuantizedLinear& stored)
 {
     const std::string group = quantGroup(layer);
-    file.write(group + "/codes", toArray<std::uint8_t>(stored.codes, torch::kUInt8));
-    file.write(group + "/scale", toArray<float>(stored.scale, torch::kFloat32));
-    file.write(group + "/zero", toArray<float>(stored.zero, torch::kFloat32));
-    file.write(group + "/group_index", toArray<std::int64_t>(stored.groupIndex, torch::kInt64));
+    file.write(group + "/codes", toByteArray(stored.codes));
+    file.write(group + "/scale", toFloatArray(stored.scale));
+    file.write(group + "/zero", toFloatArray(stored.zero));
+    file.write(group + "/group_index", toInt64Array(stored.groupIndex));
     file.setAttribute(group, "bits", static_cast<std::int64_t>(stored.spec.bits));
     file.setAttribute(group, "group_size", stored.spec.groupSize);
     file.setAttribute(group, "symmetric", static_cast<std::int64_t>(stored.spec.symmetric ? 1 : 0));
@@ -81,10 +61,10 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
     stored.spec.dialect =
         file.stringAttribute(group, "dialect") == dialectName(QuantDialect::OmniQuant) ? QuantDialect::OmniQuant
                                                                                        : QuantDialect::Gptq;
-    stored.codes = fromArray(file.readBytes(group + "/codes"), torch::kUInt8);
-    stored.scale = fromArray(file.readFloat(group + "/scale"), torch::kFloat32);
-    stored.zero = fromArray(file.readFloat(group + "/zero"), torch::kFloat32);
-    stored.groupIndex = fromArray(file.readInt64(group + "/group_index"), torch::kInt64);
+    stored.codes = tensorFrom(file.readBytes(group + "/codes"));
+    stored.scale = tensorFrom(file.readFloat(group + "/scale"));
+    stored.zero = tensorFrom(file.readFloat(group + "/zero"));
+    stored.groupIndex = tensorFrom(file.readInt64(group + "/group_index"));
     const bool consistent = stored.codes.dim() == 2 && stored.scale.dim() == 2 &&
                             stored.zero.sizes() == stored.scale.sizes() &&
                             stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&

@@ -183,6 +183,7 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 2);
         const CliRun show = runQuantscope({"runs", "show", id2, "--workspace", ws, "--json"});
         QCOMPARE(QJsonDocument::fromJson(show.out).object()["layers"].toArray().size(), 14);
+        QCOMPARE(QJsonDocument::fromJson(show.out).object()["blocks"].toArray().size(), 2);
         const CliRun compare = runQuantscope({"compare", id1, id2, "--workspace", ws, "--json"});
         QVERIFY2(compare.exitCode == 0, compare.err.constData());
         const QJsonObject table = QJsonDocument::fromJson(compare.out).object();
@@ -206,6 +207,51 @@ private Q_SLOTS:
         const CliRun missing = runQuantscope({"runs", "show", id1, "--workspace", ws});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY2(missing.err.contains("not found"), missing.err.constData());
+    }
+
+    void diagnosticsOfARun()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-diag");
+        const CliRun run = runQuantscope({"calibrate", "--model", m_llama, "--method", "gptq", "--group", "16",
+                                          "--calib-text", m_text, "--eval-text", m_text, "--samples", "4",
+                                          "--seq-len", "32", "--eval-seq-len", "32", "--workspace", ws, "--json",
+                                          "--quiet"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString id = QString::number(QJsonDocument::fromJson(run.out).object()["run_id"].toInt());
+
+        const CliRun linear = runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws,
+                                             "--json"});
+        QVERIFY2(linear.exitCode == 0, linear.err.constData());
+        const QJsonObject d = QJsonDocument::fromJson(linear.out).object();
+        QCOMPARE(d["input_histogram"].toObject()["fp"].toArray().size(), 256);
+        QCOMPARE(d["input_channels"].toObject()["fp_absmax"].toArray().size(), 80);
+        QVERIFY(d["metrics"].toObject().contains("rel_error"));
+        QVERIFY(d["saliency"].toObject()["top_obs"].toArray().size() > 0);
+
+        const CliRun block = runQuantscope({"diag", id, "--layer", "model.layers.0", "--workspace", ws});
+        QVERIFY2(block.exitCode == 0 && block.out.contains("projected SW"), block.err.constData());
+        const CliRun overview = runQuantscope({"diag", id, "--workspace", ws});
+        QVERIFY2(overview.exitCode == 0 && overview.out.contains("model.layers.1.mlp.up_proj"), overview.err.constData());
+
+        const std::string csv = m_dir + "/diag-csv";
+        const CliRun exported = runQuantscope({"diag", id, "--csv", QString::fromStdString(csv), "--workspace", ws});
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+        QVERIFY(readFile(csv + "/metrics.csv").find("model.layers.0,0,sw1,") != std::string::npos);
+        QVERIFY(std::filesystem::exists(csv + "/model.layers.1.self_attn.o_proj.input_hist.csv"));
+        QVERIFY(std::filesystem::exists(csv + "/model.layers.1.sw.csv"));
+
+        const CliRun unknown = runQuantscope({"diag", id, "--layer", "model.layers.9.mlp", "--workspace", ws});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("model.layers.9.mlp"), unknown.err.constData());
+
+        // A truncated artifact file fails `diag` with one line naming it; the run stays listed.
+        const std::string artifacts = ws.toStdString() + "/runs/" + id.toStdString() + "/artifacts.h5";
+        std::filesystem::resize_file(artifacts, std::filesystem::file_size(artifacts) / 3);
+        const CliRun damaged = runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws});
+        QCOMPARE(damaged.exitCode, 1);
+        QVERIFY2(damaged.err.contains("artifacts.h5") && !damaged.err.trimmed().contains('\n'), damaged.err.constData());
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1);
     }
 
     void badRunConfigChangesNothing_data()

@@ -3,6 +3,7 @@
 // eval reproducing the run's perplexity, cancel, and bad inputs that must leave
 // the catalog as it was.
 
+#include "diagnostics/diagnostics_reader.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
 #include "jobs/calibrate_job.h"
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <numeric>
 #include <filesystem>
 #include <thread>
 
@@ -106,7 +108,11 @@ private Q_SLOTS:
         QVERIFY(fs::path(stored.model).is_absolute());
 
         QCOMPARE(result.layers.size(), std::size_t(14));
-        QCOMPARE(workspace.catalog().layerMetrics(result.runId).size(), std::size_t(14 * 3));
+        // Per Linear: rel_error, sqnr_db, seconds + 7 diagnostics scalars; per block 6.
+        const auto metrics = workspace.catalog().layerMetrics(result.runId);
+        QCOMPARE(metrics.size(), std::size_t(14 * (3 + 7) + 2 * 6));
+        QCOMPARE(std::count_if(metrics.begin(), metrics.end(), [](const auto& m) { return m.metric == "rel_error"; }),
+                 std::ptrdiff_t(14));
         QCOMPARE(result.datasets.size(), std::size_t(1));
         QCOMPARE(result.datasets[0].dataset, std::string("heldout"));
         QVERIFY(result.datasets[0].perplexity > 1.0 && result.datasets[0].fpPerplexity > 1.0);
@@ -125,6 +131,76 @@ private Q_SLOTS:
         QCOMPARE(stored1.groups(), std::int64_t(80 / 16));
         QVERIFY(torch::equal(stored1.dequantize(),
                              core::quantizeRtn(model.block(1).at("mlp.down_proj.weight"), {3, 16, false})));
+    }
+
+    void diagnosticsAreRecorded()
+    {
+        core::Workspace workspace(freshWorkspace("diagnostics"));
+        const auto result = core::runCalibrationJob(workspace, smallConfig("gptq"));
+        const core::DiagnosticsReader reader(workspace.artifactPath(result.runId));
+        QCOMPARE(reader.linearLayers().size(), std::size_t(14));
+        QCOMPARE(reader.blocks(), (std::vector<std::string>{"model.layers.0", "model.layers.1"}));
+
+        // Every calibration value is counted: 6 windows × 32 tokens × 48 channels, none
+        // of the FP ones outside the edges fixed from their own range.
+        const auto q = reader.linear("model.layers.1.self_attn.q_proj");
+        const auto total = [](const std::vector<std::int64_t>& counts, const std::array<std::int64_t, 3>& outside) {
+            return std::accumulate(counts.begin(), counts.end(), std::int64_t(0)) + outside[0] + outside[1] + outside[2];
+        };
+        QCOMPARE(total(q.input.fp, q.input.fpOutside), std::int64_t(6 * 32 * 48));
+        QCOMPARE(q.input.fpOutside[0] + q.input.fpOutside[1], std::int64_t(0));
+        QCOMPARE(total(q.input.quantized, q.input.quantizedOutside), std::int64_t(6 * 32 * 48));
+        QCOMPARE(q.channels[0].size(), std::size_t(48));
+        QVERIFY(q.qsurInputFp && q.qsurInputFp->perDim > 0 && q.qsurInputFp->perDim <= 1);
+        QVERIFY(q.saliency.has_value());
+        QCOMPARE(q.saliency->topObs.size(), std::size_t(64));
+        // k and v read the same input as q.
+        QCOMPARE(reader.linear("model.layers.1.self_attn.v_proj").input.fp, q.input.fp);
+
+        // Block 0's first Linears see the embeddings in both streams: identical inputs.
+        const auto metrics = workspace.catalog().layerMetrics(result.runId);
+        const auto metric = [&](const std::string& layer, const std::string& name) {
+            for (const auto& m : metrics)
+                if (m.layer == layer && m.metric == name)
+                    return m.value;
+            return -1.0;
+        };
+        QCOMPARE(metric("model.layers.0.self_attn.q_proj", "input_kl"), 0.0);
+        QVERIFY(metric("model.layers.1.self_attn.q_proj", "input_kl") > 0.0);
+        QVERIFY(metric("model.layers.1.mlp.down_proj", "saliency_mean") > 0.0);
+
+        const auto block = reader.block("model.layers.1");
+        QCOMPARE(block.w1.size(), std::size_t(64));
+        const double meanW1 = std::accumulate(block.w1.begin(), block.w1.end(), 0.0) / 64.0;
+        QVERIFY(std::abs(meanW1 - metric("model.layers.1", "sw1")) < 1e-9);
+        QVERIFY(metric("model.layers.1", "sw1") > 0.0);
+        QVERIFY(metric("model.layers.1", "out_cosine") > 0.9 && metric("model.layers.1", "out_cosine") < 1.0);
+        QCOMPARE(block.quantilesFp.shape, (std::vector<std::int64_t>{64, 257}));
+
+        // Same projection seed → the same directions in another run.
+        const auto again = core::runCalibrationJob(workspace, smallConfig("rtn"));
+        QCOMPARE(core::DiagnosticsReader(workspace.artifactPath(again.runId)).directions().values,
+                 reader.directions().values);
+    }
+
+    void damagedArtifactsFailOnlyTheirReader()
+    {
+        core::Workspace workspace(freshWorkspace("damaged"));
+        core::RunConfig config = smallConfig("rtn");
+        config.diagnostics.enabled = false;
+        const auto plain = core::runCalibrationJob(workspace, config);
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::DiagnosticsReader(workspace.artifactPath(plain.runId)));
+        const auto recorded = core::runCalibrationJob(workspace, smallConfig("rtn"));
+        const std::string path = workspace.artifactPath(recorded.runId);
+        fs::resize_file(path, fs::file_size(path) / 2);
+        try {
+            core::DiagnosticsReader reader(path);
+            reader.linear("model.layers.1.mlp.down_proj");
+            QFAIL("no error");
+        } catch (const core::Error& e) {
+            QVERIFY2(QString(e.what()).contains("artifacts.h5"), e.what());
+        }
+        QCOMPARE(workspace.catalog().listRuns().size(), std::size_t(2));
     }
 
     void fpBaselineIsReused()
@@ -211,7 +287,7 @@ private Q_SLOTS:
         QVERIFY(!run.finishedAt.empty());
         // Block 0 finished before the cancel and stays recorded; block 1 never ran.
         const auto layers = workspace.catalog().layerMetrics(runId);
-        QCOMPARE(layers.size(), std::size_t(7 * 3));
+        QCOMPARE(layers.size(), std::size_t(7 * (3 + 7) + 6));
         for (const auto& m : layers)
             QCOMPARE(m.block, std::int64_t(0));
         QVERIFY(workspace.catalog().datasetMetrics(runId).empty());

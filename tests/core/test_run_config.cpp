@@ -51,7 +51,8 @@ private Q_SLOTS:
         const auto json = nlohmann::json::parse(canonical);
         QCOMPARE(json["weights"]["group_size"].get<int>(), -1);
         QCOMPARE(json["eval"]["texts"].size(), std::size_t(2));
-        QVERIFY(json.contains("diagnostics"));
+        QCOMPARE(json["diagnostics"]["projections"].get<int>(), 64);
+        QCOMPARE(json["diagnostics"]["enabled"].get<bool>(), true);
         QCOMPARE(core::runDisplayName(config), std::string("x"));
     }
 
@@ -89,6 +90,10 @@ private Q_SLOTS:
                                      << "eval.max_windows must be >= 0";
         QTest::newRow("diagnostics key") << R"({"method": "rtn", "diagnostics": {"bins": 3}})"
                                          << "unknown key 'diagnostics.bins'";
+        QTest::newRow("diagnostics bins") << R"({"method": "rtn", "diagnostics": {"histogram_bins": 4}})"
+                                          << "diagnostics.histogram_bins must be in 8..4096";
+        QTest::newRow("saliency map") << R"({"method": "rtn", "diagnostics": {"saliency_map_size": 512}})"
+                                      << "diagnostics.saliency_map_size must be in 8..256";
         QTest::newRow("section of another method") << R"({"method": "rtn", "gptq": {}})"
                                                    << "section 'gptq' applies to method 'gptq' only";
         QTest::newRow("percdamp") << R"({"method": "gptq", "gptq": {"percdamp": 0}})" << "gptq.percdamp must be in (0, 1]";

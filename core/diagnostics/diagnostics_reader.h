@@ -1,0 +1,78 @@
+#pragma once
+// Lazy, torch-free access to the diagnostics of one run's artifacts.h5 (layout in
+// diagnostics_layout.h and the README): what `quantscope diag` prints and the GUI's
+// inspector draws. Each call reads only the datasets of the layer asked for.
+// Not thread-safe per object; open one reader per thread.
+
+#include "store/artifact_file.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace core {
+
+/// The FP and quantized histograms of one tensor on shared uniform edges [lo, hi).
+struct HistogramPair {
+    double lo = 0.0;
+    double hi = 0.0;
+    std::vector<std::int64_t> fp, quantized;              ///< [bins]
+    std::array<std::int64_t, 3> fpOutside{}, quantizedOutside{}; ///< underflow, overflow, NaN
+};
+
+struct QsurSummary {
+    double perDim = 0.0;
+    double perDimNormalized = 0.0;
+    double log10Qsur = 0.0;
+    std::vector<double> spectrum; ///< eigenvalues / mean, descending
+    std::vector<double> diagonal; ///< Σ_jj / mean(λ), per channel
+};
+
+struct SaliencySummary {
+    FloatArray obsMap, sensitivityMap; ///< max-pooled [rows / poolRows, cols / poolColumns]
+    std::int64_t poolRows = 1, poolColumns = 1;
+    std::vector<float> hessianDiagonal, obsProfile, sensitivityProfile; ///< [cols]
+    struct Entry {
+        std::int64_t row = 0, column = 0;
+        double value = 0.0;
+    };
+    std::vector<Entry> topObs;
+};
+
+struct LinearDiagnostics {
+    std::string layer;
+    HistogramPair input, weight;
+    /// Per input channel: absmax, mean, std of the FP inputs, then of the quantized-stream inputs.
+    std::array<std::vector<float>, 6> channels;
+    std::optional<QsurSummary> qsurInputFp, qsurInputQuantized, qsurWeight;
+    std::optional<SaliencySummary> saliency;
+};
+
+struct BlockDiagnostics {
+    std::string block; ///< "model.layers.3"
+    HistogramPair output;
+    std::vector<double> w1, w2;            ///< per direction
+    Int64Array histFp, histQuantized;      ///< [directions, bins]
+    DoubleArray histEdges;                 ///< [directions, 2]: lo, hi of each direction's bins
+    FloatArray quantilesFp, quantilesQuantized; ///< [directions, levels + 1]
+};
+
+class DiagnosticsReader {
+public:
+    /// Throws core::Error naming the file when it is missing, truncated or has no diagnostics.
+    explicit DiagnosticsReader(const std::string& artifactPath);
+
+    std::vector<std::string> linearLayers() const; ///< layers with input histograms, sorted by name
+    std::vector<std::string> blocks() const;       ///< layers with projected distributions
+    bool hasLinear(const std::string& layer) const;
+    bool hasBlock(const std::string& block) const;
+    LinearDiagnostics linear(const std::string& layer) const; ///< Error naming the layer when absent
+    BlockDiagnostics block(const std::string& block) const;
+    FloatArray directions() const; ///< [directions, hidden]
+
+private:
+    ArtifactFile m_file;
+};
+
+} // namespace core
