@@ -64,9 +64,10 @@ HistogramEdges edgesForRange(double min, double max, std::int64_t bins, double m
     validateBins(bins);
     if (!(margin >= 0.0) || !std::isfinite(margin))
         throw Error("histogram edges: margin must be a finite value ≥ 0 (got " + std::to_string(margin) + ")");
-    if (!std::isfinite(min) || !std::isfinite(max) || min > max)
-        throw Error("histogram edges: range [" + std::to_string(min) + ", " + std::to_string(max) +
-                    "] is empty or not finite");
+    if (min > max)
+        throw Error("histogram edges: empty range (no finite value was seen)");
+    if (!std::isfinite(min) || !std::isfinite(max))
+        throw Error("histogram edges: range [" + std::to_string(min) + ", " + std::to_string(max) + "] is not finite");
     HistogramEdges edges;
     edges.bins = bins;
     const double span = max - min;

@@ -15,11 +15,12 @@ namespace core {
 
 /// `count` unit directions in R^dim, [count, dim] float32: i.i.d. N(0, 1) rows from a
 /// generator seeded with `seed`, each divided by (its norm + 1e-8). Same (seed, count,
-/// dim) → same directions, on every machine and in every run: the normals come from
+/// dim) → same directions, in every run and on every machine: the normals come from
 /// std::mt19937_64 (its sequence is fixed by the C++ standard) through Box–Muller in
 /// float64, not from torch's generator, whose normal fill takes a different (vectorized)
-/// path depending on the CPU. Does not touch torch's global generator. Throws core::Error
-/// for count < 1 or dim < 1.
+/// path depending on the CPU. (C libraries may differ by an ulp in float64 log/sin/cos,
+/// which the float32 result almost never shows.) Does not touch torch's global generator.
+/// Throws core::Error for count < 1 or dim < 1.
 torch::Tensor randomUnitDirections(std::int64_t count, std::int64_t dim, std::uint64_t seed);
 
 struct ProjectedDistances {
