@@ -12,7 +12,7 @@ mode="${1:-main}"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
-  qt6-base-dev qt6-qpa-plugins libqt6svg6-dev libgl-dev
+  qt6-base-dev qt6-qpa-plugins qt6-svg-dev libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libhdf5-dev libsqlite3-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth

@@ -5,6 +5,7 @@
 #include "cli/run_tables.h"
 #include "config/run_config.h"
 #include "jobs/calibrate_job.h"
+#include "jobs/dump_job.h"
 #include "jobs/export_job.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -214,7 +215,38 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_diag->add_option("--layer", m_options.layer, "Linear (model.layers.0.mlp.down_proj) or block (model.layers.0)");
     m_diag->add_option("--csv", m_options.csvDir, "Write every scalar metric and histogram as CSV files into DIR");
     addCommon(m_diag);
+
+    m_dump = cli.add_subcommand("dump", "Write a Linear's calibration inputs (FP and quantized stream) to HDF5");
+    m_dump->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    m_dump->add_option("--layer", m_options.layer, "Linear layer, e.g. model.layers.0.mlp.down_proj")->required();
+    m_dump->add_option("--out", m_options.outDir, "Output HDF5 file (/fp, /quantized: float32 [tokens, channels])")
+        ->required();
+    addCommon(m_dump);
 }
+
+namespace {
+
+int commandDump(const RunCommandOptions& options, const CommonOptions& common)
+{
+    const core::Workspace workspace(options.workspace);
+    core::CancelToken cancel;
+    core::DumpResult result;
+    {
+        const InterruptScope interrupt(cancel);
+        ProgressPrinter progress(common.quiet);
+        result = core::dumpLayerInputs(workspace, options.runIds.front(), options.layer, options.outDir,
+                                       std::ref(progress), cancel);
+    }
+    if (common.json)
+        std::cout << json{{"path", result.path}, {"tokens", result.tokens}, {"channels", result.channels}}.dump(2)
+                  << "\n";
+    else
+        std::cout << "wrote " << result.tokens << " x " << result.channels << " inputs (FP and quantized) of "
+                  << options.layer << " to " << result.path << "\n";
+    return 0;
+}
+
+} // namespace
 
 std::optional<int> RunCommands::dispatch()
 {
@@ -224,6 +256,8 @@ std::optional<int> RunCommands::dispatch()
         return commandCalibrate(m_options, m_common);
     if (*m_export)
         return commandExport(m_options, m_common);
+    if (*m_dump)
+        return commandDump(m_options, m_common);
     if (*m_diag) {
         const core::Workspace workspace(m_options.workspace);
         return runDiag(workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});

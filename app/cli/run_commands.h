@@ -55,6 +55,7 @@ private:
     CLI::App* m_compare = nullptr;
     CLI::App* m_export = nullptr;
     CLI::App* m_diag = nullptr;
+    CLI::App* m_dump = nullptr;
 };
 
 } // namespace app

@@ -1,5 +1,6 @@
 #include "metrics/saliency.h"
 
+#include "model/weight_layout.h"
 #include "util/error.h"
 
 #include <cmath>
@@ -11,10 +12,7 @@ namespace {
 
 std::string shapeText(const torch::Tensor& t)
 {
-    std::string text = "[";
-    for (std::int64_t d = 0; d < t.dim(); ++d)
-        text += (d ? ", " : "") + std::to_string(t.size(d));
-    return text + "]";
+    return shapeToString(t.sizes().vec());
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "metrics/sliced_wasserstein.h"
 
+#include "model/weight_layout.h"
 #include "util/error.h"
 
 #include <cmath>
@@ -12,10 +13,7 @@ namespace {
 
 std::string shapeText(const torch::Tensor& t)
 {
-    std::string text = "[";
-    for (std::int64_t d = 0; d < t.dim(); ++d)
-        text += (d ? ", " : "") + std::to_string(t.size(d));
-    return text + "]";
+    return shapeToString(t.sizes().vec());
 }
 
 // Uniform in (0, 1]: the top 53 bits of one draw, shifted away from 0 so log() is finite.

@@ -6,7 +6,12 @@
 #include "diagnostics/diagnostics_reader.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "metrics/histogram.h"
+#include "store/tensor_arrays.h"
+#include "calib/calibration_data.h"
 #include "jobs/calibrate_job.h"
+#include "jobs/dump_job.h"
+#include "io/tokenizer.h"
 #include "jobs/eval_job.h"
 #include "jobs/export_job.h"
 #include "model/decoder_model.h"
@@ -181,6 +186,44 @@ private Q_SLOTS:
         const auto again = core::runCalibrationJob(workspace, smallConfig("rtn"));
         QCOMPARE(core::DiagnosticsReader(workspace.artifactPath(again.runId)).directions().values,
                  reader.directions().values);
+    }
+
+    void dumpRecomputesTheLayerInputs()
+    {
+        core::Workspace workspace(freshWorkspace("dump"));
+        const auto result = core::runCalibrationJob(workspace, smallConfig("gptq"));
+        const std::string out = m_dir + "/dump.h5";
+        const auto dumped = core::dumpLayerInputs(workspace, result.runId, "model.layers.1.self_attn.o_proj", out);
+        QCOMPARE(dumped.tokens, std::int64_t(6 * 32));
+        QCOMPARE(dumped.channels, std::int64_t(48));
+        const core::ArtifactFile file(out, core::ArtifactMode::ReadOnly);
+        const torch::Tensor fp = core::tensorFrom(file.readFloat("/fp"));
+        const torch::Tensor quantized = core::tensorFrom(file.readFloat("/quantized"));
+        QCOMPARE(file.readInt64("/offsets").values, result.calibrationOffsets);
+
+        // The FP inputs are what a plain forward pass of the FP model over the run's windows feeds o_proj.
+        const core::DecoderModel model(m_model);
+        const auto tokens = core::encodeWithBos(*core::loadTokenizer(m_model), core::readTextFile(m_calibText),
+                                                model.config().bosTokenId);
+        const auto windows = core::drawCalibrationWindows(tokens, 6, 32, 0);
+        std::vector<torch::Tensor> seen;
+        const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+            if (name == "model.layers.1.self_attn.o_proj")
+                seen.push_back(input.reshape({-1, input.size(-1)}));
+        };
+        model.forward(windows.ids, &observer);
+        QVERIFY(torch::allclose(fp, torch::cat(seen, 0), 1e-5, 1e-5));
+        QVERIFY(!torch::allclose(fp, quantized, 1e-3, 1e-3)); // block 0 was quantized before it
+
+        // The histogram recorded during the run counted exactly these quantized inputs.
+        const core::DiagnosticsReader reader(workspace.artifactPath(result.runId));
+        const auto recorded = reader.linear("model.layers.1.self_attn.o_proj").input;
+        core::HistogramAccumulator recount({recorded.lo, recorded.hi, static_cast<std::int64_t>(recorded.fp.size())});
+        recount.add(quantized);
+        QCOMPARE(recount.histogram().counts, recorded.quantized);
+
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::dumpLayerInputs(workspace, result.runId, "model.layers.1.mlp",
+                                                                    m_dir + "/never.h5"));
     }
 
     void damagedArtifactsFailOnlyTheirReader()

@@ -1,0 +1,128 @@
+#include "jobs/dump_job.h"
+
+#include "config/run_config.h"
+#include "io/tokenizer.h"
+#include "model/decoder_model.h"
+#include "model/weight_layout.h"
+#include "store/run_artifacts.h"
+#include "store/tensor_arrays.h"
+#include "util/error.h"
+#include "util/fingerprint.h"
+#include "util/text_file.h"
+
+namespace core {
+namespace {
+
+struct LinearLocation {
+    std::int64_t block = -1;
+    std::string shortName;
+};
+
+LinearLocation locateLinear(const ModelConfig& config, const std::string& layer)
+{
+    for (std::int64_t b = 0; b < config.numLayers; ++b) {
+        const std::string prefix = blockPrefix(config, b);
+        if (layer.rfind(prefix, 0) != 0)
+            continue;
+        const std::string shortName = layer.substr(prefix.size());
+        for (const auto& name : linearShortNames(config.family))
+            if (name == shortName)
+                return {b, shortName};
+    }
+    throw Error("dump: '" + layer + "' is not a Linear layer of the model (e.g. " + blockPrefix(config, 0) +
+                linearShortNames(config.family).back() + ")");
+}
+
+// The run's quantized weights of block `index`: the FP block with every Linear replaced.
+BlockWeights quantizedBlock(const DecoderModel& model, const ArtifactFile& artifacts, std::int64_t index)
+{
+    BlockWeights weights = model.block(index);
+    const std::string prefix = blockPrefix(model.config(), index);
+    for (const auto& name : linearShortNames(model.config().family))
+        weights.tensors[name + ".weight"] = readQuantizedLinear(artifacts, prefix + name).dequantize();
+    return weights;
+}
+
+// Runs every batch of `stream` through the block; returns the outputs, and the inputs
+// of `layer` in `captured` when asked.
+torch::Tensor runBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& stream,
+                       const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
+                       const CancelToken& cancel, const std::string& layer, std::vector<torch::Tensor>* captured)
+{
+    const LinearObserver observer = [&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+        if (captured && name == layer)
+            captured->push_back(input.reshape({-1, input.size(-1)}).clone());
+    };
+    std::vector<torch::Tensor> outputs;
+    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
+        cancel.throwIfCancelled();
+        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+        outputs.push_back(decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer));
+    }
+    return torch::cat(outputs, 0);
+}
+
+} // namespace
+
+DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const std::string& layer,
+                           const std::string& outPath, const ProgressCallback& onProgress, const CancelToken& cancel)
+{
+    torch::NoGradGuard noGrad;
+    const RunRecord run = workspace.catalog().run(runId);
+    if (run.status != RunStatus::Finished)
+        throw Error("dump: run " + std::to_string(runId) + " is " + runStatusName(run.status) +
+                    "; only finished runs can be dumped");
+    const RunConfig config = parseRunConfig(run.configJson, "run " + std::to_string(runId) + " config");
+    if (modelFingerprint(config.model) != run.modelFingerprint)
+        throw Error("dump: the model at " + config.model + " changed since run " + std::to_string(runId));
+    const ArtifactFile artifacts(workspace.artifactPath(runId), ArtifactMode::ReadOnly);
+    const CalibrationRecord record = readCalibrationRecord(artifacts);
+    if (fileFingerprint(record.textPath) != record.textFingerprint)
+        throw Error("dump: the calibration text " + record.textPath + " changed since run " + std::to_string(runId));
+
+    const DecoderModel model(config.model);
+    const ModelConfig& modelConfig = model.config();
+    const LinearLocation location = locateLinear(modelConfig, layer);
+    reportProgress(onProgress, {"dump", 0.0, "rebuilding the calibration windows"});
+    const auto tokens = encodeWithBos(*loadTokenizer(config.model), readTextFile(record.textPath), modelConfig.bosTokenId);
+    torch::Tensor ids = torch::empty({static_cast<std::int64_t>(record.offsets.size()), record.seqLen}, torch::kInt64);
+    for (std::size_t s = 0; s < record.offsets.size(); ++s) {
+        if (record.offsets[s] + record.seqLen > static_cast<std::int64_t>(tokens.size()))
+            throw Error("dump: stored offset " + std::to_string(record.offsets[s]) + " is beyond the calibration text");
+        ids[static_cast<std::int64_t>(s)].copy_(torch::tensor(
+            std::vector<std::int64_t>(tokens.begin() + record.offsets[s], tokens.begin() + record.offsets[s] + record.seqLen)));
+    }
+
+    // Both streams up to the layer's block, as the pipeline ran them.
+    const AttentionContext attention(modelConfig, record.seqLen, model.device());
+    torch::Tensor fpStream = model.embed(ids);
+    torch::Tensor quantizedStream = fpStream.clone();
+    std::vector<torch::Tensor> fpInputs, quantizedInputs;
+    const std::int64_t batch = config.calibration.batchSize;
+    for (std::int64_t b = 0; b <= location.block; ++b) {
+        const std::string prefix = blockPrefix(modelConfig, b);
+        const bool target = b == location.block;
+        reportProgress(onProgress, {"dump", static_cast<double>(b) / static_cast<double>(location.block + 1),
+                                    "block " + std::to_string(b + 1) + "/" + std::to_string(location.block + 1)});
+        fpStream = runBlock(modelConfig, model.block(b), fpStream, attention, prefix, batch, cancel, layer,
+                            target ? &fpInputs : nullptr);
+        quantizedStream = runBlock(modelConfig, quantizedBlock(model, artifacts, b), quantizedStream, attention, prefix,
+                                   batch, cancel, layer, target ? &quantizedInputs : nullptr);
+    }
+
+    const torch::Tensor fp = torch::cat(fpInputs, 0);
+    const torch::Tensor quantized = torch::cat(quantizedInputs, 0);
+    ArtifactFile out(outPath, ArtifactMode::Create);
+    out.write("/fp", toFloatArray(fp));
+    out.write("/quantized", toFloatArray(quantized));
+    Int64Array offsets{{static_cast<std::int64_t>(record.offsets.size())}, record.offsets};
+    out.write("/offsets", offsets);
+    out.setAttribute("/fp", "run_id", runId);
+    out.setAttribute("/fp", "layer", layer);
+    out.setAttribute("/fp", "seq_len", record.seqLen);
+    out.flush();
+    reportProgress(onProgress, {"dump", 1.0, "wrote " + outPath});
+    return {outPath, fp.size(0), fp.size(1)};
+}
+
+} // namespace core
