@@ -240,6 +240,13 @@ private Q_SLOTS:
         QVERIFY(std::filesystem::exists(csv + "/model.layers.1.self_attn.o_proj.input_hist.csv"));
         QVERIFY(std::filesystem::exists(csv + "/model.layers.1.sw.csv"));
 
+        const QString dump = QString::fromStdString(m_dir + "/dump.h5");
+        const CliRun dumped = runQuantscope({"dump", id, "--layer", "model.layers.1.mlp.down_proj", "--out", dump,
+                                             "--workspace", ws, "--json", "--quiet"});
+        QVERIFY2(dumped.exitCode == 0, dumped.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(dumped.out).object()["tokens"].toInt(), 4 * 32);
+        QCOMPARE(QJsonDocument::fromJson(dumped.out).object()["channels"].toInt(), 80);
+
         const CliRun unknown = runQuantscope({"diag", id, "--layer", "model.layers.9.mlp", "--workspace", ws});
         QCOMPARE(unknown.exitCode, 1);
         QVERIFY2(unknown.err.contains("model.layers.9.mlp"), unknown.err.constData());
