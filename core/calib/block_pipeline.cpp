@@ -57,8 +57,9 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         const BlockWeights fpWeights = model.block(i); // shallow copy: stays valid without keepResident
         if (diagnostics) {
             diagnostics->beginBlock(i, prefix, fpWeights);
-            observeStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,
-                          diagnostics->fpStatsObserver());
+            const std::int64_t rangeSamples = std::min(DiagnosticsRecorder::kRangeSamples, fpStream.size(0));
+            observeStream(config, fpWeights, fpStream.narrow(0, 0, rangeSamples), attention, prefix,
+                          options.batchSize, cancel, diagnostics->fpRangeObserver());
         }
         // The FP stream becomes this block's FP outputs: the targets of calibration.
         advanceStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,

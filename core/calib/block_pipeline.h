@@ -29,7 +29,8 @@ struct PipelineOptions {
     /// Called on the pipeline's thread after each block, so results can be written
     /// (and shown) as they come; a cancelled run keeps what was handed out here.
     std::function<void(const BlockOutcome&)> onBlockFinished;
-    /// Records diagnostics of every block when set (costs one more FP pass per block).
+    /// Records diagnostics of every block when set (one more FP pass per block over at
+    /// most DiagnosticsRecorder::kRangeSamples windows, to fix the histogram edges).
     DiagnosticsRecorder* diagnostics = nullptr;
 };
 

@@ -101,23 +101,24 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
         for (const auto& name : group)
             m_inputLeader[name] = group.front();
 
-    m_fpStatsObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
-        if (InputRecord* record = recordFor(layer)) {
+    m_fpRangeObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+        if (InputRecord* record = recordFor(layer))
             record->fpRange.add(input);
-            record->fpStats.add(input);
-            if (record->fpMoments)
-                record->fpMoments->add(input);
-        }
     };
     m_fpCountObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
         if (InputRecord* record = recordFor(layer)) {
             if (!record->fpHistogram) {
+                // The range comes from the first kRangeSamples windows only: a wider margin
+                // keeps the rest in range, and anything beyond is counted as overflow.
                 const HistogramEdges edges =
-                    edgesForRange(record->fpRange.min(), record->fpRange.max(), m_config.histogramBins);
+                    edgesForRange(record->fpRange.min(), record->fpRange.max(), m_config.histogramBins, 0.05);
                 record->fpHistogram.emplace(edges);
                 record->quantizedHistogram.emplace(edges);
             }
             record->fpHistogram->add(input);
+            record->fpStats.add(input);
+            if (record->fpMoments)
+                record->fpMoments->add(input);
         }
     };
     m_quantizedObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {

@@ -4,10 +4,12 @@
 // artifacts.h5 and returns their scalars as catalog rows.
 //
 // Per block the pipeline calls, in order:
-//   beginBlock → a pass over the FP stream with fpStatsObserver() (FP input ranges,
-//   channel statistics, moments) → the FP stream's advance with fpCountObserver()
-//   (FP input histograms on edges fixed from those ranges) → the method → the
-//   quantized stream's advance with quantizedObserver() → finishBlock.
+//   beginBlock → a pass over the first kRangeSamples windows of the FP stream with
+//   fpRangeObserver() (FP input ranges: the histogram edges must be fixed before
+//   counting, and a sample of windows bounds the cost of this extra pass) → the FP
+//   stream's advance with fpCountObserver() (FP input histograms, channel statistics,
+//   moments) → the method → the quantized stream's advance with quantizedObserver()
+//   → finishBlock.
 // Linears that read the same input (q/k/v, gate/up) share one input record.
 // Not thread-safe; used from the pipeline's thread.
 
@@ -30,7 +32,10 @@ public:
     ~DiagnosticsRecorder();
 
     void beginBlock(std::int64_t blockIndex, const std::string& prefix, const BlockWeights& fpWeights);
-    const LinearObserver& fpStatsObserver() const { return m_fpStatsObserver; }
+    /// Windows the range pass looks at (all of them when there are fewer).
+    static constexpr std::int64_t kRangeSamples = 16;
+
+    const LinearObserver& fpRangeObserver() const { return m_fpRangeObserver; }
     const LinearObserver& fpCountObserver() const { return m_fpCountObserver; }
     const LinearObserver& quantizedObserver() const { return m_quantizedObserver; }
 
@@ -58,7 +63,7 @@ private:
     std::string m_prefix;
     const BlockWeights* m_fpWeights = nullptr;
     std::map<std::string, std::unique_ptr<InputRecord>> m_inputs; ///< by leader short name
-    LinearObserver m_fpStatsObserver, m_fpCountObserver, m_quantizedObserver;
+    LinearObserver m_fpRangeObserver, m_fpCountObserver, m_quantizedObserver;
 };
 
 } // namespace core
