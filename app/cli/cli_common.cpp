@@ -1,5 +1,6 @@
 #include "cli/cli_common.h"
 
+#include <cmath>
 #include <csignal>
 
 namespace app {
@@ -16,6 +17,11 @@ void onInterrupt(int)
 }
 
 } // namespace
+
+nlohmann::json jsonNumber(double value)
+{
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
 
 InterruptScope::InterruptScope(const core::CancelToken& token)
 {

@@ -3,12 +3,17 @@
 
 #include "util/cancel_token.h"
 
+#include <nlohmann/json.hpp>
+
 namespace app {
 
 struct CommonOptions {
     bool json = false;
     bool quiet = false;
 };
+
+/// A JSON number, or null for NaN / infinity (metrics stored as NULL), which JSON cannot hold.
+nlohmann::json jsonNumber(double value);
 
 /// While alive, SIGINT requests cancel on `token` instead of killing the process,
 /// so a job can unwind and leave its files and catalog consistent.

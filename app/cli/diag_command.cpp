@@ -1,5 +1,6 @@
 #include "cli/diag_command.h"
 
+#include "cli/cli_common.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -19,11 +20,6 @@ namespace app {
 namespace {
 
 using nlohmann::json;
-
-json number(double value)
-{
-    return std::isfinite(value) ? json(value) : json(nullptr);
-}
 
 // layer → metric → value, from the catalog
 std::map<std::string, std::map<std::string, double>> layerMetricTable(const core::Workspace& workspace, std::int64_t id)
@@ -49,9 +45,9 @@ json qsurJson(const std::optional<core::QsurSummary>& q)
 {
     if (!q)
         return nullptr;
-    return {{"per_dim", number(q->perDim)},
-            {"per_dim_normalized", number(q->perDimNormalized)},
-            {"log10", number(q->log10Qsur)},
+    return {{"per_dim", jsonNumber(q->perDim)},
+            {"per_dim_normalized", jsonNumber(q->perDimNormalized)},
+            {"log10", jsonNumber(q->log10Qsur)},
             {"spectrum", q->spectrum},
             {"diagonal", q->diagonal}};
 }
@@ -72,7 +68,7 @@ json linearJson(const core::LinearDiagnostics& d, const std::map<std::string, do
              {"qsur", {{"input_fp", qsurJson(d.qsurInputFp)}, {"input_quantized", qsurJson(d.qsurInputQuantized)},
                        {"weight", qsurJson(d.qsurWeight)}}}};
     for (const auto& [metric, value] : metrics)
-        out["metrics"][metric] = number(value);
+        out["metrics"][metric] = jsonNumber(value);
     if (d.saliency) {
         json top = json::array();
         for (const auto& e : d.saliency->topObs)
@@ -101,7 +97,7 @@ json blockJson(const core::BlockDiagnostics& d, const std::map<std::string, doub
              {"projection_quantiles",
               {{"shape", d.quantilesFp.shape}, {"fp", d.quantilesFp.values}, {"quantized", d.quantilesQuantized.values}}}};
     for (const auto& [metric, value] : metrics)
-        out["metrics"][metric] = number(value);
+        out["metrics"][metric] = jsonNumber(value);
     return out;
 }
 

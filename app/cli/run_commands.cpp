@@ -1,5 +1,6 @@
 #include "cli/run_commands.h"
 
+#include "cli/cli_common.h"
 #include "cli/diag_command.h"
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
@@ -19,11 +20,6 @@ namespace app {
 namespace {
 
 using nlohmann::json;
-
-json number(double value)
-{
-    return std::isfinite(value) ? json(value) : json(nullptr);
-}
 
 // The config file (or an empty document) with every shorthand flag written over
 // it, so one parser validates both and errors name the config key.
@@ -68,16 +64,16 @@ json resultJson(const core::CalibrationJobResult& result)
 {
     json perplexity = json::object(), fp = json::object();
     for (const auto& d : result.datasets) {
-        perplexity[d.dataset] = number(d.perplexity);
-        fp[d.dataset] = number(d.fpPerplexity);
+        perplexity[d.dataset] = jsonNumber(d.perplexity);
+        fp[d.dataset] = jsonNumber(d.fpPerplexity);
     }
     json layers = json::array();
     for (const auto& l : result.layers)
         layers.push_back({{"name", l.name},
                           {"block", l.block},
-                          {"rel_error", number(l.relativeError)},
-                          {"sqnr_db", number(l.sqnrDb)},
-                          {"seconds", number(l.seconds)}});
+                          {"rel_error", jsonNumber(l.relativeError)},
+                          {"sqnr_db", jsonNumber(l.sqnrDb)},
+                          {"seconds", jsonNumber(l.seconds)}});
     return {{"run_id", result.runId},
             {"name", result.name},
             {"status", "finished"},

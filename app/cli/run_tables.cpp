@@ -1,5 +1,6 @@
 #include "cli/run_tables.h"
 
+#include "cli/cli_common.h"
 #include "util/error.h"
 
 #include <cmath>
@@ -11,12 +12,6 @@ namespace app {
 namespace {
 
 using nlohmann::json;
-
-// NaN (a metric stored as NULL) becomes JSON null rather than an invalid token.
-json number(double value)
-{
-    return std::isfinite(value) ? json(value) : json(nullptr);
-}
 
 std::string formatValue(double value, const char* format = "%.3f")
 {
@@ -50,14 +45,14 @@ json runSummaryJson(const core::Workspace& workspace, const core::RunRecord& run
     json perplexity = json::object();
     for (const auto& [dataset, metrics] : datasetTable(workspace, run.id))
         if (metrics.count("perplexity"))
-            perplexity[dataset] = number(metrics.at("perplexity"));
+            perplexity[dataset] = jsonNumber(metrics.at("perplexity"));
     return {{"id", run.id},
             {"name", run.name},
             {"method", run.method},
             {"weights", weightsSummary(run.configJson)},
             {"status", core::runStatusName(run.status)},
             {"created_at", run.createdAt},
-            {"seconds", number(run.seconds)},
+            {"seconds", jsonNumber(run.seconds)},
             {"tags", run.tags},
             {"perplexity", perplexity}};
 }
@@ -113,7 +108,7 @@ json runShowJson(const core::Workspace& workspace, std::int64_t runId)
     for (const auto& [dataset, metrics] : datasetTable(workspace, runId)) {
         json entry = json::object();
         for (const auto& [metric, value] : metrics)
-            entry[metric] = number(value);
+            entry[metric] = jsonNumber(value);
         datasets[dataset] = entry;
     }
     out["datasets"] = datasets;
@@ -124,7 +119,7 @@ json runShowJson(const core::Workspace& workspace, std::int64_t runId)
             index[m.layer] = layers.size();
             layers.push_back({{"name", m.layer}, {"block", m.block}});
         }
-        layers[index[m.layer]][m.metric] = number(m.value);
+        layers[index[m.layer]][m.metric] = jsonNumber(m.value);
     }
     // Linears (with calibration metrics) apart from block outputs (diagnostics only).
     json linears = json::array(), blocks = json::array();
@@ -217,10 +212,10 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
                 fp = it->second.at("fp_perplexity");
             if (r == 0)
                 first = value;
-            values.push_back(number(value));
-            differences.push_back(number(value - first));
+            values.push_back(jsonNumber(value));
+            differences.push_back(jsonNumber(value - first));
         }
-        out["datasets"].push_back({{"dataset", name}, {"fp_perplexity", number(fp)}, {"perplexity", values}, {"difference", differences}});
+        out["datasets"].push_back({{"dataset", name}, {"fp_perplexity", jsonNumber(fp)}, {"perplexity", values}, {"difference", differences}});
     }
     std::vector<std::string> layerNames;
     for (const auto& rows : layers)
@@ -235,8 +230,8 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
             const double value = m ? m->value : NAN;
             if (r == 0)
                 first = value;
-            values.push_back(number(value));
-            differences.push_back(number(value - first));
+            values.push_back(jsonNumber(value));
+            differences.push_back(jsonNumber(value - first));
         }
         out["layers"].push_back({{"layer", name}, {"values", values}, {"difference", differences}});
     }

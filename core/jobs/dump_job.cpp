@@ -1,6 +1,6 @@
 #include "jobs/dump_job.h"
 
-#include "config/run_config.h"
+#include "jobs/finished_run.h"
 #include "io/tokenizer.h"
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
@@ -68,13 +68,7 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
                            const std::string& outPath, const ProgressCallback& onProgress, const CancelToken& cancel)
 {
     torch::NoGradGuard noGrad;
-    const RunRecord run = workspace.catalog().run(runId);
-    if (run.status != RunStatus::Finished)
-        throw Error("dump: run " + std::to_string(runId) + " is " + runStatusName(run.status) +
-                    "; only finished runs can be dumped");
-    const RunConfig config = parseRunConfig(run.configJson, "run " + std::to_string(runId) + " config");
-    if (modelFingerprint(config.model) != run.modelFingerprint)
-        throw Error("dump: the model at " + config.model + " changed since run " + std::to_string(runId));
+    const RunConfig config = loadFinishedRun(workspace, runId, "dump").config;
     const ArtifactFile artifacts(workspace.artifactPath(runId), ArtifactMode::ReadOnly);
     const CalibrationRecord record = readCalibrationRecord(artifacts);
     if (fileFingerprint(record.textPath) != record.textFingerprint)

@@ -1,10 +1,9 @@
 #include "jobs/export_job.h"
 
-#include "config/run_config.h"
+#include "jobs/finished_run.h"
 #include "io/checkpoint.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
-#include "util/fingerprint.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -81,15 +80,12 @@ void writeConfig(const std::string& modelDir, const std::string& outDir)
     writeFileAtomically((fs::path(outDir) / "config.json").string(), config.dump(2) + "\n");
 }
 
-ExportResult exportInto(const Workspace& workspace, std::int64_t runId, const std::string& outDir,
+ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished, const std::string& outDir,
                         const ProgressCallback& onProgress, const CancelToken& cancel)
 {
-    const RunRecord run = workspace.catalog().run(runId);
-    const RunConfig config = parseRunConfig(run.configJson, "run " + std::to_string(runId) + " config");
-    const std::string currentFingerprint = modelFingerprint(config.model);
-    if (currentFingerprint != run.modelFingerprint)
-        throw Error("export: the model at " + config.model + " changed since run " + std::to_string(runId) +
-                    " (fingerprint " + currentFingerprint + ", run used " + run.modelFingerprint + ")");
+    const RunRecord& run = finished.record;
+    const RunConfig& config = finished.config;
+    const std::int64_t runId = run.id;
     const ArtifactFile artifacts(workspace.artifactPath(runId), ArtifactMode::ReadOnly);
     std::vector<std::string> layers = quantizedLayerNames(artifacts);
     std::sort(layers.begin(), layers.end());
@@ -148,13 +144,10 @@ ExportResult exportInto(const Workspace& workspace, std::int64_t runId, const st
 ExportResult exportRun(const Workspace& workspace, std::int64_t runId, const std::string& outDir,
                        const ProgressCallback& onProgress, const CancelToken& cancel)
 {
-    const RunRecord run = workspace.catalog().run(runId);
-    if (run.status != RunStatus::Finished)
-        throw Error("export: run " + std::to_string(runId) + " is " + runStatusName(run.status) +
-                    "; only finished runs can be exported");
+    const FinishedRun run = loadFinishedRun(workspace, runId, "export");
     prepareOutputDirectory(outDir);
     try {
-        return exportInto(workspace, runId, outDir, onProgress, cancel);
+        return exportInto(workspace, run, outDir, onProgress, cancel);
     } catch (...) {
         // Leave no half-written model behind that a tool could mistake for a good one.
         std::error_code ignored;
