@@ -12,6 +12,7 @@
 
 int main(int argc, char** argv)
 {
+    core::relaunchWithPassiveOpenMpWait(argv);
     core::configureThreads();
     const bool wantsGui = argc == 1 || std::string(argv[1]) == "gui";
 #ifdef QS_WITH_GUI

@@ -48,6 +48,7 @@ json qsurJson(const std::optional<core::QsurSummary>& q)
     return {{"per_dim", jsonNumber(q->perDim)},
             {"per_dim_normalized", jsonNumber(q->perDimNormalized)},
             {"log10", jsonNumber(q->log10Qsur)},
+            {"samples", q->samples},
             {"spectrum", q->spectrum},
             {"diagonal", q->diagonal}};
 }
@@ -85,6 +86,27 @@ json linearJson(const core::LinearDiagnostics& d, const std::map<std::string, do
     return out;
 }
 
+// Per term (and "total"): the mean of every epoch.
+json lossJson(const std::optional<core::BlockLossCurve>& curve)
+{
+    if (!curve)
+        return nullptr;
+    json epochMeans = json::object();
+    const auto epochs = static_cast<std::int64_t>(
+        (curve->steps.size() + static_cast<std::size_t>(std::max<std::int64_t>(1, curve->stepsPerEpoch)) - 1) /
+        static_cast<std::size_t>(std::max<std::int64_t>(1, curve->stepsPerEpoch)));
+    for (std::size_t t = 0; t <= curve->terms.size(); ++t) {
+        json means = json::array();
+        for (std::int64_t e = 0; e < epochs; ++e)
+            means.push_back(jsonNumber(curve->epochMean(e, t)));
+        epochMeans[t < curve->terms.size() ? curve->terms[t] : "total"] = means;
+    }
+    return {{"terms", curve->terms},
+            {"steps", curve->steps.size()},
+            {"steps_per_epoch", curve->stepsPerEpoch},
+            {"epoch_means", epochMeans}};
+}
+
 json blockJson(const core::BlockDiagnostics& d, const std::map<std::string, double>& metrics)
 {
     json out{{"block", d.block},
@@ -95,7 +117,8 @@ json blockJson(const core::BlockDiagnostics& d, const std::map<std::string, doub
               {{"shape", d.histFp.shape}, {"edges", d.histEdges.values}, {"fp", d.histFp.values},
                {"quantized", d.histQuantized.values}}},
              {"projection_quantiles",
-              {{"shape", d.quantilesFp.shape}, {"fp", d.quantilesFp.values}, {"quantized", d.quantilesQuantized.values}}}};
+              {{"shape", d.quantilesFp.shape}, {"fp", d.quantilesFp.values}, {"quantized", d.quantilesQuantized.values}}},
+             {"loss", lossJson(d.loss)}};
     for (const auto& [metric, value] : metrics)
         out["metrics"][metric] = jsonNumber(value);
     return out;
@@ -139,8 +162,8 @@ void printLinear(const core::LinearDiagnostics& d, const std::map<std::string, d
     std::cout << "\n";
     const auto printQsur = [](const char* label, const std::optional<core::QsurSummary>& q) {
         if (q)
-            std::printf("QSUR %-13s per-dim %.4f (%.3f of ideal), log10 %.1f\n", label, q->perDim,
-                        q->perDimNormalized, q->log10Qsur);
+            std::printf("QSUR %-13s per-dim %.4f (%.3f of ideal), log10 %.1f, %lld samples\n", label, q->perDim,
+                        q->perDimNormalized, q->log10Qsur, static_cast<long long>(q->samples));
     };
     printQsur("input FP", d.qsurInputFp);
     printQsur("input quant.", d.qsurInputQuantized);
@@ -162,6 +185,14 @@ void printBlock(const core::BlockDiagnostics& d, const std::map<std::string, dou
     std::cout << "block " << d.block << "\n";
     printMetrics(metrics);
     std::cout << "output histogram  " << describeHistogram(d.output) << "\n";
+    if (d.loss) {
+        std::printf("training loss     %zu steps (%lld per epoch), first → last epoch mean:", d.loss->steps.size(),
+                    static_cast<long long>(d.loss->stepsPerEpoch));
+        for (std::size_t t = 0; t <= d.loss->terms.size(); ++t)
+            std::printf("  %s %.5g → %.5g", t < d.loss->terms.size() ? d.loss->terms[t].c_str() : "total",
+                        d.loss->epochMean(0, t), d.loss->epochMean(-1, t));
+        std::cout << "\n";
+    }
     std::cout << "projected SW per direction (W1, W2):\n";
     for (std::size_t k = 0; k < d.w1.size(); ++k)
         std::printf("  %3zu  %.5f  %.5f\n", k, d.w1[k], d.w2[k]);
@@ -237,6 +268,21 @@ void writeCsv(const core::Workspace& workspace, const core::DiagnosticsReader& r
         for (std::size_t k = 0; k < d.w1.size(); ++k)
             sw << k << "," << d.w1[k] << "," << d.w2[k] << "\n";
         core::writeFileAtomically((fs::path(dir) / (block + ".sw.csv")).string(), sw.str());
+        if (d.loss) {
+            std::ostringstream loss;
+            loss << "step,epoch";
+            for (const auto& term : d.loss->terms)
+                loss << "," << term;
+            loss << ",total\n";
+            const std::int64_t perEpoch = std::max<std::int64_t>(1, d.loss->stepsPerEpoch);
+            for (std::size_t step = 0; step < d.loss->steps.size(); ++step) {
+                loss << step + 1 << "," << static_cast<std::int64_t>(step) / perEpoch + 1;
+                for (const double value : d.loss->steps[step])
+                    loss << "," << value;
+                loss << "\n";
+            }
+            core::writeFileAtomically((fs::path(dir) / (block + ".loss.csv")).string(), loss.str());
+        }
     }
 }
 

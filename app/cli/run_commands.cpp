@@ -21,6 +21,35 @@ namespace {
 
 using nlohmann::json;
 
+// "mse:0.9,sw:0.1" → [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1}]; a term
+// without a weight gets 1. Options of a term (SW projections, ...) need a config file.
+json lossTerms(const std::string& spec)
+{
+    json terms = json::array();
+    std::size_t begin = 0;
+    while (begin <= spec.size()) {
+        const std::size_t end = std::min(spec.find(',', begin), spec.size());
+        const std::string item = spec.substr(begin, end - begin);
+        const std::size_t colon = item.find(':');
+        json term = {{"type", item.substr(0, colon)}};
+        if (colon != std::string::npos) {
+            try {
+                std::size_t used = 0;
+                term["weight"] = std::stod(item.substr(colon + 1), &used);
+                if (used != item.size() - colon - 1)
+                    throw std::invalid_argument(item);
+            } catch (const std::exception&) {
+                throw core::Error("--loss: '" + item + "' is not TYPE[:WEIGHT] (e.g. mse:0.9,sw:0.1)");
+            }
+        }
+        if (item.empty() || colon == 0)
+            throw core::Error("--loss: empty term in '" + spec + "' (e.g. mse:0.9,sw:0.1)");
+        terms.push_back(term);
+        begin = end + 1;
+    }
+    return terms;
+}
+
 // The config file (or an empty document) with every shorthand flag written over
 // it, so one parser validates both and errors name the config key.
 core::RunConfig buildConfig(const CalibrateOptions& o)
@@ -57,6 +86,9 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
     if (o.evalSeqLen) section("eval")["seq_len"] = *o.evalSeqLen;
     if (o.evalMaxWindows) section("eval")["max_windows"] = *o.evalMaxWindows;
     if (o.actOrder) section("gptq")["act_order"] = true;
+    if (o.epochs) section("omniquant")["epochs"] = *o.epochs;
+    if (o.augLoss) section("omniquant")["aug_loss"] = true;
+    if (o.loss) document["loss"] = lossTerms(*o.loss);
     return core::parseRunConfig(document.dump(), source);
 }
 
@@ -170,11 +202,15 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
         ->check(CLI::ExistingFile);
     m_calibrate->add_option("--name", c.name, "Run name (default: method and bits)");
     m_calibrate->add_option("--model", c.model, "Hugging Face model directory (default: the bundled brown-llama)");
-    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq");
+    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq, omniquant");
     m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
     m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
+    m_calibrate->add_option("--loss", c.loss, "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant; "
+                                              "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");
+    m_calibrate->add_option("--epochs", c.epochs, "OmniQuant: passes over the calibration windows per block");
+    m_calibrate->add_flag("--aug-loss", c.augLoss, "OmniQuant: also match the FP block on quantized inputs (W2)");
     m_calibrate->add_option("--calib-text", c.calibrationText, "Calibration text file (default: bundled Brown excerpt)");
     m_calibrate->add_option("--samples", c.samples, "Calibration windows");
     m_calibrate->add_option("--seq-len", c.seqLen, "Tokens per calibration window (default: model context)");

@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -150,33 +151,36 @@ void printRunShow(const core::Workspace& workspace, std::int64_t runId)
                     formatValue(100.0 * (q / fp - 1.0), "%+.2f").c_str());
     }
     const auto layers = workspace.catalog().layerMetrics(runId);
-    // Linears carry rel_error; block outputs (with diagnostics) carry sw1.
-    const auto printTable = [&](const char* key, const std::vector<std::pair<const char*, const char*>>& columns) {
+    // Linears carry rel_error; block outputs carry the diagnostics (sw1, ...) and, for
+    // methods that learn, their training loss.
+    const auto width = [](const char* metric) { return std::max(12, static_cast<int>(std::strlen(metric))); };
+    const auto isLinear = [&](const std::string& layer) { return findMetric(layers, layer, "rel_error") != nullptr; };
+    const auto printTable = [&](bool linears, const std::vector<std::pair<const char*, const char*>>& columns) {
         bool header = false;
         std::map<std::string, bool> printed;
         for (const auto& m : layers) {
-            if (printed[m.layer] || !findMetric(layers, m.layer, key))
+            if (printed[m.layer] || isLinear(m.layer) != linears)
                 continue;
             printed[m.layer] = true;
             if (!header) {
                 std::printf("\n%-40s", "layer");
                 for (const auto& [metric, format] : columns)
-                    std::printf(" %12s", metric);
+                    std::printf(" %*s", width(metric), metric);
                 std::printf("\n");
                 header = true;
             }
             std::printf("%-40s", m.layer.c_str());
             for (const auto& [metric, format] : columns) {
                 const auto* value = findMetric(layers, m.layer, metric);
-                std::printf(" %12s", formatValue(value ? value->value : NAN, format).c_str());
+                std::printf(" %*s", width(metric), formatValue(value ? value->value : NAN, format).c_str());
             }
             std::printf("\n");
         }
     };
-    printTable("rel_error", {{"rel_error", "%.3e"}, {"sqnr_db", "%.2f"}, {"input_kl", "%.3e"},
-                             {"qsur_input_fp", "%.4f"}, {"saliency_mean", "%.3e"}, {"seconds", "%.3f"}});
-    printTable("sw1", {{"sw1", "%.4f"}, {"sw2", "%.4f"}, {"out_kl", "%.3e"}, {"out_cosine", "%.5f"},
-                       {"out_sqnr_db", "%.2f"}});
+    printTable(true, {{"rel_error", "%.3e"}, {"sqnr_db", "%.2f"}, {"input_kl", "%.3e"}, {"qsur_input_fp", "%.4f"},
+                      {"saliency_mean", "%.3e"}, {"seconds", "%.3f"}});
+    printTable(false, {{"sw1", "%.4f"}, {"sw2", "%.4f"}, {"out_kl", "%.3e"}, {"out_cosine", "%.5f"},
+                       {"out_sqnr_db", "%.2f"}, {"loss_first_epoch", "%.4g"}, {"loss_last_epoch", "%.4g"}});
 }
 
 json compareJson(const core::Workspace& workspace, const std::vector<std::int64_t>& runIds, const std::string& metric)

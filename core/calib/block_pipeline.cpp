@@ -69,9 +69,11 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         std::vector<LayerMetrics> layers;
         std::map<std::string, QuantizedLinear> stored;
         std::map<std::string, torch::Tensor> hessians;
+        BlockLossCurve lossCurve;
         BlockCalibrationContext ctx{config,   i,      prefix,       quantized,      quantizedStream,
                                     targets,  attention, options.spec, cancel,      options.batchSize,
-                                    {},       layers, stored,       hessians};
+                                    {},       layers, stored,       hessians,       &model.globals(),
+                                    &lossCurve};
         ctx.onStep = [&](const std::string& step, double fraction) {
             reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
                                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
@@ -86,7 +88,7 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
             diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
         }
         if (options.onBlockFinished)
-            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics});
+            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         result.quantizedBlocks.push_back(std::move(quantized));
         reportProgress(onProgress, {"calibrate", static_cast<double>(i + 1) / blocks,

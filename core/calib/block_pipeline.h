@@ -21,6 +21,7 @@ struct BlockOutcome {
     const std::vector<LayerMetrics>& layers;               ///< this block's Linears
     const std::map<std::string, QuantizedLinear>& stored;  ///< codes + grids, by layer name
     const std::vector<LayerMetric>& diagnostics;           ///< diagnostics scalars (empty without a recorder)
+    const BlockLossCurve& lossCurve;                       ///< per-step losses of learning methods (else empty)
 };
 
 struct PipelineOptions {

@@ -1,6 +1,7 @@
 #include "calib/calibration_method.h"
 
 #include "calib/gptq.h"
+#include "calib/omniquant.h"
 #include "calib/hessian.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
@@ -13,18 +14,6 @@ namespace {
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-LayerMetrics measure(const BlockCalibrationContext& ctx, const std::string& shortName, const torch::Tensor& original,
-                     const torch::Tensor& quantized, const torch::Tensor& hessian, double seconds)
-{
-    LayerMetrics metrics;
-    metrics.name = ctx.layerPrefix + shortName;
-    metrics.block = ctx.blockIndex;
-    metrics.relativeError = relativeReconstructionError(original, quantized, hessian);
-    metrics.sqnrDb = weightSqnrDb(original, quantized);
-    metrics.seconds = seconds;
-    return metrics;
 }
 
 // Round-to-nearest: no data needed to quantize; the Hessians only serve the error metric.
@@ -41,7 +30,7 @@ public:
             torch::Tensor& weight = ctx.weights.tensors.at(all[i] + ".weight");
             QuantizedLinear stored = quantizeRtnStored(weight, ctx.spec);
             const torch::Tensor quantized = stored.dequantize();
-            ctx.layers.push_back(measure(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
+            ctx.layers.push_back(measureLayer(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
             ctx.stored[ctx.layerPrefix + all[i]] = std::move(stored);
             ctx.hessians[all[i]] = hessians.at(all[i]);
             weight = quantized;
@@ -78,7 +67,7 @@ public:
                     throw Error(ctx.layerPrefix + shortName + ": " + e.what());
                 }
                 ctx.layers.push_back(
-                    measure(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
+                    measureLayer(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
                 ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
                 ctx.hessians[shortName] = hessians.at(shortName);
                 weight = result.quantized;
@@ -93,6 +82,19 @@ private:
 };
 
 } // namespace
+
+LayerMetrics measureLayer(const BlockCalibrationContext& ctx, const std::string& shortName,
+                          const torch::Tensor& original, const torch::Tensor& quantized, const torch::Tensor& hessian,
+                          double seconds)
+{
+    LayerMetrics metrics;
+    metrics.name = ctx.layerPrefix + shortName;
+    metrics.block = ctx.blockIndex;
+    metrics.relativeError = relativeReconstructionError(original, quantized, hessian);
+    metrics.sqnrDb = weightSqnrDb(original, quantized);
+    metrics.seconds = seconds;
+    return metrics;
+}
 
 std::vector<std::vector<std::string>> sequentialLinearGroups(ModelFamily family)
 {
@@ -136,6 +138,9 @@ std::unique_ptr<CalibrationMethod> createCalibrationMethod(const RunConfig& conf
         return std::make_unique<RtnMethod>();
     if (config.method == "gptq")
         return std::make_unique<GptqMethod>(config.gptq.value_or(GptqConfig{}));
+    if (config.method == "omniquant")
+        return std::make_unique<OmniQuantMethod>(config.omniquant.value_or(OmniQuantConfig{}), config.loss,
+                                                 config.calibration.seed);
     std::string known;
     for (const auto& n : runMethodNames())
         known += (known.empty() ? "" : ", ") + n;

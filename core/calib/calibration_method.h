@@ -4,6 +4,7 @@
 
 #include "model/decoder_forward.h"
 #include "calib/layer_metrics.h"
+#include "loss/loss_curve.h"
 #include "config/run_config.h"
 #include "quant/quantized_linear.h"
 #include "util/cancel_token.h"
@@ -33,6 +34,8 @@ struct BlockCalibrationContext {
     /// The method adds the Hessian it used (or measured) for each Linear, by short name,
     /// for the saliency diagnostics; methods without one leave it empty.
     std::map<std::string, torch::Tensor>& hessians;
+    const GlobalWeights* globals = nullptr; ///< final norm + output head (losses on logits)
+    BlockLossCurve* lossCurve = nullptr;    ///< learning methods append their per-step losses
 };
 
 class CalibrationMethod {
@@ -54,6 +57,11 @@ std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& na
 /// for each requested Linear, the Hessian 2XᵀX/n of the inputs it received.
 std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationContext& ctx,
                                                      const std::vector<std::string>& shortNames);
+
+/// Per-Linear metrics of a quantized weight (relative output error under `hessian`, SQNR).
+LayerMetrics measureLayer(const BlockCalibrationContext& ctx, const std::string& shortName,
+                          const torch::Tensor& original, const torch::Tensor& quantized, const torch::Tensor& hessian,
+                          double seconds);
 
 /// Groups of a block's Linears that read the same input, in execution order
 /// ({q, k, v}, {o}, {gate, up}, {down} for LLaMA): GPTQ quantizes group by group,

@@ -1,5 +1,8 @@
 #include "config/run_config.h"
 
+#include "config/learning_sections.h"
+#include "config/object_reader.h"
+
 #include "util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -9,122 +12,13 @@
 namespace core {
 namespace {
 
-using nlohmann::json;
+using config_detail::json;
+using config_detail::ObjectReader;
+using config_detail::readSection;
+using config_detail::require;
 
 constexpr std::int64_t kMaxSamples = 100000;
 constexpr std::int64_t kMaxSeqLen = 1 << 20;
-
-// Reads the keys of one JSON object, remembering which were consumed so that
-// every key left over can be reported as unknown (a typo must never be ignored).
-class ObjectReader {
-public:
-    ObjectReader(const json& object, std::string path, const std::string& source)
-        : m_object(object), m_path(std::move(path)), m_source(source)
-    {
-        if (!m_object.is_object())
-            fail(m_path.empty() ? "the document must be a JSON object" : m_path + " must be an object");
-    }
-
-    [[noreturn]] void fail(const std::string& message) const { throw Error(m_source + ": " + message); }
-    std::string key(const std::string& name) const { return m_path.empty() ? name : m_path + "." + name; }
-
-    const json* find(const std::string& name)
-    {
-        m_known.push_back(name);
-        const auto it = m_object.find(name);
-        return it == m_object.end() ? nullptr : &*it;
-    }
-
-    void readString(const std::string& name, std::string& out)
-    {
-        if (const json* value = find(name)) {
-            if (!value->is_string())
-                fail(key(name) + " must be a string");
-            out = value->get<std::string>();
-        }
-    }
-
-    void readBool(const std::string& name, bool& out)
-    {
-        if (const json* value = find(name)) {
-            if (!value->is_boolean())
-                fail(key(name) + " must be true or false");
-            out = value->get<bool>();
-        }
-    }
-
-    template <typename Int>
-    void readInteger(const std::string& name, Int& out)
-    {
-        if (const json* value = find(name)) {
-            if (!value->is_number_integer())
-                fail(key(name) + " must be an integer, got " + value->dump());
-            if constexpr (std::is_unsigned_v<Int>) {
-                if (value->is_number_unsigned() || value->get<std::int64_t>() >= 0)
-                    out = value->get<Int>();
-                else
-                    fail(key(name) + " must be >= 0, got " + value->dump());
-            } else {
-                if (value->is_number_unsigned() && value->get<std::uint64_t>() > std::uint64_t(INT64_MAX))
-                    fail(key(name) + " is too large: " + value->dump());
-                out = static_cast<Int>(value->get<std::int64_t>());
-            }
-        }
-    }
-
-    void readNumber(const std::string& name, double& out)
-    {
-        if (const json* value = find(name)) {
-            if (!value->is_number())
-                fail(key(name) + " must be a number, got " + value->dump());
-            out = value->get<double>();
-        }
-    }
-
-    void readStrings(const std::string& name, std::vector<std::string>& out)
-    {
-        if (const json* value = find(name)) {
-            if (!value->is_array())
-                fail(key(name) + " must be an array of file paths");
-            out.clear();
-            for (const auto& item : *value) {
-                if (!item.is_string())
-                    fail(key(name) + " must contain only strings, got " + item.dump());
-                out.push_back(item.get<std::string>());
-            }
-        }
-    }
-
-    /// Throws for the first key that no read asked for.
-    void rejectUnknownKeys() const
-    {
-        for (const auto& [name, value] : m_object.items()) {
-            if (std::find(m_known.begin(), m_known.end(), name) != m_known.end())
-                continue;
-            std::string known;
-            for (const auto& k : m_known)
-                known += (known.empty() ? "" : ", ") + k;
-            fail("unknown key '" + key(name) + "' (known: " + known + ")");
-        }
-    }
-
-private:
-    const json& m_object;
-    std::string m_path;
-    const std::string& m_source;
-    std::vector<std::string> m_known;
-};
-
-// Reads the optional section `name` of `parent` with `read`, then rejects its unknown keys.
-template <typename Read>
-void readSection(ObjectReader& parent, const std::string& name, const std::string& source, Read read)
-{
-    if (const json* section = parent.find(name)) {
-        ObjectReader reader(*section, name, source);
-        read(reader);
-        reader.rejectUnknownKeys();
-    }
-}
 
 void readSections(ObjectReader& parent, RunConfig& config, const std::string& source)
 {
@@ -153,6 +47,7 @@ void readSections(ObjectReader& parent, RunConfig& config, const std::string& so
         reader.readInteger("projection_seed", d.projectionSeed);
         reader.readInteger("quantile_levels", d.quantileLevels);
         reader.readBool("qsur", d.qsur);
+        reader.readInteger("qsur_tokens", d.qsurTokens);
         reader.readBool("saliency", d.saliency);
         reader.readInteger("saliency_top_k", d.saliencyTopK);
         reader.readInteger("saliency_map_size", d.saliencyMapSize);
@@ -174,12 +69,6 @@ void readGptq(ObjectReader& parent, RunConfig& config, const std::string& source
     });
 }
 
-void require(bool condition, const std::string& source, const std::string& message)
-{
-    if (!condition)
-        throw Error(source + ": " + message);
-}
-
 std::string joined(const std::vector<std::string>& names)
 {
     std::string out;
@@ -192,7 +81,7 @@ std::string joined(const std::vector<std::string>& names)
 
 std::vector<std::string> runMethodNames()
 {
-    return {"rtn", "gptq"};
+    return {"rtn", "gptq", "omniquant"};
 }
 
 void validateRunConfig(const RunConfig& config, const std::string& source)
@@ -225,6 +114,8 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
             "diagnostics.projections must be in 1..1024, got " + std::to_string(d.projections));
     require(d.quantileLevels >= 2 && d.quantileLevels <= 4096, source,
             "diagnostics.quantile_levels must be in 2..4096, got " + std::to_string(d.quantileLevels));
+    require(d.qsurTokens >= 0, source,
+            "diagnostics.qsur_tokens must be >= 0 (0 = every calibration token), got " + std::to_string(d.qsurTokens));
     require(d.saliencyTopK >= 0 && d.saliencyTopK <= 100000, source,
             "diagnostics.saliency_top_k must be in 0..100000, got " + std::to_string(d.saliencyTopK));
     require(d.saliencyMapSize >= 8 && d.saliencyMapSize <= 256, source,
@@ -237,6 +128,7 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
         require(config.gptq->percentDamp > 0.0 && config.gptq->percentDamp <= 1.0, source,
                 "gptq.percdamp must be in (0, 1], got " + std::to_string(config.gptq->percentDamp));
     }
+    config_detail::validateLearningSections(config, source);
 }
 
 RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
@@ -254,6 +146,7 @@ RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
     reader.readString("model", config.model);
     readSections(reader, config, source);
     readGptq(reader, config, source);
+    config_detail::readLearningSections(reader, config, source);
     reader.rejectUnknownKeys();
     validateRunConfig(config, source);
     return config;
@@ -283,6 +176,7 @@ std::string runConfigToJson(const RunConfig& config, int indent)
                                {"projection_seed", d.projectionSeed},
                                {"quantile_levels", d.quantileLevels},
                                {"qsur", d.qsur},
+                               {"qsur_tokens", d.qsurTokens},
                                {"saliency", d.saliency},
                                {"saliency_top_k", d.saliencyTopK},
                                {"saliency_map_size", d.saliencyMapSize}};
@@ -290,6 +184,7 @@ std::string runConfigToJson(const RunConfig& config, int indent)
         document["gptq"] = {{"block_size", config.gptq->blockSize},
                             {"percdamp", config.gptq->percentDamp},
                             {"act_order", config.gptq->actOrder}};
+    config_detail::writeLearningSections(config, document);
     return document.dump(indent);
 }
 
@@ -299,6 +194,7 @@ RunConfig defaultRunConfig(const std::string& method)
     config.method = method;
     if (method == "gptq")
         config.gptq = GptqConfig{};
+    config_detail::applyLearningDefaults(config);
     return config;
 }
 
@@ -312,6 +208,9 @@ std::string runDisplayName(const RunConfig& config)
         name += " sym";
     if (config.gptq && config.gptq->actOrder)
         name += " act-order";
+    const std::string loss = config_detail::lossLabel(config);
+    if (!loss.empty())
+        name += " " + loss;
     return name;
 }
 

@@ -7,15 +7,20 @@
 // {
 //   "name": "gptq w3g128",                      // optional, default "<method> w<bits>g<group>"
 //   "model": "resources/models/brown-llama",     // default: the bundled model
-//   "method": "gptq",                             // required: rtn | gptq
+//   "method": "gptq",                             // required: rtn | gptq | omniquant
 //   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
 //   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
 //   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
 //   "diagnostics": {"enabled": true, "histogram_bins": 256, "projections": 64, "projection_seed": 0,
-//                   "quantile_levels": 256, "qsur": true, "saliency": true, "saliency_top_k": 64,
-//                   "saliency_map_size": 128},
-//   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false}
+//                   "quantile_levels": 256, "qsur": true, "qsur_tokens": 16384, "saliency": true,
+//                   "saliency_top_k": 64, "saliency_map_size": 128},
+//   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // method gptq only
+//   "loss": [{"type": "mse", "weight": 0.9},                                   // learning methods only
+//            {"type": "sw", "weight": 0.1, "projections": 128, "p": 1}],
+//   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false}
 // }
+
+#include "loss/loss_term.h"
 
 #include <cstdint>
 #include <optional>
@@ -52,6 +57,7 @@ struct DiagnosticsConfig {
     std::uint64_t projectionSeed = 0;    ///< same seed → same directions in every run (comparable)
     std::int64_t quantileLevels = 256;   ///< stored quantiles per projected distribution
     bool qsur = true;                    ///< QSUR of Linear inputs and weights (a covariance per input)
+    std::int64_t qsurTokens = 16384;     ///< calibration tokens in each input covariance (0 = all)
     bool saliency = true;                ///< Hessian saliency maps of every Linear
     std::int64_t saliencyTopK = 64;      ///< exact top-k OBS-salient weights per Linear
     std::int64_t saliencyMapSize = 128;  ///< longest side of the max-pooled saliency maps (<= 256)
@@ -63,6 +69,14 @@ struct GptqConfig {
     bool actOrder = false;        ///< quantize columns by decreasing Hessian diagonal
 };
 
+/// OmniQuant (METHODS.md §3): learnable weight clipping trained block by block.
+struct OmniQuantConfig {
+    std::int64_t epochs = 20;      ///< passes over the calibration samples per block (paper: 20; 40 at W2)
+    std::int64_t batchSize = 1;    ///< samples per optimizer step (paper: 1)
+    double lwcLearningRate = 1e-2; ///< AdamW learning rate of the clipping logits (weight decay 0)
+    bool augLoss = false;          ///< also match the FP block on the quantized stream's inputs (paper: W2)
+};
+
 struct RunConfig {
     std::string name;   ///< "" = automatic (runDisplayName)
     std::string model;  ///< "" = the bundled model
@@ -72,6 +86,8 @@ struct RunConfig {
     EvalConfig eval;
     DiagnosticsConfig diagnostics;
     std::optional<GptqConfig> gptq; ///< present only for method "gptq" (filled with defaults)
+    std::vector<LossTerm> loss;     ///< block-reconstruction loss; only for methods that learn (omniquant)
+    std::optional<OmniQuantConfig> omniquant; ///< present only for method "omniquant"
 };
 
 /// Methods a run config may name.

@@ -1,6 +1,7 @@
 #include "diagnostics/diagnostics_reader.h"
 
 #include "diagnostics/diagnostics_layout.h"
+#include "store/loss_curve_artifacts.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -38,6 +39,9 @@ std::optional<QsurSummary> readQsur(const ArtifactFile& file, const std::string&
     summary.perDim = file.doubleAttribute(spectrum, "per_dim");
     summary.perDimNormalized = file.doubleAttribute(spectrum, "per_dim_normalized");
     summary.log10Qsur = file.doubleAttribute(spectrum, "log10_qsur");
+    // Files written before the count was recorded have no attribute.
+    if (file.hasAttribute(spectrum, "samples"))
+        summary.samples = file.int64Attribute(spectrum, "samples");
     return summary;
 }
 
@@ -136,6 +140,7 @@ BlockDiagnostics DiagnosticsReader::block(const std::string& block) const
     d.histEdges = m_file.readDouble(group + "/hist_edges");
     d.quantilesFp = m_file.readFloat(group + "/quantiles_fp");
     d.quantilesQuantized = m_file.readFloat(group + "/quantiles_quantized");
+    d.loss = readLossCurve(m_file, block);
     return d;
 }
 

@@ -4,6 +4,7 @@
 // inspector draws. Each call reads only the datasets of the layer asked for.
 // Not thread-safe per object; open one reader per thread.
 
+#include "loss/loss_curve.h"
 #include "store/artifact_file.h"
 
 #include <array>
@@ -25,6 +26,7 @@ struct QsurSummary {
     double perDim = 0.0;
     double perDimNormalized = 0.0;
     double log10Qsur = 0.0;
+    std::int64_t samples = 0;     ///< tokens (inputs) or output rows (weights) in the covariance; 0 = not stored
     std::vector<double> spectrum; ///< eigenvalues / mean, descending
     std::vector<double> diagonal; ///< Σ_jj / mean(λ), per channel
 };
@@ -56,6 +58,7 @@ struct BlockDiagnostics {
     Int64Array histFp, histQuantized;      ///< [directions, bins]
     DoubleArray histEdges;                 ///< [directions, 2]: lo, hi of each direction's bins
     FloatArray quantilesFp, quantilesQuantized; ///< [directions, levels + 1]
+    std::optional<BlockLossCurve> loss;    ///< training loss per step (methods that learn)
 };
 
 class DiagnosticsReader {

@@ -72,18 +72,36 @@ HistogramEdges fpEdges(const torch::Tensor& fp, std::int64_t bins)
     return edgesForRange(range.min(), range.max(), bins);
 }
 
+// Feeds the first `limit` rows (tokens) of `input` that the accumulator still takes
+// (limit 0 = every row). QSUR needs a covariance, and its GEMM over every calibration token
+// was the largest cost of recording; a fixed prefix keeps FP and quantized on the same tokens.
+void addMomentsUpTo(MomentAccumulator& moments, const torch::Tensor& input, std::int64_t limit)
+{
+    if (limit <= 0) {
+        moments.add(input);
+        return;
+    }
+    const std::int64_t wanted = limit - moments.rows();
+    if (wanted <= 0)
+        return;
+    const torch::Tensor rows = input.reshape({-1, input.size(-1)});
+    moments.add(rows.size(0) <= wanted ? rows : rows.narrow(0, 0, wanted));
+}
+
 double sqnrDb(double signal, double noise)
 {
     return noise > 0 ? 10.0 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
 }
 
-void writeQsur(ArtifactFile& file, const std::string& group, const std::string& name, const QsurResult& result)
+void writeQsur(ArtifactFile& file, const std::string& group, const std::string& name, const QsurResult& result,
+               std::int64_t samples)
 {
     file.write(group + "/" + name + "_spectrum", toDoubleArray(result.eigenvalues));
     file.write(group + "/" + name + "_diagonal", toDoubleArray(result.diagonal));
     file.setAttribute(group + "/" + name + "_spectrum", "per_dim", result.perDim);
     file.setAttribute(group + "/" + name + "_spectrum", "per_dim_normalized", result.perDimNormalized);
     file.setAttribute(group + "/" + name + "_spectrum", "log10_qsur", result.log10Qsur);
+    file.setAttribute(group + "/" + name + "_spectrum", "samples", samples);
 }
 
 } // namespace
@@ -118,7 +136,7 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
             record->fpHistogram->add(input);
             record->fpStats.add(input);
             if (record->fpMoments)
-                record->fpMoments->add(input);
+                addMomentsUpTo(*record->fpMoments, input, m_config.qsurTokens);
         }
     };
     m_quantizedObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
@@ -128,7 +146,7 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
             record->quantizedHistogram->add(input);
             record->quantizedStats.add(input);
             if (record->quantizedMoments)
-                record->quantizedMoments->add(input);
+                addMomentsUpTo(*record->quantizedMoments, input, m_config.qsurTokens);
         }
     };
 }
@@ -204,15 +222,15 @@ void DiagnosticsRecorder::finishLinear(const std::string& shortName, const Block
         const QsurResult fp = qsurFromMoments(input.fpMoments->mean(), input.fpMoments->covariance());
         const QsurResult quantized =
             qsurFromMoments(input.quantizedMoments->mean(), input.quantizedMoments->covariance());
-        writeQsur(m_artifacts, group, "input_fp", fp);
-        writeQsur(m_artifacts, group, "input_quantized", quantized);
+        writeQsur(m_artifacts, group, "input_fp", fp, input.fpMoments->rows());
+        writeQsur(m_artifacts, group, "input_quantized", quantized, input.quantizedMoments->rows());
         add("qsur_input_fp", fp.perDim);
         add("qsur_input_quantized", quantized.perDim);
         // A weight has one sample per output channel: fewer samples than input channels
         // leave the covariance singular, and the number would be meaningless.
         if (fpWeight.size(0) >= fpWeight.size(1)) {
             const QsurResult weight = qsur(fpWeight);
-            writeQsur(m_artifacts, group, "weight_fp", weight);
+            writeQsur(m_artifacts, group, "weight_fp", weight, fpWeight.size(0));
             add("qsur_weight", weight.perDim);
         } else {
             add("qsur_weight", kNaN);

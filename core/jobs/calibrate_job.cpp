@@ -7,6 +7,7 @@
 #include "io/tokenizer.h"
 #include "jobs/resources.h"
 #include "model/weight_layout.h"
+#include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
@@ -137,6 +138,18 @@ private:
         }
         for (const auto& [layer, stored] : block.stored)
             writeQuantizedLinear(m_artifacts, layer, stored);
+        if (!block.lossCurve.empty()) {
+            const std::string prefix = blockPrefix(m_model.config(), block.blockIndex);
+            const std::string name = prefix.substr(0, prefix.size() - 1); // "model.layers.3"
+            writeLossCurve(m_artifacts, name, block.lossCurve);
+            // First and last epoch means: the catalog can sort runs by how far training got.
+            const std::size_t total = block.lossCurve.terms.size();
+            rows.push_back({name, block.blockIndex, "loss_first_epoch", block.lossCurve.epochMean(0, total)});
+            rows.push_back({name, block.blockIndex, "loss_last_epoch", block.lossCurve.epochMean(-1, total)});
+            for (std::size_t t = 0; t < total; ++t)
+                rows.push_back({name, block.blockIndex, "loss_last_epoch_" + block.lossCurve.terms[t],
+                                block.lossCurve.epochMean(-1, t)});
+        }
         m_artifacts.flush();
         m_workspace.catalog().addLayerMetrics(m_runId, rows);
     }

@@ -2,9 +2,20 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <thread>
 
+#include <unistd.h>
+
 namespace core {
+
+void relaunchWithPassiveOpenMpWait(char** argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr || argv[0] == nullptr)
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv); // returns only on failure: run on with the default policy
+}
 
 void configureThreads(int threads)
 {

@@ -16,8 +16,9 @@ torch::Tensor grouped(const torch::Tensor& weight, std::int64_t groupSize)
     return weight.reshape({weight.size(0), cols / g, g});
 }
 
-// min/max over the last dimension of [rows, groups, g] → two [rows, groups] tensors.
-QuantGrid gridFromRange(torch::Tensor lo, torch::Tensor hi, const WeightQuantSpec& spec)
+} // namespace
+
+QuantGrid gridForRange(torch::Tensor lo, torch::Tensor hi, const WeightQuantSpec& spec)
 {
     QuantGrid grid;
     grid.maxq = (1 << spec.bits) - 1;
@@ -48,6 +49,8 @@ QuantGrid gridFromRange(torch::Tensor lo, torch::Tensor hi, const WeightQuantSpe
     }
     return grid;
 }
+
+namespace {
 
 // scale · (clamp(round(w / scale) + zero, 0, maxq) − zero) per group; with
 // `straightThrough` the rounding is round_ste(x) = x + (round(x) − x).detach().
@@ -86,13 +89,13 @@ QuantGrid fitQuantGrid(const torch::Tensor& weight, const WeightQuantSpec& spec)
     validateWeightQuantSpec(spec, weight.size(1));
     torch::NoGradGuard noGrad;
     const torch::Tensor groups = grouped(weight, spec.groupSize);
-    return gridFromRange(std::get<0>(groups.min(-1)), std::get<0>(groups.max(-1)), spec);
+    return gridForRange(std::get<0>(groups.min(-1)), std::get<0>(groups.max(-1)), spec);
 }
 
 QuantGrid fitColumnGrid(const torch::Tensor& columns, const WeightQuantSpec& spec)
 {
     torch::NoGradGuard noGrad;
-    return gridFromRange(std::get<0>(columns.min(1, true)), std::get<0>(columns.max(1, true)), spec);
+    return gridForRange(std::get<0>(columns.min(1, true)), std::get<0>(columns.max(1, true)), spec);
 }
 
 torch::Tensor fakeQuantize(const torch::Tensor& weight, const QuantGrid& grid, std::int64_t groupSize)

@@ -34,6 +34,11 @@ struct QuantGrid {
     int maxq = 0; ///< 2^bits - 1
 };
 
+/// The grid of each group from its range [lo, hi] (tensors [rows, groups]) in the spec's
+/// dialect. Differentiable in lo and hi where the dialect is (the zero point is rounded
+/// without a straight-through estimator, as OmniQuant does): learned clipping uses it.
+QuantGrid gridForRange(torch::Tensor lo, torch::Tensor hi, const WeightQuantSpec& spec);
+
 /// Fits the grid of every group of `weight` [rows, cols] (no gradient flows through it).
 QuantGrid fitQuantGrid(const torch::Tensor& weight, const WeightQuantSpec& spec);
 

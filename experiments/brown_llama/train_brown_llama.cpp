@@ -10,6 +10,7 @@
 // LLaMA d=256, 6 blocks, 4 heads of 64 with 2 KV heads, SwiGLU 768, context 512;
 // AdamW (β 0.9/0.95, wd 0.1 on matrices), linear warm-up then cosine decay to 10 %.
 
+#include "jobs/runtime.h"
 #include "eval/perplexity.h"
 #include "io/safetensors.h"
 #include "io/sentencepiece_library.h"
@@ -192,6 +193,7 @@ void writeModel(const std::string& outDir, const Recipe& r, const std::map<std::
 
 int main(int argc, char** argv)
 {
+    core::relaunchWithPassiveOpenMpWait(argv);
     CLI::App cli{"Train the bundled brown-llama model"};
     Recipe r;
     std::string trainPath, outDir, workDir;

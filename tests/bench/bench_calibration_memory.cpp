@@ -38,8 +38,9 @@ double peakResidentMb()
 
 } // namespace
 
-int main()
+int main(int, char** argv)
 {
+    core::relaunchWithPassiveOpenMpWait(argv);
     core::configureThreads();
     const std::string workspaceDir =
         (std::filesystem::temp_directory_path() / ("quantscope-bench-memory-" + std::to_string(::getpid()))).string();

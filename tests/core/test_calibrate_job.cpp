@@ -138,6 +138,22 @@ private Q_SLOTS:
                              core::quantizeRtn(model.block(1).at("mlp.down_proj.weight"), {3, 16, false})));
     }
 
+    void qsurCovarianceUsesTheFirstTokens()
+    {
+        core::Workspace workspace(freshWorkspace("qsur-tokens"));
+        core::RunConfig config = smallConfig("rtn");
+        config.diagnostics.qsurTokens = 50; // stops inside the first batch of 4 × 32 tokens
+        const auto result = core::runCalibrationJob(workspace, config);
+        const core::DiagnosticsReader reader(workspace.artifactPath(result.runId));
+        const auto down = reader.linear("model.layers.1.mlp.down_proj");
+        QCOMPARE(down.qsurInputFp->samples, std::int64_t(50));
+        QCOMPARE(down.qsurInputQuantized->samples, std::int64_t(50));
+        // Histograms still count every token.
+        const std::int64_t counted = std::accumulate(down.input.fp.begin(), down.input.fp.end(), std::int64_t(0)) +
+                                     down.input.fpOutside[0] + down.input.fpOutside[1] + down.input.fpOutside[2];
+        QCOMPARE(counted, std::int64_t(6 * 32) * static_cast<std::int64_t>(down.channels[0].size()));
+    }
+
     void diagnosticsAreRecorded()
     {
         core::Workspace workspace(freshWorkspace("diagnostics"));
@@ -157,6 +173,9 @@ private Q_SLOTS:
         QCOMPARE(total(q.input.quantized, q.input.quantizedOutside), std::int64_t(6 * 32 * 48));
         QCOMPARE(q.channels[0].size(), std::size_t(48));
         QVERIFY(q.qsurInputFp && q.qsurInputFp->perDim > 0 && q.qsurInputFp->perDim <= 1);
+        // Default qsur_tokens (16 384) is more than the 6 × 32 calibration tokens: all of them.
+        QCOMPARE(q.qsurInputFp->samples, std::int64_t(6 * 32));
+        QCOMPARE(q.qsurInputQuantized->samples, std::int64_t(6 * 32));
         QVERIFY(q.saliency.has_value());
         QCOMPARE(q.saliency->topObs.size(), std::size_t(64));
         // k and v read the same input as q.

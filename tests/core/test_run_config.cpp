@@ -36,6 +36,39 @@ private Q_SLOTS:
         QCOMPARE(core::runDisplayName(config), std::string("gptq w4g128 act-order"));
     }
 
+    void omniquantGetsItsLossAndSection()
+    {
+        core::RunConfig config = core::parseRunConfig(R"({"method": "omniquant"})");
+        QCOMPARE(config.loss.size(), std::size_t(1));
+        QVERIFY(config.loss[0].type == core::LossType::Mse);
+        QCOMPARE(config.loss[0].weight, 1.0);
+        QVERIFY(config.omniquant.has_value());
+        QCOMPARE(config.omniquant->epochs, std::int64_t(20));
+        QCOMPARE(config.omniquant->batchSize, std::int64_t(1));
+        QCOMPARE(config.omniquant->lwcLearningRate, 1e-2);
+        QCOMPARE(core::runDisplayName(config), std::string("omniquant w4g128"));
+
+        config = core::parseRunConfig(R"({"method": "omniquant", "weights": {"bits": 2, "group_size": 64},
+            "loss": [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1, "projections": 64, "p": 2},
+                     {"type": "kl_top", "k": 32}],
+            "omniquant": {"epochs": 40, "aug_loss": true}})");
+        QCOMPARE(config.loss.size(), std::size_t(3));
+        QVERIFY(config.loss[1].type == core::LossType::SlicedWasserstein);
+        QCOMPARE(config.loss[1].projections, std::int64_t(64));
+        QCOMPARE(config.loss[1].p, 2);
+        QCOMPARE(config.loss[2].topK, std::int64_t(32));
+        QCOMPARE(config.omniquant->epochs, std::int64_t(40));
+        QVERIFY(config.omniquant->augLoss);
+        QCOMPARE(core::runDisplayName(config), std::string("omniquant w2g64 mse+sw+kl_top"));
+        const std::string canonical = core::runConfigToJson(config);
+        QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
+        const auto json = nlohmann::json::parse(canonical);
+        QCOMPARE(json["loss"][1]["projections"].get<int>(), 64);
+        QVERIFY(!json["loss"][0].contains("projections")); // options only where they apply
+        // Methods that do not learn have neither.
+        QVERIFY(!nlohmann::json::parse(core::runConfigToJson(core::defaultRunConfig("gptq"))).contains("loss"));
+    }
+
     void canonicalJsonRoundTrips()
     {
         const std::string text = R"({"name": "x", "model": "/m", "method": "gptq",
@@ -92,11 +125,29 @@ private Q_SLOTS:
                                          << "unknown key 'diagnostics.bins'";
         QTest::newRow("diagnostics bins") << R"({"method": "rtn", "diagnostics": {"histogram_bins": 4}})"
                                           << "diagnostics.histogram_bins must be in 8..4096";
+        QTest::newRow("qsur tokens") << R"({"method": "rtn", "diagnostics": {"qsur_tokens": -1}})"
+                                     << "diagnostics.qsur_tokens must be >= 0";
         QTest::newRow("saliency map") << R"({"method": "rtn", "diagnostics": {"saliency_map_size": 512}})"
                                       << "diagnostics.saliency_map_size must be in 8..256";
         QTest::newRow("section of another method") << R"({"method": "rtn", "gptq": {}})"
                                                    << "section 'gptq' applies to method 'gptq' only";
         QTest::newRow("percdamp") << R"({"method": "gptq", "gptq": {"percdamp": 0}})" << "gptq.percdamp must be in (0, 1]";
+        QTest::newRow("loss on rtn") << R"({"method": "rtn", "loss": [{"type": "mse"}]})"
+                                     << "'loss' applies to block-reconstruction methods";
+        QTest::newRow("loss type") << R"({"method": "omniquant", "loss": [{"type": "huber"}]})"
+                                   << "loss[0].type: unknown loss type 'huber' (known: mse, l2, sw, nlc, kl_top)";
+        QTest::newRow("loss no type") << R"({"method": "omniquant", "loss": [{"weight": 1}]})" << "loss[0].type is required";
+        QTest::newRow("option of another type") << R"({"method": "omniquant", "loss": [{"type": "mse", "p": 2}]})"
+                                                << "unknown key 'loss[0].p' (known: type, weight)";
+        QTest::newRow("sw p") << R"({"method": "omniquant", "loss": [{"type": "mse"}, {"type": "sw", "p": 3}]})"
+                              << "loss[1].p must be 1 or 2";
+        QTest::newRow("loss weights") << R"({"method": "omniquant", "loss": [{"type": "mse", "weight": 0}]})"
+                                      << "at least one term needs a weight > 0";
+        QTest::newRow("empty loss") << R"({"method": "omniquant", "loss": []})" << "loss must be a non-empty array";
+        QTest::newRow("epochs") << R"({"method": "omniquant", "omniquant": {"epochs": 0}})"
+                                << "omniquant.epochs must be in 1..10000";
+        QTest::newRow("omniquant on gptq") << R"({"method": "gptq", "omniquant": {}})"
+                                           << "section 'omniquant' applies to method 'omniquant' only";
         QTest::newRow("section type") << R"({"method": "rtn", "weights": 4})" << "weights must be an object";
     }
 

@@ -1,0 +1,63 @@
+#pragma once
+// OmniQuant (Shao et al., ICLR 2024; METHODS.md §3) as a block-reconstruction method:
+// learnable weight clipping (LWC) of every Linear, trained block by block with AdamW on
+// a composite loss between the quantized block's outputs (quantized-stream inputs) and
+// the FP block's outputs (FP stream). The result is ordinary quantized weights on the
+// learned grids. LET (learnable equivalent transformation) is not implemented yet: the
+// paper's own weight-only runs use LWC alone (METHODS.md §3.3).
+
+#include "calib/calibration_method.h"
+#include "config/run_config.h"
+
+#include "loss/reconstruction_loss.h"
+#include "quant/learnable_clipping.h"
+
+namespace core {
+
+/// The training state of one block under learnable clipping: the FP weights, one
+/// LearnableClipping per Linear and the AdamW optimizer over all their logits.
+/// One step() = forward of the clipped, fake-quantized block on a batch, the loss against
+/// the target(s), backward, optimizer step.
+class LwcBlockTrainer {
+public:
+    LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
+                    const WeightQuantSpec& spec, double learningRate);
+
+    /// `augTargets` may be undefined. Returns the losses before the update (the total
+    /// including the aug term). Throws core::Error when the loss is not finite.
+    LossEvaluation step(const CompositeLoss& loss, const torch::Tensor& inputs, const torch::Tensor& targets,
+                        const torch::Tensor& augTargets, const AttentionContext& attention, std::int64_t blockIndex,
+                        std::int64_t stepIndex);
+
+    /// The block with every Linear replaced by its fake-quantized weight (no gradient).
+    BlockWeights quantizedWeights() const;
+    /// Stored form of one Linear on its learned grid.
+    QuantizedLinear stored(const std::string& shortName) const;
+    const std::vector<std::string>& linearNames() const { return m_names; }
+
+private:
+    BlockWeights clippedBlock() const;
+
+    const ModelConfig& m_config;
+    BlockWeights m_fpWeights;
+    std::string m_prefix;
+    std::vector<std::string> m_names;
+    std::map<std::string, LearnableClipping> m_clippings;
+    std::unique_ptr<torch::optim::AdamW> m_optimizer;
+};
+
+class OmniQuantMethod : public CalibrationMethod {
+public:
+    /// `seed` seeds the SW directions of every step (with the block and step numbers).
+    OmniQuantMethod(const OmniQuantConfig& options, std::vector<LossTerm> loss, std::uint64_t seed);
+    std::string name() const override { return "omniquant"; }
+    /// Throws core::Error naming the block and step when the loss is not finite.
+    void calibrateBlock(BlockCalibrationContext& ctx) override;
+
+private:
+    OmniQuantConfig m_options;
+    std::vector<LossTerm> m_loss;
+    std::uint64_t m_seed;
+};
+
+} // namespace core

@@ -1,0 +1,156 @@
+#include "config/learning_sections.h"
+
+#include "config/run_config.h"
+
+namespace core::config_detail {
+namespace {
+
+// The host methods' own losses (METHODS.md §3.4: OmniQuant minimizes the mean MSE).
+std::vector<LossTerm> defaultLoss()
+{
+    return {LossTerm{LossType::Mse, 1.0}};
+}
+
+json termToJson(const LossTerm& term)
+{
+    json object = {{"type", lossTypeName(term.type)}, {"weight", term.weight}};
+    if (term.type == LossType::SlicedWasserstein) {
+        object["projections"] = term.projections;
+        object["p"] = term.p;
+    }
+    if (term.type == LossType::KlTop)
+        object["k"] = term.topK;
+    return object;
+}
+
+LossTerm readTerm(const json& item, const std::string& path, const std::string& source)
+{
+    ObjectReader reader(item, path, source);
+    std::string type;
+    reader.readString("type", type);
+    if (type.empty())
+        reader.fail(path + ".type is required (one of: mse, l2, sw, nlc, kl_top)");
+    LossTerm term;
+    try {
+        term.type = lossTypeFromName(type);
+    } catch (const Error& e) {
+        reader.fail(path + ".type: " + e.what());
+    }
+    reader.readNumber("weight", term.weight);
+    // Options of one type only: "projections" on an mse term is a mistake, not a no-op.
+    if (term.type == LossType::SlicedWasserstein) {
+        reader.readInteger("projections", term.projections);
+        reader.readInteger("p", term.p);
+    }
+    if (term.type == LossType::KlTop)
+        reader.readInteger("k", term.topK);
+    reader.rejectUnknownKeys();
+    return term;
+}
+
+} // namespace
+
+bool methodLearnsBlocks(const std::string& method)
+{
+    return method == "omniquant";
+}
+
+void applyLearningDefaults(RunConfig& config)
+{
+    if (!methodLearnsBlocks(config.method))
+        return;
+    config.loss = defaultLoss();
+    if (config.method == "omniquant")
+        config.omniquant = OmniQuantConfig{};
+}
+
+void readLearningSections(ObjectReader& parent, RunConfig& config, const std::string& source)
+{
+    applyLearningDefaults(config);
+    const bool learns = methodLearnsBlocks(config.method);
+    if (const json* loss = parent.find("loss")) {
+        if (!learns)
+            parent.fail("'loss' applies to block-reconstruction methods (omniquant) only (method is '" +
+                        config.method + "')");
+        if (!loss->is_array() || loss->empty())
+            parent.fail("loss must be a non-empty array of terms, e.g. [{\"type\": \"mse\", \"weight\": 1}]");
+        config.loss.clear();
+        for (std::size_t i = 0; i < loss->size(); ++i)
+            config.loss.push_back(readTerm((*loss)[i], "loss[" + std::to_string(i) + "]", source));
+    }
+    if (config.method != "omniquant" && parent.find("omniquant"))
+        parent.fail("section 'omniquant' applies to method 'omniquant' only (method is '" + config.method + "')");
+    readSection(parent, "omniquant", source, [&](ObjectReader& reader) {
+        OmniQuantConfig& o = *config.omniquant;
+        reader.readInteger("epochs", o.epochs);
+        reader.readInteger("batch_size", o.batchSize);
+        reader.readNumber("lwc_lr", o.lwcLearningRate);
+        reader.readBool("aug_loss", o.augLoss);
+    });
+}
+
+void validateLearningSections(const RunConfig& config, const std::string& source)
+{
+    const bool learns = methodLearnsBlocks(config.method);
+    require(learns || config.loss.empty(), source,
+            "'loss' applies to block-reconstruction methods (omniquant) only (method is '" + config.method + "')");
+    require(config.method == "omniquant" || !config.omniquant, source,
+            "section 'omniquant' applies to method 'omniquant' only (method is '" + config.method + "')");
+    if (learns)
+        require(!config.loss.empty(), source, "loss must have at least one term");
+    double total = 0.0;
+    for (std::size_t i = 0; i < config.loss.size(); ++i) {
+        const LossTerm& term = config.loss[i];
+        const std::string path = "loss[" + std::to_string(i) + "]";
+        require(term.weight >= 0.0 && term.weight <= 1e6, source,
+                path + ".weight must be in 0..1e6, got " + std::to_string(term.weight));
+        total += term.weight;
+        if (term.type == LossType::SlicedWasserstein) {
+            require(term.projections >= 1 && term.projections <= 4096, source,
+                    path + ".projections must be in 1..4096, got " + std::to_string(term.projections));
+            require(term.p == 1 || term.p == 2, source, path + ".p must be 1 or 2, got " + std::to_string(term.p));
+        }
+        if (term.type == LossType::KlTop)
+            require(term.topK >= 1 && term.topK <= 1000000, source,
+                    path + ".k must be in 1..1000000 (and at most the vocabulary), got " + std::to_string(term.topK));
+    }
+    require(!learns || total > 0.0, source, "loss: at least one term needs a weight > 0");
+    if (config.omniquant) {
+        const OmniQuantConfig& o = *config.omniquant;
+        require(o.epochs >= 1 && o.epochs <= 10000, source,
+                "omniquant.epochs must be in 1..10000, got " + std::to_string(o.epochs));
+        require(o.batchSize >= 1 && o.batchSize <= 4096, source,
+                "omniquant.batch_size must be in 1..4096, got " + std::to_string(o.batchSize));
+        require(o.lwcLearningRate > 0.0 && o.lwcLearningRate <= 10.0, source,
+                "omniquant.lwc_lr must be in (0, 10], got " + std::to_string(o.lwcLearningRate));
+    }
+}
+
+void writeLearningSections(const RunConfig& config, json& document)
+{
+    if (!config.loss.empty()) {
+        json terms = json::array();
+        for (const LossTerm& term : config.loss)
+            terms.push_back(termToJson(term));
+        document["loss"] = terms;
+    }
+    if (config.omniquant)
+        document["omniquant"] = {{"epochs", config.omniquant->epochs},
+                                 {"batch_size", config.omniquant->batchSize},
+                                 {"lwc_lr", config.omniquant->lwcLearningRate},
+                                 {"aug_loss", config.omniquant->augLoss}};
+}
+
+std::string lossLabel(const RunConfig& config)
+{
+    const std::vector<LossTerm> defaults = defaultLoss();
+    const bool isDefault = config.loss.size() == defaults.size() && config.loss.front().type == defaults.front().type;
+    if (config.loss.empty() || isDefault)
+        return "";
+    std::string label;
+    for (const LossTerm& term : config.loss)
+        label += (label.empty() ? "" : "+") + lossTypeName(term.type);
+    return label;
+}
+
+} // namespace core::config_detail
