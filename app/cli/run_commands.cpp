@@ -86,7 +86,10 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
     if (o.evalSeqLen) section("eval")["seq_len"] = *o.evalSeqLen;
     if (o.evalMaxWindows) section("eval")["max_windows"] = *o.evalMaxWindows;
     if (o.actOrder) section("gptq")["act_order"] = true;
-    if (o.epochs) section("omniquant")["epochs"] = *o.epochs;
+    // --epochs is the LWC training length of either learning method.
+    const bool tesseraq = document.value("method", std::string()) == "tesseraq";
+    if (o.epochs) section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
+    if (o.iterations) section("tesseraq")["iterations"] = *o.iterations;
     if (o.augLoss) section("omniquant")["aug_loss"] = true;
     if (o.loss) document["loss"] = lossTerms(*o.loss);
     return core::parseRunConfig(document.dump(), source);
@@ -202,14 +205,16 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
         ->check(CLI::ExistingFile);
     m_calibrate->add_option("--name", c.name, "Run name (default: method and bits)");
     m_calibrate->add_option("--model", c.model, "Hugging Face model directory (default: the bundled brown-llama)");
-    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq, omniquant");
+    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq, omniquant, tesseraq");
     m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
     m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
-    m_calibrate->add_option("--loss", c.loss, "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant; "
+    m_calibrate->add_option("--loss", c.loss, "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "
                                               "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");
-    m_calibrate->add_option("--epochs", c.epochs, "OmniQuant: passes over the calibration windows per block");
+    m_calibrate->add_option("--epochs", c.epochs,
+                            "OmniQuant: passes over the calibration windows per block (TesseraQ: of its LWC stage)");
+    m_calibrate->add_option("--iterations", c.iterations, "TesseraQ: optimizer steps per rounding stage");
     m_calibrate->add_flag("--aug-loss", c.augLoss, "OmniQuant: also match the FP block on quantized inputs (W2)");
     m_calibrate->add_option("--calib-text", c.calibrationText, "Calibration text file (default: bundled Brown excerpt)");
     m_calibrate->add_option("--samples", c.samples, "Calibration windows");

@@ -2,6 +2,7 @@
 
 #include "calib/gptq.h"
 #include "calib/omniquant.h"
+#include "calib/tesseraq.h"
 #include "calib/hessian.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
@@ -141,6 +142,9 @@ std::unique_ptr<CalibrationMethod> createCalibrationMethod(const RunConfig& conf
     if (config.method == "omniquant")
         return std::make_unique<OmniQuantMethod>(config.omniquant.value_or(OmniQuantConfig{}), config.loss,
                                                  config.calibration.seed);
+    if (config.method == "tesseraq")
+        return std::make_unique<TesseraQMethod>(config.tesseraq.value_or(TesseraQConfig{}), config.loss,
+                                                config.calibration.seed);
     std::string known;
     for (const auto& n : runMethodNames())
         known += (known.empty() ? "" : ", ") + n;

@@ -1,5 +1,7 @@
 #include "calib/omniquant.h"
 
+#include "calib/block_training.h"
+
 #include "model/weight_layout.h"
 #include "util/error.h"
 
@@ -7,25 +9,6 @@
 #include <cmath>
 
 namespace core {
-namespace {
-
-// The FP block applied to the quantized stream's inputs: OmniQuant's second target
-// (aug_loss), computed once per block without gradients.
-torch::Tensor fpBlockOnQuantizedInputs(const BlockCalibrationContext& ctx)
-{
-    torch::NoGradGuard noGrad;
-    torch::Tensor outputs = torch::empty_like(ctx.inputs);
-    for (std::int64_t first = 0; first < ctx.inputs.size(0); first += ctx.batchSize) {
-        ctx.cancel.throwIfCancelled();
-        const std::int64_t count = std::min(ctx.batchSize, ctx.inputs.size(0) - first);
-        outputs.narrow(0, first, count)
-            .copy_(decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention,
-                                ctx.layerPrefix));
-    }
-    return outputs;
-}
-
-} // namespace
 
 LwcBlockTrainer::LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
                                  const WeightQuantSpec& spec, double learningRate)
@@ -85,6 +68,12 @@ QuantizedLinear LwcBlockTrainer::stored(const std::string& shortName) const
     return m_clippings.at(shortName).stored(m_fpWeights.at(shortName + ".weight"));
 }
 
+QuantGrid LwcBlockTrainer::grid(const std::string& shortName) const
+{
+    torch::NoGradGuard noGrad;
+    return m_clippings.at(shortName).grid(m_fpWeights.at(shortName + ".weight"));
+}
+
 OmniQuantMethod::OmniQuantMethod(const OmniQuantConfig& options, std::vector<LossTerm> loss, std::uint64_t seed)
     : m_options(options), m_loss(loss.empty() ? std::vector<LossTerm>{LossTerm{}} : std::move(loss)), m_seed(seed)
 {
@@ -95,27 +84,29 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
     const auto start = std::chrono::steady_clock::now();
     // The Hessians of the FP block on the quantized stream serve the error metric and the
     // saliency diagnostics, as for RTN.
-    const std::vector<std::string> names = linearShortNames(ctx.config.family);
-    const auto hessians = collectHessians(ctx, names);
+    const auto hessians = collectHessians(ctx, linearShortNames(ctx.config.family));
     const torch::Tensor augTargets = m_options.augLoss ? fpBlockOnQuantizedInputs(ctx) : torch::Tensor();
     LwcBlockTrainer trainer(ctx.config, ctx.weights, ctx.layerPrefix, ctx.spec, m_options.lwcLearningRate);
+    const CompositeLoss loss = makeBlockLoss(m_loss, m_seed, ctx);
+    BlockLossCurve curve = trainLwc(trainer, loss, ctx, augTargets, m_options.epochs, m_options.batchSize);
+    handOverTrainedLinears(
+        ctx, hessians, [&](const std::string& name) { return trainer.stored(name); },
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (ctx.lossCurve)
+        *ctx.lossCurve = std::move(curve);
+}
 
-    CompositeLoss loss(m_loss, m_seed);
-    if (loss.needsLogits()) {
-        if (!ctx.globals)
-            throw Error("omniquant: the kl_top loss needs the model's output head (internal error)");
-        // A block-wise method has no model logits: kl_top compares the two block outputs
-        // through the final norm and head ("logit lens"); exact at the last block.
-        loss.setLogitHead([&](const torch::Tensor& hidden) { return outputLogits(ctx.config, *ctx.globals, hidden); });
-    }
+BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, const BlockCalibrationContext& ctx,
+                        const torch::Tensor& augTargets, std::int64_t epochs, std::int64_t batchSize)
+{
     BlockLossCurve curve;
     curve.terms = loss.termNames();
     const std::int64_t samples = ctx.inputs.size(0);
-    const std::int64_t batch = std::min(m_options.batchSize, samples);
+    const std::int64_t batch = std::min(batchSize, samples);
     curve.stepsPerEpoch = (samples + batch - 1) / batch;
-    const std::int64_t totalSteps = curve.stepsPerEpoch * m_options.epochs;
+    const std::int64_t totalSteps = curve.stepsPerEpoch * epochs;
     std::int64_t step = 0;
-    for (std::int64_t epoch = 0; epoch < m_options.epochs; ++epoch) {
+    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
         double epochLoss = 0.0;
         for (std::int64_t first = 0; first < samples; first += batch, ++step) {
             ctx.cancel.throwIfCancelled();
@@ -128,31 +119,13 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
             curve.steps.push_back(std::move(evaluation.terms));
             epochLoss += value;
             const bool lastOfEpoch = first + batch >= samples;
-            if (ctx.onStep && (lastOfEpoch || step % 16 == 0)) {
-                char message[96];
-                std::snprintf(message, sizeof message, "epoch %lld/%lld, loss %.5g",
-                              static_cast<long long>(epoch + 1), static_cast<long long>(m_options.epochs),
-                              lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value);
-                ctx.onStep(message, static_cast<double>(step + 1) / static_cast<double>(totalSteps + 1));
-            }
+            reportTrainingStep(ctx,
+                               "lwc epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+                               lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value, step,
+                               totalSteps, lastOfEpoch);
         }
     }
-
-    const double secondsPerLayer =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(names.size());
-    for (const auto& name : names) {
-        QuantizedLinear stored = trainer.stored(name);
-        torch::Tensor quantized = stored.dequantize();
-        const torch::Tensor& original = ctx.weights.at(name + ".weight");
-        ctx.layers.push_back(measureLayer(ctx, name, original, quantized, hessians.at(name), secondsPerLayer));
-        ctx.stored[ctx.layerPrefix + name] = std::move(stored);
-        ctx.hessians[name] = hessians.at(name);
-        ctx.weights.tensors[name + ".weight"] = quantized;
-    }
-    if (ctx.lossCurve)
-        *ctx.lossCurve = std::move(curve);
-    if (ctx.onStep)
-        ctx.onStep("done", 1.0);
+    return curve;
 }
 
 } // namespace core

@@ -33,6 +33,8 @@ public:
     BlockWeights quantizedWeights() const;
     /// Stored form of one Linear on its learned grid.
     QuantizedLinear stored(const std::string& shortName) const;
+    /// The learned grid of one Linear (no gradient): TesseraQ starts from it.
+    QuantGrid grid(const std::string& shortName) const;
     const std::vector<std::string>& linearNames() const { return m_names; }
 
 private:
@@ -45,6 +47,12 @@ private:
     std::map<std::string, LearnableClipping> m_clippings;
     std::unique_ptr<torch::optim::AdamW> m_optimizer;
 };
+
+/// LWC training of one block: `epochs` passes over the calibration samples (ctx.inputs →
+/// ctx.targets, plus `augTargets` when defined) in batches of `batchSize`, in order. Checks
+/// cancel every step. Returns the loss of every step.
+BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, const BlockCalibrationContext& ctx,
+                        const torch::Tensor& augTargets, std::int64_t epochs, std::int64_t batchSize);
 
 class OmniQuantMethod : public CalibrationMethod {
 public:

@@ -5,10 +5,11 @@
 namespace core::config_detail {
 namespace {
 
-// The host methods' own losses (METHODS.md §3.4: OmniQuant minimizes the mean MSE).
-std::vector<LossTerm> defaultLoss()
+// The host methods' own losses: OmniQuant minimizes the mean MSE (METHODS.md §3.4),
+// TesseraQ the per-token sum of squares (§4.2).
+std::vector<LossTerm> defaultLoss(const std::string& method)
 {
-    return {LossTerm{LossType::Mse, 1.0}};
+    return {LossTerm{method == "tesseraq" ? LossType::L2 : LossType::Mse, 1.0}};
 }
 
 json termToJson(const LossTerm& term)
@@ -52,16 +53,18 @@ LossTerm readTerm(const json& item, const std::string& path, const std::string& 
 
 bool methodLearnsBlocks(const std::string& method)
 {
-    return method == "omniquant";
+    return method == "omniquant" || method == "tesseraq";
 }
 
 void applyLearningDefaults(RunConfig& config)
 {
     if (!methodLearnsBlocks(config.method))
         return;
-    config.loss = defaultLoss();
+    config.loss = defaultLoss(config.method);
     if (config.method == "omniquant")
         config.omniquant = OmniQuantConfig{};
+    if (config.method == "tesseraq")
+        config.tesseraq = TesseraQConfig{};
 }
 
 void readLearningSections(ObjectReader& parent, RunConfig& config, const std::string& source)
@@ -70,7 +73,7 @@ void readLearningSections(ObjectReader& parent, RunConfig& config, const std::st
     const bool learns = methodLearnsBlocks(config.method);
     if (const json* loss = parent.find("loss")) {
         if (!learns)
-            parent.fail("'loss' applies to block-reconstruction methods (omniquant) only (method is '" +
+            parent.fail("'loss' applies to block-reconstruction methods (omniquant, tesseraq) only (method is '" +
                         config.method + "')");
         if (!loss->is_array() || loss->empty())
             parent.fail("loss must be a non-empty array of terms, e.g. [{\"type\": \"mse\", \"weight\": 1}]");
@@ -87,15 +90,29 @@ void readLearningSections(ObjectReader& parent, RunConfig& config, const std::st
         reader.readNumber("lwc_lr", o.lwcLearningRate);
         reader.readBool("aug_loss", o.augLoss);
     });
+    if (config.method != "tesseraq" && parent.find("tesseraq"))
+        parent.fail("section 'tesseraq' applies to method 'tesseraq' only (method is '" + config.method + "')");
+    readSection(parent, "tesseraq", source, [&](ObjectReader& reader) {
+        TesseraQConfig& t = *config.tesseraq;
+        reader.readInteger("lwc_epochs", t.lwcEpochs);
+        reader.readNumber("lwc_lr", t.lwcLearningRate);
+        reader.readNumbers("thresholds", t.thresholds);
+        reader.readInteger("iterations", t.iterations);
+        reader.readInteger("batch_size", t.batchSize);
+        reader.readNumber("lr", t.learningRate);
+        reader.readNumber("scale_lr", t.scaleLearningRate);
+    });
 }
 
 void validateLearningSections(const RunConfig& config, const std::string& source)
 {
     const bool learns = methodLearnsBlocks(config.method);
     require(learns || config.loss.empty(), source,
-            "'loss' applies to block-reconstruction methods (omniquant) only (method is '" + config.method + "')");
+            "'loss' applies to block-reconstruction methods (omniquant, tesseraq) only (method is '" + config.method + "')");
     require(config.method == "omniquant" || !config.omniquant, source,
             "section 'omniquant' applies to method 'omniquant' only (method is '" + config.method + "')");
+    require(config.method == "tesseraq" || !config.tesseraq, source,
+            "section 'tesseraq' applies to method 'tesseraq' only (method is '" + config.method + "')");
     if (learns)
         require(!config.loss.empty(), source, "loss must have at least one term");
     double total = 0.0;
@@ -124,6 +141,28 @@ void validateLearningSections(const RunConfig& config, const std::string& source
         require(o.lwcLearningRate > 0.0 && o.lwcLearningRate <= 10.0, source,
                 "omniquant.lwc_lr must be in (0, 10], got " + std::to_string(o.lwcLearningRate));
     }
+    if (config.tesseraq) {
+        const TesseraQConfig& t = *config.tesseraq;
+        require(t.lwcEpochs >= 0 && t.lwcEpochs <= 10000, source,
+                "tesseraq.lwc_epochs must be in 0..10000, got " + std::to_string(t.lwcEpochs));
+        require(t.lwcLearningRate > 0.0 && t.lwcLearningRate <= 10.0, source,
+                "tesseraq.lwc_lr must be in (0, 10], got " + std::to_string(t.lwcLearningRate));
+        require(!t.thresholds.empty(), source, "tesseraq.thresholds must not be empty");
+        for (std::size_t i = 0; i < t.thresholds.size(); ++i) {
+            require(t.thresholds[i] >= 0.0 && t.thresholds[i] < 1.0, source,
+                    "tesseraq.thresholds[" + std::to_string(i) + "] must be in [0, 1) (the fraction still soft)");
+            require(i == 0 || t.thresholds[i] < t.thresholds[i - 1], source,
+                    "tesseraq.thresholds must decrease (each stage hardens more), see item " + std::to_string(i));
+        }
+        require(t.iterations >= 1 && t.iterations <= 1000000, source,
+                "tesseraq.iterations must be in 1..1000000, got " + std::to_string(t.iterations));
+        require(t.batchSize >= 1 && t.batchSize <= 4096, source,
+                "tesseraq.batch_size must be in 1..4096, got " + std::to_string(t.batchSize));
+        require(t.learningRate > 0.0 && t.learningRate <= 10.0, source,
+                "tesseraq.lr must be in (0, 10], got " + std::to_string(t.learningRate));
+        require(t.scaleLearningRate > 0.0 && t.scaleLearningRate <= 10.0, source,
+                "tesseraq.scale_lr must be in (0, 10], got " + std::to_string(t.scaleLearningRate));
+    }
 }
 
 void writeLearningSections(const RunConfig& config, json& document)
@@ -139,11 +178,19 @@ void writeLearningSections(const RunConfig& config, json& document)
                                  {"batch_size", config.omniquant->batchSize},
                                  {"lwc_lr", config.omniquant->lwcLearningRate},
                                  {"aug_loss", config.omniquant->augLoss}};
+    if (config.tesseraq)
+        document["tesseraq"] = {{"lwc_epochs", config.tesseraq->lwcEpochs},
+                                {"lwc_lr", config.tesseraq->lwcLearningRate},
+                                {"thresholds", config.tesseraq->thresholds},
+                                {"iterations", config.tesseraq->iterations},
+                                {"batch_size", config.tesseraq->batchSize},
+                                {"lr", config.tesseraq->learningRate},
+                                {"scale_lr", config.tesseraq->scaleLearningRate}};
 }
 
 std::string lossLabel(const RunConfig& config)
 {
-    const std::vector<LossTerm> defaults = defaultLoss();
+    const std::vector<LossTerm> defaults = defaultLoss(config.method);
     const bool isDefault = config.loss.size() == defaults.size() && config.loss.front().type == defaults.front().type;
     if (config.loss.empty() || isDefault)
         return "";

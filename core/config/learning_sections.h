@@ -13,7 +13,7 @@ namespace config_detail {
 /// Methods that calibrate a block by gradient descent on a reconstruction loss.
 bool methodLearnsBlocks(const std::string& method);
 
-/// Reads "loss" and the section of a learning method ("omniquant"); rejects both for
+/// Reads "loss" and the section of a learning method ("omniquant", "tesseraq"); rejects both for
 /// methods that do not use them. Fills in the method's defaults.
 void readLearningSections(ObjectReader& parent, RunConfig& config, const std::string& source);
 void validateLearningSections(const RunConfig& config, const std::string& source);

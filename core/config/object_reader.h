@@ -81,6 +81,20 @@ public:
         }
     }
 
+    void readNumbers(const std::string& name, std::vector<double>& out)
+    {
+        if (const json* value = find(name)) {
+            if (!value->is_array())
+                fail(key(name) + " must be an array of numbers");
+            out.clear();
+            for (const auto& item : *value) {
+                if (!item.is_number())
+                    fail(key(name) + " must contain only numbers, got " + item.dump());
+                out.push_back(item.get<double>());
+            }
+        }
+    }
+
     void readStrings(const std::string& name, std::vector<std::string>& out)
     {
         if (const json* value = find(name)) {

@@ -81,7 +81,7 @@ std::string joined(const std::vector<std::string>& names)
 
 std::vector<std::string> runMethodNames()
 {
-    return {"rtn", "gptq", "omniquant"};
+    return {"rtn", "gptq", "omniquant", "tesseraq"};
 }
 
 void validateRunConfig(const RunConfig& config, const std::string& source)

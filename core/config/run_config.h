@@ -7,7 +7,7 @@
 // {
 //   "name": "gptq w3g128",                      // optional, default "<method> w<bits>g<group>"
 //   "model": "resources/models/brown-llama",     // default: the bundled model
-//   "method": "gptq",                             // required: rtn | gptq | omniquant
+//   "method": "gptq",                             // required: rtn | gptq | omniquant | tesseraq
 //   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
 //   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
 //   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
@@ -17,7 +17,9 @@
 //   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // method gptq only
 //   "loss": [{"type": "mse", "weight": 0.9},                                   // learning methods only
 //            {"type": "sw", "weight": 0.1, "projections": 128, "p": 1}],
-//   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false}
+//   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false},
+//   "tesseraq": {"lwc_epochs": 20, "lwc_lr": 0.01, "thresholds": [0.8, ..., 0.005], "iterations": 250,
+//                "batch_size": 4, "lr": 0.001, "scale_lr": 0.001}
 // }
 
 #include "loss/loss_term.h"
@@ -77,6 +79,19 @@ struct OmniQuantConfig {
     bool augLoss = false;          ///< also match the FP block on the quantized stream's inputs (paper: W2)
 };
 
+/// TesseraQ (METHODS.md §4): an LWC stage for the grid, then progressive adaptive rounding.
+struct TesseraQConfig {
+    std::int64_t lwcEpochs = 20;       ///< OmniQuant LWC epochs that fix the grid (0 = plain min/max grid)
+    double lwcLearningRate = 1e-2;
+    /// Fraction of rounding variables still soft in each stage (TesseraQ's 20-stage schedule).
+    std::vector<double> thresholds = {0.8,  0.65, 0.5,  0.43, 0.38, 0.34, 0.3,  0.27, 0.24, 0.21,
+                                      0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.04, 0.02, 0.01, 0.005};
+    std::int64_t iterations = 250;     ///< optimizer steps per stage
+    std::int64_t batchSize = 4;        ///< samples per step
+    double learningRate = 1e-3;        ///< Adam, rounding logits
+    double scaleLearningRate = 1e-3;   ///< Adam, dequantization scale logits (weight decay 1e-4)
+};
+
 struct RunConfig {
     std::string name;   ///< "" = automatic (runDisplayName)
     std::string model;  ///< "" = the bundled model
@@ -88,6 +103,7 @@ struct RunConfig {
     std::optional<GptqConfig> gptq; ///< present only for method "gptq" (filled with defaults)
     std::vector<LossTerm> loss;     ///< block-reconstruction loss; only for methods that learn (omniquant)
     std::optional<OmniQuantConfig> omniquant; ///< present only for method "omniquant"
+    std::optional<TesseraQConfig> tesseraq;   ///< present only for method "tesseraq"
 };
 
 /// Methods a run config may name.

@@ -24,7 +24,7 @@ public:
     /// `weight` is the FP weight given to the constructor or a transformed version of it of
     /// the same shape; its own group range is used.
     torch::Tensor quantize(const torch::Tensor& weight) const;
-    /// The grid quantize() uses for `weight` (no gradient).
+    /// The grid quantize() uses for `weight` (differentiable in the logits).
     QuantGrid grid(const torch::Tensor& weight) const;
     /// The stored form (codes on that grid) of `weight`; dequantize() equals quantize(weight).
     QuantizedLinear stored(const torch::Tensor& weight) const;

@@ -69,6 +69,22 @@ private Q_SLOTS:
         QVERIFY(!nlohmann::json::parse(core::runConfigToJson(core::defaultRunConfig("gptq"))).contains("loss"));
     }
 
+    void tesseraqGetsItsOwnLossAndSection()
+    {
+        const core::RunConfig config = core::parseRunConfig(
+            R"({"method": "tesseraq", "tesseraq": {"lwc_epochs": 0, "thresholds": [0.5, 0.1], "iterations": 7}})");
+        QCOMPARE(config.loss.size(), std::size_t(1));
+        QVERIFY(config.loss[0].type == core::LossType::L2); // TesseraQ's native loss
+        QCOMPARE(config.tesseraq->lwcEpochs, std::int64_t(0));
+        QCOMPARE(config.tesseraq->thresholds, (std::vector<double>{0.5, 0.1}));
+        QCOMPARE(config.tesseraq->iterations, std::int64_t(7));
+        QCOMPARE(config.tesseraq->batchSize, std::int64_t(4));
+        QCOMPARE(core::defaultRunConfig("tesseraq").tesseraq->thresholds.size(), std::size_t(20));
+        QCOMPARE(core::runDisplayName(config), std::string("tesseraq w4g128"));
+        const std::string canonical = core::runConfigToJson(config);
+        QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
+    }
+
     void canonicalJsonRoundTrips()
     {
         const std::string text = R"({"name": "x", "model": "/m", "method": "gptq",
@@ -148,6 +164,12 @@ private Q_SLOTS:
                                 << "omniquant.epochs must be in 1..10000";
         QTest::newRow("omniquant on gptq") << R"({"method": "gptq", "omniquant": {}})"
                                            << "section 'omniquant' applies to method 'omniquant' only";
+        QTest::newRow("thresholds order") << R"({"method": "tesseraq", "tesseraq": {"thresholds": [0.5, 0.6]}})"
+                                          << "tesseraq.thresholds must decrease";
+        QTest::newRow("thresholds range") << R"({"method": "tesseraq", "tesseraq": {"thresholds": [1.5]}})"
+                                          << "tesseraq.thresholds[0] must be in [0, 1)";
+        QTest::newRow("thresholds type") << R"({"method": "tesseraq", "tesseraq": {"thresholds": ["a"]}})"
+                                         << "tesseraq.thresholds must contain only numbers";
         QTest::newRow("section type") << R"({"method": "rtn", "weights": 4})" << "weights must be an object";
     }
 

@@ -1,0 +1,65 @@
+#include "calib/block_training.h"
+
+#include "model/weight_layout.h"
+#include "util/error.h"
+
+#include <cstdio>
+
+namespace core {
+
+CompositeLoss makeBlockLoss(const std::vector<LossTerm>& terms, std::uint64_t seed, const BlockCalibrationContext& ctx)
+{
+    CompositeLoss loss(terms.empty() ? std::vector<LossTerm>{LossTerm{}} : terms, seed);
+    if (loss.needsLogits()) {
+        if (!ctx.globals)
+            throw Error("the kl_top loss needs the model's output head (internal error)");
+        const ModelConfig& config = ctx.config;
+        const GlobalWeights& globals = *ctx.globals;
+        loss.setLogitHead([&config, &globals](const torch::Tensor& hidden) { return outputLogits(config, globals, hidden); });
+    }
+    return loss;
+}
+
+torch::Tensor fpBlockOnQuantizedInputs(const BlockCalibrationContext& ctx)
+{
+    torch::NoGradGuard noGrad;
+    torch::Tensor outputs = torch::empty_like(ctx.inputs);
+    for (std::int64_t first = 0; first < ctx.inputs.size(0); first += ctx.batchSize) {
+        ctx.cancel.throwIfCancelled();
+        const std::int64_t count = std::min(ctx.batchSize, ctx.inputs.size(0) - first);
+        outputs.narrow(0, first, count)
+            .copy_(decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention,
+                                ctx.layerPrefix));
+    }
+    return outputs;
+}
+
+void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
+                        std::int64_t step, std::int64_t totalSteps, bool force)
+{
+    if (!ctx.onStep || (!force && step % 16 != 0))
+        return;
+    char message[160];
+    std::snprintf(message, sizeof message, "%s, loss %.5g", stage.c_str(), loss);
+    ctx.onStep(message, static_cast<double>(step + 1) / static_cast<double>(totalSteps + 1));
+}
+
+void handOverTrainedLinears(BlockCalibrationContext& ctx, const std::map<std::string, torch::Tensor>& hessians,
+                            const std::function<QuantizedLinear(const std::string&)>& storedOf, double seconds)
+{
+    const std::vector<std::string> names = linearShortNames(ctx.config.family);
+    for (const auto& name : names) {
+        QuantizedLinear stored = storedOf(name);
+        torch::Tensor quantized = stored.dequantize();
+        const torch::Tensor original = ctx.weights.at(name + ".weight");
+        ctx.layers.push_back(measureLayer(ctx, name, original, quantized, hessians.at(name),
+                                          seconds / static_cast<double>(names.size())));
+        ctx.stored[ctx.layerPrefix + name] = std::move(stored);
+        ctx.hessians[name] = hessians.at(name);
+        ctx.weights.tensors[name + ".weight"] = quantized;
+    }
+    if (ctx.onStep)
+        ctx.onStep("done", 1.0);
+}
+
+} // namespace core
