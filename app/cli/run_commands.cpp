@@ -91,6 +91,7 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
     if (o.epochs) section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
     if (o.iterations) section("tesseraq")["iterations"] = *o.iterations;
     if (o.augLoss) section("omniquant")["aug_loss"] = true;
+    if (o.let) section("omniquant")["let"] = true;
     if (o.loss) document["loss"] = lossTerms(*o.loss);
     return core::parseRunConfig(document.dump(), source);
 }
@@ -216,6 +217,7 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
                             "OmniQuant: passes over the calibration windows per block (TesseraQ: of its LWC stage)");
     m_calibrate->add_option("--iterations", c.iterations, "TesseraQ: optimizer steps per rounding stage");
     m_calibrate->add_flag("--aug-loss", c.augLoss, "OmniQuant: also match the FP block on quantized inputs (W2)");
+    m_calibrate->add_flag("--let", c.let, "OmniQuant: learnable equivalent transformation (LLaMA)");
     m_calibrate->add_option("--calib-text", c.calibrationText, "Calibration text file (default: bundled Brown excerpt)");
     m_calibrate->add_option("--samples", c.samples, "Calibration windows");
     m_calibrate->add_option("--seq-len", c.seqLen, "Tokens per calibration window (default: model context)");

@@ -26,6 +26,7 @@ struct CalibrateOptions {
     bool symmetric = false;
     bool actOrder = false;
     bool augLoss = false;
+    bool let = false;
     std::vector<std::string> evalTexts;
 };
 

@@ -87,8 +87,15 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
             ctx.onStep("diagnostics", 1.0);
             diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
         }
+        // A non-Linear tensor that is no longer the model's own was folded by the method.
+        std::map<std::string, torch::Tensor> folded;
+        for (const auto& [name, tensor] : quantized.tensors) {
+            const bool quantizedWeight = name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
+            if (!quantizedWeight && !tensor.is_same(fpWeights.at(name)))
+                folded[prefix + name] = tensor;
+        }
         if (options.onBlockFinished)
-            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve});
+            options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve, folded});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         result.quantizedBlocks.push_back(std::move(quantized));
         reportProgress(onProgress, {"calibrate", static_cast<double>(i + 1) / blocks,

@@ -22,6 +22,8 @@ struct BlockOutcome {
     const std::map<std::string, QuantizedLinear>& stored;  ///< codes + grids, by layer name
     const std::vector<LayerMetric>& diagnostics;           ///< diagnostics scalars (empty without a recorder)
     const BlockLossCurve& lossCurve;                       ///< per-step losses of learning methods (else empty)
+    /// Non-Linear tensors the method replaced (LET folds scales into the norms), by full name.
+    const std::map<std::string, torch::Tensor>& folded;
 };
 
 struct PipelineOptions {

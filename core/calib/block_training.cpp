@@ -34,6 +34,24 @@ torch::Tensor fpBlockOnQuantizedInputs(const BlockCalibrationContext& ctx)
     return outputs;
 }
 
+std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& ctx)
+{
+    torch::NoGradGuard noGrad;
+    std::map<std::string, torch::Tensor> maxima;
+    const LinearObserver observer = [&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+        const torch::Tensor m = std::get<0>(input.reshape({-1, input.size(-1)}).abs().max(0));
+        torch::Tensor& slot = maxima[layer.substr(ctx.layerPrefix.size())];
+        slot = slot.defined() ? torch::maximum(slot, m) : m;
+    };
+    for (std::int64_t first = 0; first < ctx.inputs.size(0); first += ctx.batchSize) {
+        ctx.cancel.throwIfCancelled();
+        const std::int64_t count = std::min(ctx.batchSize, ctx.inputs.size(0) - first);
+        decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
+                     &observer);
+    }
+    return maxima;
+}
+
 void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
                         std::int64_t step, std::int64_t totalSteps, bool force)
 {

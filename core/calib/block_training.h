@@ -19,6 +19,10 @@ CompositeLoss makeBlockLoss(const std::vector<LossTerm>& terms, std::uint64_t se
 /// (aug_loss), computed once per block without gradients.
 torch::Tensor fpBlockOnQuantizedInputs(const BlockCalibrationContext& ctx);
 
+/// Per input channel max |x| of every Linear's input over ctx.inputs (FP weights of ctx),
+/// by short Linear name: LET's scale initialization.
+std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& ctx);
+
 /// Reports a training step through ctx.onStep every 16 steps and at `force`.
 void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
                         std::int64_t step, std::int64_t totalSteps, bool force);

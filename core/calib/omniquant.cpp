@@ -11,27 +11,54 @@
 namespace core {
 
 LwcBlockTrainer::LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
-                                 const WeightQuantSpec& spec, double learningRate)
-    : m_config(config), m_fpWeights(fpWeights), m_prefix(layerPrefix), m_names(linearShortNames(config.family))
+                                 const WeightQuantSpec& spec, double learningRate,
+                                 std::optional<EquivalentTransform> transform, double transformLearningRate)
+    : m_config(config), m_fpWeights(fpWeights), m_prefix(layerPrefix), m_names(linearShortNames(config.family)),
+      m_transform(std::move(transform))
 {
-    std::vector<torch::Tensor> parameters;
+    std::vector<torch::Tensor> logits;
     for (const auto& name : m_names) {
         auto& clipping =
             m_clippings.emplace(name, LearnableClipping(m_fpWeights.at(name + ".weight"), spec)).first->second;
-        parameters.push_back(clipping.upperLogits());
-        parameters.push_back(clipping.lowerLogits());
+        logits.push_back(clipping.upperLogits());
+        logits.push_back(clipping.lowerLogits());
     }
-    // Weight decay 0, as the paper trains the clipping logits.
-    m_optimizer = std::make_unique<torch::optim::AdamW>(parameters,
-                                                        torch::optim::AdamWOptions(learningRate).weight_decay(0.0));
+    // AdamW with weight decay 0 for both groups, as the paper trains them.
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(logits, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(learningRate).weight_decay(0.0)));
+    if (m_transform)
+        groups.emplace_back(m_transform->parameters(),
+                            std::make_unique<torch::optim::AdamWOptions>(
+                                torch::optim::AdamWOptions(transformLearningRate).weight_decay(0.0)));
+    m_optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
 }
 
 BlockWeights LwcBlockTrainer::clippedBlock() const
 {
-    BlockWeights block = m_fpWeights;
+    BlockWeights block = m_transform ? m_transform->apply(m_fpWeights) : m_fpWeights;
     for (const auto& name : m_names)
-        block.tensors[name + ".weight"] = m_clippings.at(name).quantize(m_fpWeights.at(name + ".weight"));
+        block.tensors[name + ".weight"] = m_clippings.at(name).quantize(block.at(name + ".weight"));
     return block;
+}
+
+BlockWeights LwcBlockTrainer::foldedWeights() const
+{
+    torch::NoGradGuard noGrad;
+    if (!m_transform)
+        return m_fpWeights;
+    BlockWeights block = m_transform->apply(m_fpWeights);
+    for (auto& [name, tensor] : block.tensors)
+        if (tensor.defined())
+            tensor = tensor.detach();
+    return block;
+}
+
+torch::Tensor LwcBlockTrainer::inputScale(const std::string& shortName) const
+{
+    torch::NoGradGuard noGrad;
+    const torch::Tensor scale = m_transform ? m_transform->inputScale(shortName) : torch::Tensor();
+    return scale.defined() ? scale.detach() : scale; // down_proj's input is not transformed
 }
 
 LossEvaluation LwcBlockTrainer::step(const CompositeLoss& loss, const torch::Tensor& inputs,
@@ -57,7 +84,7 @@ LossEvaluation LwcBlockTrainer::step(const CompositeLoss& loss, const torch::Ten
 BlockWeights LwcBlockTrainer::quantizedWeights() const
 {
     torch::NoGradGuard noGrad;
-    BlockWeights block = m_fpWeights;
+    BlockWeights block = foldedWeights();
     for (const auto& name : m_names)
         block.tensors[name + ".weight"] = stored(name).dequantize();
     return block;
@@ -65,13 +92,13 @@ BlockWeights LwcBlockTrainer::quantizedWeights() const
 
 QuantizedLinear LwcBlockTrainer::stored(const std::string& shortName) const
 {
-    return m_clippings.at(shortName).stored(m_fpWeights.at(shortName + ".weight"));
+    return m_clippings.at(shortName).stored(foldedWeights().at(shortName + ".weight"));
 }
 
 QuantGrid LwcBlockTrainer::grid(const std::string& shortName) const
 {
     torch::NoGradGuard noGrad;
-    return m_clippings.at(shortName).grid(m_fpWeights.at(shortName + ".weight"));
+    return m_clippings.at(shortName).grid(foldedWeights().at(shortName + ".weight"));
 }
 
 OmniQuantMethod::OmniQuantMethod(const OmniQuantConfig& options, std::vector<LossTerm> loss, std::uint64_t seed)
@@ -82,15 +109,30 @@ OmniQuantMethod::OmniQuantMethod(const OmniQuantConfig& options, std::vector<Los
 void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
 {
     const auto start = std::chrono::steady_clock::now();
+    const std::vector<std::string> names = linearShortNames(ctx.config.family);
     // The Hessians of the FP block on the quantized stream serve the error metric and the
     // saliency diagnostics, as for RTN.
-    const auto hessians = collectHessians(ctx, linearShortNames(ctx.config.family));
+    const auto hessians = collectHessians(ctx, names);
     const torch::Tensor augTargets = m_options.augLoss ? fpBlockOnQuantizedInputs(ctx) : torch::Tensor();
-    LwcBlockTrainer trainer(ctx.config, ctx.weights, ctx.layerPrefix, ctx.spec, m_options.lwcLearningRate);
+    std::optional<EquivalentTransform> transform;
+    if (m_options.let)
+        transform.emplace(ctx.config, ctx.weights, inputAbsMax(ctx), m_options.letAlpha);
+    LwcBlockTrainer trainer(ctx.config, ctx.weights, ctx.layerPrefix, ctx.spec, m_options.lwcLearningRate,
+                            std::move(transform), m_options.letLearningRate);
     const CompositeLoss loss = makeBlockLoss(m_loss, m_seed, ctx);
     BlockLossCurve curve = trainLwc(trainer, loss, ctx, augTargets, m_options.epochs, m_options.batchSize);
+
+    // The quantized Linears approximate the transformed FP weights, whose inputs are the
+    // transformed inputs: measure them there (H' = H / (s sᵀ) for inputs divided by s).
+    const BlockWeights folded = trainer.foldedWeights();
+    std::map<std::string, torch::Tensor> foldedHessians;
+    for (const auto& name : names) {
+        const torch::Tensor s = trainer.inputScale(name);
+        foldedHessians[name] = s.defined() ? hessians.at(name) / torch::outer(s, s) : hessians.at(name);
+    }
+    ctx.weights = folded;
     handOverTrainedLinears(
-        ctx, hessians, [&](const std::string& name) { return trainer.stored(name); },
+        ctx, foldedHessians, [&](const std::string& name) { return trainer.stored(name); },
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (ctx.lossCurve)
         *ctx.lossCurve = std::move(curve);

@@ -1,40 +1,50 @@
 #pragma once
 // OmniQuant (Shao et al., ICLR 2024; METHODS.md §3) as a block-reconstruction method:
-// learnable weight clipping (LWC) of every Linear, trained block by block with AdamW on
-// a composite loss between the quantized block's outputs (quantized-stream inputs) and
-// the FP block's outputs (FP stream). The result is ordinary quantized weights on the
-// learned grids. LET (learnable equivalent transformation) is not implemented yet: the
-// paper's own weight-only runs use LWC alone (METHODS.md §3.3).
+// learnable weight clipping (LWC) of every Linear and, optionally, the learnable equivalent
+// transformation (LET, LLaMA only), trained block by block with AdamW on a composite loss
+// between the quantized block's outputs (quantized-stream inputs) and the FP block's outputs
+// (FP stream). The result is ordinary quantized weights on the learned grids, with the LET
+// scales folded into the weights and norms (the exported model is a plain HF model). The
+// paper's own weight-only runs use LWC alone (METHODS.md §3.3), hence `let` defaults to off.
 
 #include "calib/calibration_method.h"
+#include "calib/equivalent_transform.h"
 #include "config/run_config.h"
-
 #include "loss/reconstruction_loss.h"
 #include "quant/learnable_clipping.h"
 
+#include <optional>
+
 namespace core {
 
-/// The training state of one block under learnable clipping: the FP weights, one
-/// LearnableClipping per Linear and the AdamW optimizer over all their logits.
-/// One step() = forward of the clipped, fake-quantized block on a batch, the loss against
-/// the target(s), backward, optimizer step.
+/// The training state of one block: the FP weights, one LearnableClipping per Linear, the
+/// optional equivalent transformation, and AdamW over the clipping logits (and LET scales).
+/// One step() = forward of the transformed, clipped, fake-quantized block on a batch, the
+/// loss against the target(s), backward, optimizer step.
 class LwcBlockTrainer {
 public:
     LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
-                    const WeightQuantSpec& spec, double learningRate);
+                    const WeightQuantSpec& spec, double learningRate,
+                    std::optional<EquivalentTransform> transform = std::nullopt, double transformLearningRate = 5e-3);
 
     /// `augTargets` may be undefined. Returns the losses before the update (the total
-    /// including the aug term). Throws core::Error when the loss is not finite.
+    /// including the aug term). Throws core::Error naming the block and step when the loss
+    /// is not finite.
     LossEvaluation step(const CompositeLoss& loss, const torch::Tensor& inputs, const torch::Tensor& targets,
                         const torch::Tensor& augTargets, const AttentionContext& attention, std::int64_t blockIndex,
                         std::int64_t stepIndex);
 
-    /// The block with every Linear replaced by its fake-quantized weight (no gradient).
+    /// The FP block with the transformation folded in (the FP block itself without LET),
+    /// no gradient: the reference the quantized Linears approximate.
+    BlockWeights foldedWeights() const;
+    /// foldedWeights() with every Linear replaced by its fake-quantized weight.
     BlockWeights quantizedWeights() const;
     /// Stored form of one Linear on its learned grid.
     QuantizedLinear stored(const std::string& shortName) const;
     /// The learned grid of one Linear (no gradient): TesseraQ starts from it.
     QuantGrid grid(const std::string& shortName) const;
+    /// What the transformation divides the inputs of `shortName` by (undefined: unchanged).
+    torch::Tensor inputScale(const std::string& shortName) const;
     const std::vector<std::string>& linearNames() const { return m_names; }
 
 private:
@@ -45,6 +55,7 @@ private:
     std::string m_prefix;
     std::vector<std::string> m_names;
     std::map<std::string, LearnableClipping> m_clippings;
+    std::optional<EquivalentTransform> m_transform;
     std::unique_ptr<torch::optim::AdamW> m_optimizer;
 };
 

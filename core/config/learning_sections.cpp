@@ -89,6 +89,9 @@ void readLearningSections(ObjectReader& parent, RunConfig& config, const std::st
         reader.readInteger("batch_size", o.batchSize);
         reader.readNumber("lwc_lr", o.lwcLearningRate);
         reader.readBool("aug_loss", o.augLoss);
+        reader.readBool("let", o.let);
+        reader.readNumber("let_lr", o.letLearningRate);
+        reader.readNumber("let_alpha", o.letAlpha);
     });
     if (config.method != "tesseraq" && parent.find("tesseraq"))
         parent.fail("section 'tesseraq' applies to method 'tesseraq' only (method is '" + config.method + "')");
@@ -140,6 +143,10 @@ void validateLearningSections(const RunConfig& config, const std::string& source
                 "omniquant.batch_size must be in 1..4096, got " + std::to_string(o.batchSize));
         require(o.lwcLearningRate > 0.0 && o.lwcLearningRate <= 10.0, source,
                 "omniquant.lwc_lr must be in (0, 10], got " + std::to_string(o.lwcLearningRate));
+        require(o.letLearningRate > 0.0 && o.letLearningRate <= 10.0, source,
+                "omniquant.let_lr must be in (0, 10], got " + std::to_string(o.letLearningRate));
+        require(o.letAlpha >= 0.0 && o.letAlpha <= 1.0, source,
+                "omniquant.let_alpha must be in [0, 1], got " + std::to_string(o.letAlpha));
     }
     if (config.tesseraq) {
         const TesseraQConfig& t = *config.tesseraq;
@@ -177,7 +184,10 @@ void writeLearningSections(const RunConfig& config, json& document)
         document["omniquant"] = {{"epochs", config.omniquant->epochs},
                                  {"batch_size", config.omniquant->batchSize},
                                  {"lwc_lr", config.omniquant->lwcLearningRate},
-                                 {"aug_loss", config.omniquant->augLoss}};
+                                 {"aug_loss", config.omniquant->augLoss},
+                                 {"let", config.omniquant->let},
+                                 {"let_lr", config.omniquant->letLearningRate},
+                                 {"let_alpha", config.omniquant->letAlpha}};
     if (config.tesseraq)
         document["tesseraq"] = {{"lwc_epochs", config.tesseraq->lwcEpochs},
                                 {"lwc_lr", config.tesseraq->lwcLearningRate},

@@ -17,7 +17,8 @@
 //   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // method gptq only
 //   "loss": [{"type": "mse", "weight": 0.9},                                   // learning methods only
 //            {"type": "sw", "weight": 0.1, "projections": 128, "p": 1}],
-//   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false},
+//   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false, "let": false,
+//                 "let_lr": 0.005, "let_alpha": 0.5},
 //   "tesseraq": {"lwc_epochs": 20, "lwc_lr": 0.01, "thresholds": [0.8, ..., 0.005], "iterations": 250,
 //                "batch_size": 4, "lr": 0.001, "scale_lr": 0.001}
 // }
@@ -77,6 +78,9 @@ struct OmniQuantConfig {
     std::int64_t batchSize = 1;    ///< samples per optimizer step (paper: 1)
     double lwcLearningRate = 1e-2; ///< AdamW learning rate of the clipping logits (weight decay 0)
     bool augLoss = false;          ///< also match the FP block on the quantized stream's inputs (paper: W2)
+    bool let = false;              ///< learnable equivalent transformation (LLaMA; paper's W*A16 runs: off)
+    double letLearningRate = 5e-3; ///< AdamW learning rate of the LET scales
+    double letAlpha = 0.5;         ///< SmoothQuant exponent of the LET scale initialization
 };
 
 /// TesseraQ (METHODS.md §4): an LWC stage for the grid, then progressive adaptive rounding.

@@ -138,6 +138,8 @@ private:
         }
         for (const auto& [layer, stored] : block.stored)
             writeQuantizedLinear(m_artifacts, layer, stored);
+        for (const auto& [name, tensor] : block.folded)
+            writeFoldedTensor(m_artifacts, name, tensor);
         if (!block.lossCurve.empty()) {
             const std::string prefix = blockPrefix(m_model.config(), block.blockIndex);
             const std::string name = prefix.substr(0, prefix.size() - 1); // "model.layers.3"

@@ -40,6 +40,9 @@ BlockWeights quantizedBlock(const DecoderModel& model, const ArtifactFile& artif
     const std::string prefix = blockPrefix(model.config(), index);
     for (const auto& name : linearShortNames(model.config().family))
         weights.tensors[name + ".weight"] = readQuantizedLinear(artifacts, prefix + name).dequantize();
+    for (const auto& [name, tensor] : readFoldedTensors(artifacts))
+        if (name.rfind(prefix, 0) == 0)
+            weights.tensors[name.substr(prefix.size())] = tensor;
     return weights;
 }
 

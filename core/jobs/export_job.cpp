@@ -95,6 +95,7 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         if (fs::exists(fs::path(config.model) / name))
             fs::copy_file(fs::path(config.model) / name, fs::path(outDir) / name);
 
+    const std::map<std::string, torch::Tensor> folded = readFoldedTensors(artifacts);
     const Checkpoint checkpoint(config.model);
     const std::vector<std::string> names = checkpoint.names();
     std::map<std::string, torch::Tensor> tensors;
@@ -106,7 +107,8 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         reportProgress(onProgress, {"export", static_cast<double>(i) / static_cast<double>(names.size()), names[i]});
         const std::string layer = canonicalLayerName(names[i], layers);
         if (layer.empty()) {
-            tensors[names[i]] = checkpoint.loadFloat(names[i]);
+            const auto change = folded.find(names[i]);
+            tensors[names[i]] = change != folded.end() ? change->second : checkpoint.loadFloat(names[i]);
             continue;
         }
         const QuantizedLinear stored = readQuantizedLinear(artifacts, layer);

@@ -77,6 +77,21 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
     return stored;
 }
 
+void writeFoldedTensor(ArtifactFile& file, const std::string& tensorName, const torch::Tensor& value)
+{
+    file.write("/folded/" + tensorName, toFloatArray(value));
+}
+
+std::map<std::string, torch::Tensor> readFoldedTensors(const ArtifactFile& file)
+{
+    std::map<std::string, torch::Tensor> tensors;
+    if (!file.exists("/folded"))
+        return tensors;
+    for (const auto& name : file.children("/folded"))
+        tensors[name] = tensorFrom(file.readFloat("/folded/" + name));
+    return tensors;
+}
+
 std::vector<std::string> quantizedLayerNames(const ArtifactFile& file)
 {
     std::vector<std::string> names;

@@ -261,6 +261,45 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1);
     }
 
+    void learningMethodWithLossShorthand()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-learn");
+        const QStringList data{"--model", m_llama, "--calib-text", m_text, "--eval-text", m_text, "--samples", "4",
+                               "--seq-len", "32", "--eval-seq-len", "32", "--group", "16", "--workspace", ws};
+        const CliRun run = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:0.9,sw:0.1",
+                                                     "--epochs", "2", "--json", "--quiet"} + data);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject result = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(result["name"].toString(), QString("omniquant w4g16 mse+sw"));
+        const QJsonArray loss = result["config"].toObject()["loss"].toArray();
+        QCOMPARE(loss.size(), 2);
+        QCOMPARE(loss[1].toObject()["weight"].toDouble(), 0.1);
+        QCOMPARE(loss[1].toObject()["projections"].toInt(), 128); // the term's default
+        const QString id = QString::number(result["run_id"].toInt());
+        const CliRun show = runQuantscope({"runs", "show", id, "--workspace", ws});
+        QVERIFY2(show.exitCode == 0 && show.out.contains("loss_last_epoch"), show.out.constData());
+        const CliRun block = runQuantscope({"diag", id, "--layer", "model.layers.1", "--workspace", ws, "--json"});
+        QVERIFY2(block.exitCode == 0, block.err.constData());
+        const QJsonObject curve = QJsonDocument::fromJson(block.out).object()["loss"].toObject();
+        QCOMPARE(curve["steps"].toInt(), 2 * 4);
+        QCOMPARE(curve["epoch_means"].toObject()["total"].toArray().size(), 2);
+
+        // TesseraQ through the same flags: --epochs sets its LWC stage.
+        const CliRun tesseraq = runQuantscope(QStringList{"calibrate", "--method", "tesseraq", "--epochs", "1",
+                                                          "--iterations", "2", "--json", "--quiet"} + data);
+        QVERIFY2(tesseraq.exitCode == 0, tesseraq.err.constData());
+        const QJsonObject config = QJsonDocument::fromJson(tesseraq.out).object()["config"].toObject();
+        QCOMPARE(config["tesseraq"].toObject()["lwc_epochs"].toInt(), 1);
+        QCOMPARE(config["loss"].toArray()[0].toObject()["type"].toString(), QString("l2"));
+
+        const CliRun bad = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:lots"} + data);
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains("--loss: 'mse:lots' is not TYPE[:WEIGHT]"), bad.err.constData());
+        const CliRun wrongMethod = runQuantscope(QStringList{"calibrate", "--method", "gptq", "--loss", "mse"} + data);
+        QCOMPARE(wrongMethod.exitCode, 1);
+        QVERIFY2(wrongMethod.err.contains("'loss' applies to block-reconstruction methods"), wrongMethod.err.constData());
+    }
+
     void badRunConfigChangesNothing_data()
     {
         QTest::addColumn<QString>("config");

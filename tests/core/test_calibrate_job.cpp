@@ -16,6 +16,7 @@
 #include "jobs/export_job.h"
 #include "model/decoder_model.h"
 #include "quant/weight_quantizer.h"
+#include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
 #include "tiny_model_files.h"
 #include "tiny_models.h"
@@ -310,6 +311,41 @@ private Q_SLOTS:
         // Export never overwrites, and refuses a model that changed since the run.
         QVERIFY_THROWS_EXCEPTION(core::Error, core::exportRun(workspace, result.runId, out));
         QVERIFY(fs::exists(out + "/model.safetensors"));
+    }
+
+    void omniquantWithLetRecordsAndExportsItsFoldedModel()
+    {
+        core::Workspace workspace(freshWorkspace("omniquant-let"));
+        core::RunConfig config = smallConfig("omniquant");
+        config.omniquant->epochs = 2;
+        config.omniquant->batchSize = 2;
+        config.omniquant->let = true;
+        config.loss = {core::LossTerm{core::LossType::Mse, 0.9}, core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 16, 1}};
+        const auto result = core::runCalibrationJob(workspace, config);
+
+        // Loss curves: 2 epochs of 3 steps per block, each step mse, sw, total.
+        const core::ArtifactFile artifacts(workspace.artifactPath(result.runId), core::ArtifactMode::ReadOnly);
+        const auto curve = core::readLossCurve(artifacts, "model.layers.1");
+        QVERIFY(curve.has_value());
+        QCOMPARE(curve->terms, (std::vector<std::string>{"mse", "sw"}));
+        QCOMPARE(curve->steps.size(), std::size_t(6));
+        QCOMPARE(curve->steps[0].size(), std::size_t(3));
+        QVERIFY(std::abs(curve->steps[0][2] - (0.9 * curve->steps[0][0] + 0.1 * curve->steps[0][1])) < 1e-4);
+        const auto metrics = workspace.catalog().layerMetrics(result.runId);
+        QVERIFY(std::any_of(metrics.begin(), metrics.end(), [](const core::LayerMetric& m) {
+            return m.layer == "model.layers.1" && m.metric == "loss_last_epoch_sw";
+        }));
+        // LET changed the norms: they are stored, and the exported model carries them.
+        const auto folded = core::readFoldedTensors(artifacts);
+        QVERIFY(folded.count("model.layers.0.input_layernorm.weight"));
+        QVERIFY(folded.count("model.layers.1.post_attention_layernorm.weight"));
+        const std::string out = m_dir + "/exported-let";
+        core::exportRun(workspace, result.runId, out);
+        core::EvalJobParams params;
+        params.modelDir = out;
+        params.textPaths = {m_evalText};
+        params.seqLen = 32;
+        QCOMPARE(core::runEvalJob(params).texts[0].perplexity, result.datasets[0].perplexity);
     }
 
     void exportRefusesAChangedModel()

@@ -72,6 +72,34 @@ private Q_SLOTS:
         QVERIFY(clipping.lowerLogits().grad().abs().sum().item<double>() > 0.0);
     }
 
+    void equivalentTransformKeepsTheFpBlock()
+    {
+        const core::DecoderModel model(m_dir);
+        const core::ModelConfig& config = model.config();
+        const core::BlockWeights fp = model.block(1);
+        std::map<std::string, torch::Tensor> absMax;
+        for (const char* name : {"self_attn.q_proj", "self_attn.o_proj", "mlp.gate_proj"})
+            absMax[name] = torch::rand({fp.at(std::string(name) + ".weight").size(1)}) + 0.5;
+        core::EquivalentTransform transform(config, fp, absMax);
+        // Scales far from 1 and different per channel, RoPE pairs included.
+        torch::manual_seed(7);
+        {
+            torch::NoGradGuard noGrad;
+            for (torch::Tensor p : transform.parameters())
+                p.copy_(torch::rand_like(p) * 3.0 + 0.2);
+        }
+        const core::AttentionContext attention(config, 12, model.device());
+        const torch::Tensor x = torch::randn({2, 12, config.hiddenSize});
+        torch::NoGradGuard noGrad;
+        const std::string prefix = core::blockPrefix(config, 1);
+        const torch::Tensor expected = core::decoderBlock(config, fp, x, attention, prefix);
+        const core::BlockWeights transformed = transform.apply(fp);
+        QVERIFY(!torch::allclose(transformed.at("self_attn.q_proj.weight"), fp.at("self_attn.q_proj.weight")));
+        const torch::Tensor actual = core::decoderBlock(config, transformed, x, attention, prefix);
+        const double error = ((actual - expected).norm() / expected.norm()).item<double>();
+        QVERIFY2(error < 1e-5, qPrintable(QString("relative change %1").arg(error)));
+    }
+
     void trainingLowersTheBlockLoss()
     {
         const core::DecoderModel model(m_dir);

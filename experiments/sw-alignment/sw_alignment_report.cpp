@@ -1,0 +1,195 @@
+// The table of the SW-alignment experiment (README.md here), read from the workspace that
+// run.sh filled: runs are named "<variant> w<bits>g<group> seed<seed>". For every weight
+// setting: perplexity on each test text (mean ± sample std over seeds), the fraction of the
+// host's log-perplexity loss that each extra loss term recovers (paired by seed: the same
+// calibration windows), and the per-block projected SW1 and histogram KL of block outputs.
+// Prints Markdown.
+
+#include "store/workspace.h"
+#include "util/error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+
+namespace {
+
+struct RunKey {
+    std::string setting; ///< "w2g64"
+    std::string variant; ///< "omniquant-mse-sw"
+    int seed = 0;
+};
+
+// Per setting → variant → seed: metrics by name ("brown_test" perplexity, "block3.sw1", ...).
+using Table = std::map<std::string, std::map<std::string, std::map<int, std::map<std::string, double>>>>;
+
+struct Summary {
+    double mean = NAN, std = NAN;
+    int count = 0;
+};
+
+Summary summarize(const std::vector<double>& values)
+{
+    Summary s;
+    s.count = static_cast<int>(values.size());
+    if (values.empty())
+        return s;
+    double sum = 0;
+    for (double v : values)
+        sum += v;
+    s.mean = sum / s.count;
+    if (s.count > 1) {
+        double squares = 0;
+        for (double v : values)
+            squares += (v - s.mean) * (v - s.mean);
+        s.std = std::sqrt(squares / (s.count - 1));
+    }
+    return s;
+}
+
+std::string format(const Summary& s, const char* spec = "%.3f")
+{
+    if (s.count == 0)
+        return "–";
+    char mean[32], spread[32];
+    std::snprintf(mean, sizeof mean, spec, s.mean);
+    if (s.count == 1)
+        return mean;
+    std::snprintf(spread, sizeof spread, spec, s.std);
+    return std::string(mean) + " ± " + spread;
+}
+
+// Values of `metric` over the seeds of one variant.
+std::vector<double> over(const std::map<int, std::map<std::string, double>>& seeds, const std::string& metric)
+{
+    std::vector<double> values;
+    for (const auto& [seed, metrics] : seeds)
+        if (metrics.count(metric))
+            values.push_back(metrics.at(metric));
+    return values;
+}
+
+// (ln p_base − ln p_variant) / (ln p_base − ln p_fp) per seed present in both.
+std::vector<double> recovery(const std::map<int, std::map<std::string, double>>& base,
+                             const std::map<int, std::map<std::string, double>>& variant, const std::string& dataset,
+                             double fp)
+{
+    std::vector<double> values;
+    for (const auto& [seed, metrics] : variant) {
+        const auto b = base.find(seed);
+        if (b == base.end() || !b->second.count(dataset) || !metrics.count(dataset))
+            continue;
+        const double lost = std::log(b->second.at(dataset)) - std::log(fp);
+        values.push_back((std::log(b->second.at(dataset)) - std::log(metrics.at(dataset))) / lost);
+    }
+    return values;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App cli("Tables of the SW-alignment experiment");
+    std::string workspaceDir;
+    cli.add_option("--workspace", workspaceDir, "Workspace filled by run.sh")->required();
+    CLI11_PARSE(cli, argc, argv);
+    try {
+        const core::Workspace workspace(workspaceDir);
+        const std::regex pattern(R"(^(\S+) (w\d+g-?\d+) seed(\d+)$)");
+        Table table;
+        std::map<std::string, double> fp;
+        std::set<std::string> datasets;
+        std::int64_t blocks = 0;
+        for (const auto& run : workspace.catalog().listRuns()) {
+            std::smatch match;
+            if (run.status != core::RunStatus::Finished || !std::regex_match(run.name, match, pattern))
+                continue;
+            auto& metrics = table[match[2]][match[1]][std::stoi(match[3])];
+            for (const auto& d : workspace.catalog().datasetMetrics(run.id)) {
+                if (d.metric == "perplexity") {
+                    metrics[d.dataset] = d.value;
+                    datasets.insert(d.dataset);
+                } else if (d.metric == "fp_perplexity") {
+                    fp[d.dataset] = d.value;
+                }
+            }
+            for (const auto& l : workspace.catalog().layerMetrics(run.id))
+                if (l.metric == "sw1" || l.metric == "out_kl") {
+                    metrics["block" + std::to_string(l.block) + "." + l.metric] = l.value;
+                    blocks = std::max(blocks, l.block + 1);
+                }
+        }
+        if (table.empty())
+            throw core::Error(workspaceDir + ": no finished runs named '<variant> w<bits>g<group> seed<n>'");
+
+        const std::vector<std::pair<std::string, std::string>> hosts = {{"omniquant-mse", "omniquant-mse-sw"},
+                                                                         {"omniquant-mse", "omniquant-mse-nlc"},
+                                                                         {"omniquant-mse", "omniquant-mse-kltop"},
+                                                                         {"tesseraq-l2", "tesseraq-l2-sw"}};
+        for (const auto& [setting, variants] : table) {
+            std::printf("\n### %s\n\n| variant | seeds |", setting.c_str());
+            for (const auto& d : datasets)
+                std::printf(" %s ppl |", d.c_str());
+            std::printf("\n| --- | --- |");
+            for (std::size_t i = 0; i < datasets.size(); ++i)
+                std::printf(" --- |");
+            std::printf("\n| FP | – |");
+            for (const auto& d : datasets)
+                std::printf(" %.3f |", fp.count(d) ? fp.at(d) : NAN);
+            std::printf("\n");
+            for (const auto& [variant, seeds] : variants) {
+                std::printf("| %s | %zu |", variant.c_str(), seeds.size());
+                for (const auto& d : datasets)
+                    std::printf(" %s |", format(summarize(over(seeds, d))).c_str());
+                std::printf("\n");
+            }
+            std::printf("\nRecovered fraction of the host's log-perplexity loss, (ln p_host − ln p_variant) / "
+                        "(ln p_host − ln p_fp), paired by seed (positive = better than the host):\n\n| variant | host |");
+            for (const auto& d : datasets)
+                std::printf(" %s |", d.c_str());
+            std::printf("\n| --- | --- |");
+            for (std::size_t i = 0; i < datasets.size(); ++i)
+                std::printf(" --- |");
+            std::printf("\n");
+            for (const auto& [host, variant] : hosts) {
+                if (!variants.count(host) || !variants.count(variant))
+                    continue;
+                std::printf("| %s | %s |", variant.c_str(), host.c_str());
+                for (const auto& d : datasets) {
+                    Summary r = summarize(recovery(variants.at(host), variants.at(variant), d, fp[d]));
+                    r.mean *= 100.0;
+                    r.std *= 100.0;
+                    std::printf(" %s %% |", format(r, "%.1f").c_str());
+                }
+                std::printf("\n");
+            }
+            for (const char* metric : {"sw1", "out_kl"}) {
+                std::printf("\nPer-block %s of block outputs, FP vs quantized stream (mean over seeds):\n\n| variant |",
+                            metric);
+                for (std::int64_t b = 0; b < blocks; ++b)
+                    std::printf(" block %lld |", static_cast<long long>(b));
+                std::printf("\n| --- |");
+                for (std::int64_t b = 0; b < blocks; ++b)
+                    std::printf(" --- |");
+                std::printf("\n");
+                for (const auto& [variant, seeds] : variants) {
+                    std::printf("| %s |", variant.c_str());
+                    for (std::int64_t b = 0; b < blocks; ++b)
+                        std::printf(" %s |", format(summarize(over(seeds, "block" + std::to_string(b) + "." + metric)),
+                                                    std::string(metric) == "sw1" ? "%.4f" : "%.2e")
+                                                 .c_str());
+                    std::printf("\n");
+                }
+            }
+        }
+    } catch (const core::Error& e) {
+        std::cerr << "sw_alignment_report: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
