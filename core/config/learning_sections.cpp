@@ -81,9 +81,7 @@ void readLearningSections(ObjectReader& parent, RunConfig& config, const std::st
         for (std::size_t i = 0; i < loss->size(); ++i)
             config.loss.push_back(readTerm((*loss)[i], "loss[" + std::to_string(i) + "]", source));
     }
-    if (config.method != "omniquant" && parent.find("omniquant"))
-        parent.fail("section 'omniquant' applies to method 'omniquant' only (method is '" + config.method + "')");
-    readSection(parent, "omniquant", source, [&](ObjectReader& reader) {
+    readMethodSection(parent, "omniquant", config.method, source, [&](ObjectReader& reader) {
         OmniQuantConfig& o = *config.omniquant;
         reader.readInteger("epochs", o.epochs);
         reader.readInteger("batch_size", o.batchSize);
@@ -93,9 +91,7 @@ void readLearningSections(ObjectReader& parent, RunConfig& config, const std::st
         reader.readNumber("let_lr", o.letLearningRate);
         reader.readNumber("let_alpha", o.letAlpha);
     });
-    if (config.method != "tesseraq" && parent.find("tesseraq"))
-        parent.fail("section 'tesseraq' applies to method 'tesseraq' only (method is '" + config.method + "')");
-    readSection(parent, "tesseraq", source, [&](ObjectReader& reader) {
+    readMethodSection(parent, "tesseraq", config.method, source, [&](ObjectReader& reader) {
         TesseraQConfig& t = *config.tesseraq;
         reader.readInteger("lwc_epochs", t.lwcEpochs);
         reader.readNumber("lwc_lr", t.lwcLearningRate);

@@ -140,6 +140,18 @@ void readSection(ObjectReader& parent, const std::string& name, const std::strin
     }
 }
 
+// A method's own section ("gptq", "omniquant", ...): read when `method` is `name`. Given for
+// another method it is almost certainly a mistake (the user switched methods and expects the
+// options to act), so it is an error rather than ignored.
+template <typename Read>
+void readMethodSection(ObjectReader& parent, const std::string& name, const std::string& method,
+                       const std::string& source, Read read)
+{
+    if (method != name && parent.find(name))
+        parent.fail("section '" + name + "' applies to method '" + name + "' only (method is '" + method + "')");
+    readSection(parent, name, source, read);
+}
+
 inline void require(bool condition, const std::string& source, const std::string& message)
 {
     if (!condition)

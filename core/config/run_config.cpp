@@ -58,11 +58,7 @@ void readGptq(ObjectReader& parent, RunConfig& config, const std::string& source
 {
     if (config.method == "gptq")
         config.gptq = GptqConfig{};
-    // A section for another method is almost certainly a mistake (the user switched
-    // methods and expects these options to act): say so rather than ignore it.
-    if (config.method != "gptq" && parent.find("gptq"))
-        parent.fail("section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
-    readSection(parent, "gptq", source, [&](ObjectReader& reader) {
+    config_detail::readMethodSection(parent, "gptq", config.method, source, [&](ObjectReader& reader) {
         reader.readInteger("block_size", config.gptq->blockSize);
         reader.readNumber("percdamp", config.gptq->percentDamp);
         reader.readBool("act_order", config.gptq->actOrder);

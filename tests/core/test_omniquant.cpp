@@ -12,6 +12,7 @@
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
 #include "quant/learnable_clipping.h"
+#include "pipeline_eval.h"
 #include "tiny_models.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -165,16 +166,8 @@ private Q_SLOTS:
 
         const auto test = core::encodeWithBos(
             *tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_test.txt"), 1);
-        const auto perplexity = [&](const core::PipelineResult& result) {
-            core::DecoderModel quantized(modelDir);
-            for (std::size_t i = 0; i < result.quantizedBlocks.size(); ++i)
-                quantized.replaceBlock(static_cast<std::int64_t>(i), result.quantizedBlocks[i]);
-            core::PerplexityOptions eval;
-            eval.seqLen = 512;
-            eval.maxWindows = 40;
-            return core::evaluatePerplexity(quantized, test, eval).perplexity;
-        };
-        const double omniquantPpl = perplexity(trained), rtnPpl = perplexity(rtn);
+        const double omniquantPpl = testsupport::perplexityWithBlocks(modelDir, trained, test, 40);
+        const double rtnPpl = testsupport::perplexityWithBlocks(modelDir, rtn, test, 40);
         qInfo("W3 g128, 8x256 tokens, 4 epochs: omniquant ppl %.3f, rtn ppl %.3f", omniquantPpl, rtnPpl);
         QVERIFY2(omniquantPpl < rtnPpl, qPrintable(QString("omniquant %1 vs rtn %2").arg(omniquantPpl).arg(rtnPpl)));
     }

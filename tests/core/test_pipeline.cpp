@@ -12,6 +12,8 @@
 #include "util/error.h"
 #include "util/text_file.h"
 
+#include "pipeline_eval.h"
+
 #include <QtTest>
 
 #include <filesystem>
@@ -20,18 +22,6 @@ class TestPipeline : public QObject {
     Q_OBJECT
 private:
     std::string m_dir;
-
-    static double perplexityWith(const std::string& modelDir, const core::PipelineResult& calibrated,
-                                 const std::vector<std::int64_t>& ids)
-    {
-        core::DecoderModel model(modelDir);
-        for (std::size_t i = 0; i < calibrated.quantizedBlocks.size(); ++i)
-            model.replaceBlock(static_cast<std::int64_t>(i), calibrated.quantizedBlocks[i]);
-        core::PerplexityOptions options;
-        options.seqLen = 512;
-        options.maxWindows = 6;
-        return core::evaluatePerplexity(model, ids, options).perplexity;
-    }
 
 private Q_SLOTS:
     void initTestCase()
@@ -86,8 +76,8 @@ private Q_SLOTS:
             gptqError += gptq.layers[i].relativeError;
         }
         QVERIFY2(gptqError < rtnError, qPrintable(QString("mean rel. error gptq %1 vs rtn %2").arg(gptqError).arg(rtnError)));
-        const double rtnPpl = perplexityWith(modelDir, rtn, test);
-        const double gptqPpl = perplexityWith(modelDir, gptq, test);
+        const double rtnPpl = testsupport::perplexityWithBlocks(modelDir, rtn, test, 6);
+        const double gptqPpl = testsupport::perplexityWithBlocks(modelDir, gptq, test, 6);
         qInfo("W3 g128, 16x256 calibration tokens: rtn ppl %.3f (rel. error sum %.4f), gptq ppl %.3f (%.4f)", rtnPpl,
               rtnError, gptqPpl, gptqError);
         QVERIFY2(gptqPpl < rtnPpl, qPrintable(QString("W3 g128 ppl: gptq %1 vs rtn %2").arg(gptqPpl).arg(rtnPpl)));
@@ -116,7 +106,7 @@ private Q_SLOTS:
             core::createCalibrationMethod("awq");
             QFAIL("unknown method accepted");
         } catch (const core::Error& e) {
-            QVERIFY2(QString(e.what()).contains("'awq' is unknown (known: rtn, gptq, omniquant)"), e.what());
+            QVERIFY2(QString(e.what()).contains("'awq' is unknown (known: rtn, gptq, omniquant, tesseraq)"), e.what());
         }
     }
 };
