@@ -1,5 +1,7 @@
 #include "gui/main_window.h"
 
+#include "gui/runs_panel.h"
+#include "store/workspace.h"
 #include "jobs/resources.h"
 #include "jobs/runtime.h"
 #include "model_info_panel.h"
@@ -8,6 +10,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -59,6 +62,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_infoPanel = new widgets::ModelInfoPanel(central);
     layout->addWidget(m_infoPanel, 1);
     setCentralWidget(central);
+
+    m_runsPanel = new RunsPanel(this);
+    auto* runsDock = new QDockWidget(tr("Runs"), this);
+    runsDock->setObjectName(QStringLiteral("runsDock")); // saveState() needs names
+    runsDock->setWidget(m_runsPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, runsDock);
+    connect(m_runsPanel, &RunsPanel::message, this,
+            [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
     buildMenus();
 
     const QString bundled = QDir::cleanPath(QString::fromStdString(core::defaultModelDirectory()));
@@ -78,9 +89,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&m_infoWatcher, &QFutureWatcher<ModelInfoOutcome>::finished, this, &MainWindow::onModelRead);
 
     if (!restoreGeometry(m_settings.windowGeometry()))
-        resize(900, 650);
+        resize(1200, 820);
     restoreState(m_settings.windowState());
     statusBar()->showMessage(tr("Ready"));
+    const QString workspace = m_settings.lastWorkspaceDirectory();
+    openWorkspace(workspace.isEmpty() ? QString::fromStdString(core::defaultWorkspaceDirectory()) : workspace);
 }
 
 MainWindow::~MainWindow()
@@ -98,6 +111,10 @@ void MainWindow::buildMenus()
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open = file->addAction(tr("&Open Model…"), this, &MainWindow::browseForModel);
     open->setShortcut(QKeySequence::Open);
+    auto* workspace = file->addAction(tr("Open &Workspace…"), this, &MainWindow::browseForWorkspace);
+    workspace->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    auto* refresh = file->addAction(tr("&Refresh Runs"), this, [this] { m_runsPanel->refresh(); });
+    refresh->setShortcut(QKeySequence::Refresh);
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -146,6 +163,23 @@ void MainWindow::onModelRead()
         const QString next = std::exchange(m_pendingDirectory, QString());
         openModel(next);
     }
+}
+
+bool MainWindow::openWorkspace(const QString& directory)
+{
+    if (!m_runsPanel->openWorkspace(directory))
+        return false;
+    m_settings.setLastWorkspaceDirectory(m_runsPanel->workspaceDirectory());
+    setWindowTitle(tr("Quantscope — %1").arg(m_runsPanel->workspaceDirectory()));
+    return true;
+}
+
+void MainWindow::browseForWorkspace()
+{
+    const QString directory =
+        QFileDialog::getExistingDirectory(this, tr("Open workspace directory"), m_runsPanel->workspaceDirectory());
+    if (!directory.isEmpty())
+        openWorkspace(directory);
 }
 
 void MainWindow::browseForModel()

@@ -39,6 +39,16 @@ void Settings::addRecentModelDirectory(const QString& directory)
     store().setValue("models/recent", recent);
 }
 
+QString Settings::lastWorkspaceDirectory() const
+{
+    return store().value("workspace/last").toString();
+}
+
+void Settings::setLastWorkspaceDirectory(const QString& directory)
+{
+    store().setValue("workspace/last", directory);
+}
+
 QByteArray Settings::windowGeometry() const
 {
     return store().value("window/geometry").toByteArray();

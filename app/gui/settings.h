@@ -13,6 +13,9 @@ public:
     void setLastModelDirectory(const QString& directory);
     QStringList recentModelDirectories() const;
     void addRecentModelDirectory(const QString& directory);
+    /// The workspace opened last; "" when none was (the caller falls back to the default).
+    QString lastWorkspaceDirectory() const;
+    void setLastWorkspaceDirectory(const QString& directory);
     QByteArray windowGeometry() const;
     void setWindowGeometry(const QByteArray& geometry);
     QByteArray windowState() const;

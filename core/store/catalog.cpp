@@ -662,6 +662,18 @@ std::vector<DatasetMetric> Catalog::datasetMetrics(std::int64_t id) const
     return metrics;
 }
 
+std::map<std::int64_t, std::map<std::string, double>> Catalog::datasetMetricOfAllRuns(const std::string& metric) const
+{
+    const Operation op{m_db.get(), m_path, "read " + metric + " of every run"};
+    const Transaction snapshot(op, Transaction::Kind::Read);
+    Statement query(op, "SELECT run_id, dataset, value FROM dataset_metrics WHERE metric = ?1");
+    query.bindText(1, metric);
+    std::map<std::int64_t, std::map<std::string, double>> values;
+    while (query.step())
+        values[query.int64(0)][query.text(1)] = query.real(2);
+    return values;
+}
+
 std::vector<LayerMetric> Catalog::layerMetrics(std::int64_t id) const
 {
     const Operation op{m_db.get(), m_path, "read the layer metrics of run " + std::to_string(id)};

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -165,6 +166,9 @@ public:
     RunRecord run(std::int64_t id) const;
     /// The run's dataset metrics ordered by dataset, then metric. Throws if the run is unknown.
     std::vector<DatasetMetric> datasetMetrics(std::int64_t id) const;
+    /// `metric` of every run and dataset in one query: run id → dataset → value (lists of many
+    /// runs use it instead of one datasetMetrics() call per run).
+    std::map<std::int64_t, std::map<std::string, double>> datasetMetricOfAllRuns(const std::string& metric) const;
     /// The run's layer metrics ordered by block, then insertion order. Throws if the run is unknown.
     std::vector<LayerMetric> layerMetrics(std::int64_t id) const;
     /// The cached full-precision perplexity for `key`, or nullopt.

@@ -9,6 +9,7 @@
 #include "util/error.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -118,16 +119,29 @@ int main(int argc, char** argv)
                     fp[d.dataset] = d.value;
                 }
             }
-            for (const auto& l : workspace.catalog().layerMetrics(run.id))
+            // Last-epoch loss terms, averaged over blocks, and each term's weight (from the config).
+            std::map<std::string, std::pair<double, int>> lossSums;
+            for (const auto& l : workspace.catalog().layerMetrics(run.id)) {
                 if (l.metric == "sw1" || l.metric == "out_kl") {
                     metrics["block" + std::to_string(l.block) + "." + l.metric] = l.value;
                     blocks = std::max(blocks, l.block + 1);
                 }
+                if (l.metric.rfind("loss_last_epoch", 0) == 0) {
+                    const std::string term = l.metric == "loss_last_epoch" ? "total" : l.metric.substr(16);
+                    lossSums[term].first += l.value;
+                    lossSums[term].second += 1;
+                }
+            }
+            for (const auto& [term, sum] : lossSums)
+                metrics["loss." + term] = sum.first / sum.second;
+            for (const auto& term : nlohmann::json::parse(run.configJson).value("loss", nlohmann::json::array()))
+                metrics["weight." + term.value("type", std::string())] = term.value("weight", 1.0);
         }
         if (table.empty())
             throw core::Error(workspaceDir + ": no finished runs named '<variant> w<bits>g<group> seed<n>'");
 
         const std::vector<std::pair<std::string, std::string>> hosts = {{"omniquant-mse", "omniquant-mse-sw"},
+                                                                         {"omniquant-mse", "omniquant-mse-sw-heavy"},
                                                                          {"omniquant-mse", "omniquant-mse-nlc"},
                                                                          {"omniquant-mse", "omniquant-mse-kltop"},
                                                                          {"tesseraq-l2", "tesseraq-l2-sw"}};
@@ -167,6 +181,24 @@ int main(int argc, char** argv)
                     std::printf(" %s %% |", format(r, "%.1f").c_str());
                 }
                 std::printf("\n");
+            }
+            std::printf("\nLast-epoch loss terms (unweighted, mean over blocks and seeds) and each term's share of "
+                        "the weighted total:\n\n| variant | terms |\n| --- | --- |\n");
+            for (const auto& [variant, seeds] : variants) {
+                std::string cells;
+                for (const char* term : {"mse", "l2", "sw", "nlc", "kl_top"}) {
+                    const Summary value = summarize(over(seeds, std::string("loss.") + term));
+                    if (value.count == 0)
+                        continue;
+                    const Summary weight = summarize(over(seeds, std::string("weight.") + term));
+                    const Summary total = summarize(over(seeds, "loss.total"));
+                    char cell[96];
+                    std::snprintf(cell, sizeof cell, "%s %.4g (%.0f %%)", term, value.mean,
+                                  100.0 * weight.mean * value.mean / total.mean);
+                    cells += (cells.empty() ? "" : ", ") + std::string(cell);
+                }
+                if (!cells.empty())
+                    std::printf("| %s | %s |\n", variant.c_str(), cells.c_str());
             }
             for (const char* metric : {"sw1", "out_kl"}) {
                 std::printf("\nPer-block %s of block outputs, FP vs quantized stream (mean over seeds):\n\n| variant |",

@@ -2,6 +2,7 @@
 // pick a broken one, see the error instead of a crash or a frozen window.
 
 #include "gui/main_window.h"
+#include "gui/runs_panel.h"
 #include "model_info_panel.h"
 #include "tiny_model_files.h"
 
@@ -20,6 +21,8 @@ private Q_SLOTS:
     {
         QStandardPaths::setTestModeEnabled(true); // keep the user's settings untouched
         m_dir = testsupport::makeTempDir("gui");
+        // The window opens the default workspace: a fresh one here, never the user's.
+        qputenv("QUANTSCOPE_WORKSPACE", QByteArray::fromStdString(m_dir + "/workspace"));
         testsupport::writeTinyLlamaWithTokenizer(m_dir + "/llama");
     }
     void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
@@ -35,6 +38,7 @@ private Q_SLOTS:
         QCOMPARE(window.infoPanel()->fieldText("layers"), QString("2"));
         QVERIFY(window.infoPanel()->fieldText("heads").contains("KV heads: 2"));
         QCOMPARE(window.infoPanel()->layerCount(), 2 * 7 + 1);
+        QCOMPARE(window.runsPanel()->workspaceDirectory(), QString::fromStdString(m_dir + "/workspace"));
     }
 
     void reportsBrokenModel()

@@ -1,0 +1,40 @@
+#pragma once
+// One row per run of a workspace, as the runs panel shows it: plain Qt values read from the
+// catalog in three queries whatever the number of runs (runs, tags, perplexities).
+
+#include <QDateTime>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace core {
+class Catalog;
+}
+
+namespace app {
+
+struct RunRow {
+    qint64 id = 0;
+    QString name;
+    QString method;
+    QString weights;   ///< "w3g128", "w2 per-channel sym"
+    QString loss;      ///< "mse+sw" for learning methods, "" otherwise
+    QString status;    ///< queued, running, finished, failed, cancelled
+    QString model;     ///< the model directory's name
+    QString modelPath;
+    QDateTime created; ///< UTC
+    QStringList tags;
+    QString error;     ///< the failure message of a failed run
+    QMap<QString, double> perplexity; ///< by dataset
+};
+
+/// Every run of `catalog`, ordered by id. Throws core::Error as the catalog does.
+QVector<RunRow> loadRunRows(const core::Catalog& catalog);
+
+/// "w3g128", "w4 per-channel sym" from a stored run config (tolerant of old or partial configs).
+QString weightsLabel(const QString& configJson);
+/// "mse+sw" from a stored run config's loss terms ("" without a loss).
+QString lossLabel(const QString& configJson);
+
+} // namespace app

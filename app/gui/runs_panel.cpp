@@ -1,0 +1,203 @@
+#include "gui/runs_panel.h"
+
+#include "store/workspace.h"
+#include "util/error.h"
+
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QItemSelectionModel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace app {
+
+RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
+{
+    m_model = new RunsTableModel(this);
+    m_filter = new RunsFilterModel(this);
+    m_filter->setSourceModel(m_model);
+
+    m_filterEdit = new QLineEdit(this);
+    m_filterEdit->setPlaceholderText(tr("Filter runs (name, method, loss, status, tag…)"));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_view = new QTableView(this);
+    m_view->setModel(m_filter);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(RunsTableModel::Id, Qt::DescendingOrder); // newest first
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->setWordWrap(false);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_filterEdit);
+    layout->addWidget(m_view, 1);
+
+    connect(m_filterEdit, &QLineEdit::textChanged, m_filter, &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { Q_EMIT selectionChanged(selectedRunIds()); });
+    connect(m_view, &QWidget::customContextMenuRequested, this, &RunsPanel::showContextMenu);
+}
+
+RunsPanel::~RunsPanel() = default;
+
+bool RunsPanel::openWorkspace(const QString& directory)
+{
+    try {
+        m_workspace = std::make_unique<core::Workspace>(directory.toStdString());
+    } catch (const core::Error& e) {
+        Q_EMIT message(tr("Cannot open the workspace: %1").arg(QString::fromStdString(e.what())), true);
+        return false;
+    }
+    refresh();
+    Q_EMIT message(tr("Workspace %1: %n run(s)", nullptr, m_model->rowCount()).arg(directory), false);
+    return true;
+}
+
+QString RunsPanel::workspaceDirectory() const
+{
+    return m_workspace ? QString::fromStdString(m_workspace->directory()) : QString();
+}
+
+void RunsPanel::refresh()
+{
+    if (!m_workspace)
+        return;
+    const QList<qint64> selected = selectedRunIds();
+    try {
+        m_model->setRuns(loadRunRows(m_workspace->catalog()));
+    } catch (const core::Error& e) {
+        Q_EMIT message(tr("Cannot read the runs: %1").arg(QString::fromStdString(e.what())), true);
+        return;
+    }
+    m_view->resizeColumnsToContents();
+    selectRuns(selected);
+}
+
+QList<qint64> RunsPanel::selectedRunIds() const
+{
+    QList<qint64> ids;
+    for (const QModelIndex& index : m_view->selectionModel()->selectedRows())
+        ids << index.data(RunsTableModel::RunIdRole).toLongLong();
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void RunsPanel::selectRuns(const QList<qint64>& ids)
+{
+    QItemSelection selection;
+    for (const qint64 id : ids) {
+        const int row = m_model->rowOf(id);
+        if (row < 0)
+            continue;
+        const QModelIndex index = m_filter->mapFromSource(m_model->index(row, 0));
+        if (index.isValid())
+            selection.select(index, index);
+    }
+    m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+void RunsPanel::setFilterText(const QString& text)
+{
+    m_filterEdit->setText(text);
+}
+
+void RunsPanel::renameRun(qint64 id, const QString& name)
+{
+    try {
+        m_workspace->catalog().renameRun(id, name.trimmed().toStdString());
+        refresh();
+    } catch (const core::Error& e) {
+        Q_EMIT message(QString::fromStdString(e.what()), true);
+    }
+}
+
+void RunsPanel::setRunTags(qint64 id, const QStringList& tags)
+{
+    std::vector<std::string> cleaned;
+    for (const QString& tag : tags)
+        if (!tag.trimmed().isEmpty())
+            cleaned.push_back(tag.trimmed().toStdString());
+    try {
+        m_workspace->catalog().setRunTags(id, cleaned);
+        refresh();
+    } catch (const core::Error& e) {
+        Q_EMIT message(QString::fromStdString(e.what()), true);
+    }
+}
+
+void RunsPanel::deleteRuns(const QList<qint64>& ids)
+{
+    for (const qint64 id : ids) {
+        try {
+            m_workspace->deleteRun(id);
+        } catch (const core::Error& e) {
+            Q_EMIT message(QString::fromStdString(e.what()), true);
+        }
+    }
+    refresh();
+    Q_EMIT message(tr("Deleted %n run(s)", nullptr, static_cast<int>(ids.size())), false);
+}
+
+void RunsPanel::showContextMenu(const QPoint& position)
+{
+    const QList<qint64> ids = selectedRunIds();
+    if (ids.isEmpty() || !m_workspace)
+        return;
+    QMenu menu(this);
+    QAction* rename = menu.addAction(tr("&Rename…"));
+    QAction* tags = menu.addAction(tr("&Tags…"));
+    rename->setEnabled(ids.size() == 1);
+    tags->setEnabled(ids.size() == 1);
+    menu.addSeparator();
+    QAction* remove = menu.addAction(tr("&Delete %n run(s)…", nullptr, static_cast<int>(ids.size())));
+    QAction* chosen = menu.exec(m_view->viewport()->mapToGlobal(position));
+    if (chosen == rename)
+        askRename(ids.front());
+    else if (chosen == tags)
+        askTags(ids.front());
+    else if (chosen == remove)
+        askDelete(ids);
+}
+
+void RunsPanel::askRename(qint64 id)
+{
+    const int row = m_model->rowOf(id);
+    bool ok = false;
+    const QString name = QInputDialog::getText(this, tr("Rename run %1").arg(id), tr("Name:"), QLineEdit::Normal,
+                                               row >= 0 ? m_model->runs()[row].name : QString(), &ok);
+    if (ok && !name.trimmed().isEmpty())
+        renameRun(id, name);
+}
+
+void RunsPanel::askTags(qint64 id)
+{
+    const int row = m_model->rowOf(id);
+    bool ok = false;
+    const QString text =
+        QInputDialog::getText(this, tr("Tags of run %1").arg(id), tr("Tags (comma-separated):"), QLineEdit::Normal,
+                              row >= 0 ? m_model->runs()[row].tags.join(QStringLiteral(", ")) : QString(), &ok);
+    if (ok)
+        setRunTags(id, text.split(QLatin1Char(',')));
+}
+
+void RunsPanel::askDelete(const QList<qint64>& ids)
+{
+    QStringList names;
+    for (const qint64 id : ids)
+        names << QString::number(id);
+    const auto answer = QMessageBox::question(
+        this, tr("Delete runs"),
+        tr("Delete run(s) %1 with their artifacts? This cannot be undone.").arg(names.join(QStringLiteral(", "))));
+    if (answer == QMessageBox::Yes)
+        deleteRuns(ids);
+}
+
+} // namespace app

@@ -1,0 +1,128 @@
+#include "gui/runs_table_model.h"
+
+#include <QBrush>
+#include <QColor>
+
+#include <cmath>
+
+namespace app {
+
+RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void RunsTableModel::setRuns(QVector<RunRow> rows)
+{
+    beginResetModel();
+    m_rows = std::move(rows);
+    m_datasets.clear();
+    for (const RunRow& run : m_rows)
+        for (auto it = run.perplexity.cbegin(); it != run.perplexity.cend(); ++it)
+            if (!m_datasets.contains(it.key()))
+                m_datasets << it.key();
+    m_datasets.sort();
+    endResetModel();
+}
+
+int RunsTableModel::rowOf(qint64 id) const
+{
+    for (int row = 0; row < m_rows.size(); ++row)
+        if (m_rows[row].id == id)
+            return row;
+    return -1;
+}
+
+int RunsTableModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int RunsTableModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : LeadColumns + static_cast<int>(m_datasets.size()) + TrailingColumns;
+}
+
+QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount())
+        return {};
+    static const char* const lead[LeadColumns] = {"Id", "Name", "Method", "Weights", "Loss", "Status"};
+    static const char* const trailing[TrailingColumns] = {"Created", "Tags", "Model"};
+    if (section < LeadColumns)
+        return tr(lead[section]);
+    if (section < LeadColumns + m_datasets.size())
+        return tr("ppl %1").arg(m_datasets[section - LeadColumns]);
+    return tr(trailing[section - LeadColumns - m_datasets.size()]);
+}
+
+QVariant RunsTableModel::display(const RunRow& run, int column) const
+{
+    switch (column) {
+    case Id: return run.id;
+    case Name: return run.name;
+    case Method: return run.method;
+    case Weights: return run.weights;
+    case Loss: return run.loss;
+    case Status: return run.status;
+    default: break;
+    }
+    if (column == trailingColumn(Created))
+        return run.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"));
+    if (column == trailingColumn(Tags))
+        return run.tags.join(QStringLiteral(", "));
+    if (column == trailingColumn(Model))
+        return run.model;
+    const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
+    if (value == run.perplexity.cend() || !std::isfinite(*value))
+        return {};
+    return QString::number(*value, 'f', 3);
+}
+
+QVariant RunsTableModel::sortKey(const RunRow& run, int column) const
+{
+    if (column == Id)
+        return run.id;
+    if (column == trailingColumn(Created))
+        return run.created;
+    if (column >= LeadColumns && column < trailingColumn(Created)) {
+        const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
+        // Runs without the number sort after every run that has one.
+        return value == run.perplexity.cend() || !std::isfinite(*value) ? HUGE_VAL : *value;
+    }
+    return display(run, column).toString().toLower();
+}
+
+QVariant RunsTableModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const RunRow& run = m_rows[index.row()];
+    switch (role) {
+    case Qt::DisplayRole: return display(run, index.column());
+    case SortRole: return sortKey(run, index.column());
+    case RunIdRole: return run.id;
+    case Qt::TextAlignmentRole:
+        if (index.column() == Id || (index.column() >= LeadColumns && index.column() < trailingColumn(Created)))
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::ToolTipRole:
+        if (index.column() == Status && !run.error.isEmpty())
+            return run.error;
+        if (index.column() == trailingColumn(Model))
+            return run.modelPath;
+        return {};
+    case Qt::ForegroundRole:
+        if (index.column() == Status && (run.status == QLatin1String("failed")))
+            return QBrush(QColor(0xc6, 0x28, 0x28));
+        return {};
+    default: return {};
+    }
+}
+
+RunsFilterModel::RunsFilterModel(QObject* parent) : QSortFilterProxyModel(parent)
+{
+    setFilterKeyColumn(-1);
+    setFilterCaseSensitivity(Qt::CaseInsensitive);
+    setSortRole(RunsTableModel::SortRole);
+    setSortCaseSensitivity(Qt::CaseInsensitive);
+}
+
+} // namespace app

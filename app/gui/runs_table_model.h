@@ -1,0 +1,53 @@
+#pragma once
+// The runs of a workspace as a table (one row per run: id … status, one perplexity column per
+// evaluation dataset found, then created, tags, model), and the proxy that filters and sorts it. Qt::UserRole
+// gives each cell's sort key (numbers for ids and perplexities, so 9.8 sorts before 10.2).
+
+#include "gui/run_rows.h"
+
+#include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
+
+namespace app {
+
+class RunsTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Id, Name, Method, Weights, Loss, Status, LeadColumns };
+    enum TrailingColumn { Created, Tags, Model, TrailingColumns };
+    static constexpr int SortRole = Qt::UserRole;
+    static constexpr int RunIdRole = Qt::UserRole + 1;
+
+    explicit RunsTableModel(QObject* parent = nullptr);
+
+    /// Replaces every row (a model reset: views keep their sort and filter through the proxy).
+    void setRuns(QVector<RunRow> rows);
+    const QVector<RunRow>& runs() const { return m_rows; }
+    const QStringList& datasets() const { return m_datasets; }
+    /// The column of the perplexity on `datasets()[i]`, and of a trailing column.
+    int perplexityColumn(int i) const { return LeadColumns + i; }
+    int trailingColumn(TrailingColumn column) const { return LeadColumns + static_cast<int>(m_datasets.size()) + column; }
+    /// Row of run `id`, or -1.
+    int rowOf(qint64 id) const;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    QVariant display(const RunRow& run, int column) const;
+    QVariant sortKey(const RunRow& run, int column) const;
+
+    QVector<RunRow> m_rows;
+    QStringList m_datasets; ///< sorted, one perplexity column each
+};
+
+/// Case-insensitive substring filter over every column, numeric-aware sorting.
+class RunsFilterModel : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit RunsFilterModel(QObject* parent = nullptr);
+};
+
+} // namespace app
