@@ -41,12 +41,15 @@ std::string weightsSummary(const std::string& configJson)
            (group > 0 ? "g" + std::to_string(group) : " per-ch") + (weights.at("symmetric").get<bool>() ? " sym" : "");
 }
 
-json runSummaryJson(const core::Workspace& workspace, const core::RunRecord& run)
+// dataset → perplexity of one run, from the one-query table of all runs
+using Perplexities = std::map<std::int64_t, std::map<std::string, double>>;
+
+json runSummaryJson(const core::RunRecord& run, const Perplexities& perplexities)
 {
     json perplexity = json::object();
-    for (const auto& [dataset, metrics] : datasetTable(workspace, run.id))
-        if (metrics.count("perplexity"))
-            perplexity[dataset] = jsonNumber(metrics.at("perplexity"));
+    if (const auto found = perplexities.find(run.id); found != perplexities.end())
+        for (const auto& [dataset, value] : found->second)
+            perplexity[dataset] = jsonNumber(value);
     return {{"id", run.id},
             {"name", run.name},
             {"method", run.method},
@@ -72,8 +75,9 @@ const core::LayerMetric* findMetric(const std::vector<core::LayerMetric>& metric
 json runsListJson(const core::Workspace& workspace)
 {
     json runs = json::array();
+    const Perplexities perplexities = workspace.catalog().datasetMetricOfAllRuns("perplexity");
     for (const auto& run : workspace.catalog().listRuns())
-        runs.push_back(runSummaryJson(workspace, run));
+        runs.push_back(runSummaryJson(run, perplexities));
     return runs;
 }
 
@@ -84,11 +88,12 @@ void printRunsList(const core::Workspace& workspace)
     if (runs.empty())
         return;
     std::printf("%5s  %-9s  %-28s  %-12s  %-20s  %s\n", "id", "status", "name", "weights", "created", "perplexity");
+    const Perplexities all = workspace.catalog().datasetMetricOfAllRuns("perplexity");
     for (const auto& run : runs) {
         std::string perplexities;
-        for (const auto& [dataset, metrics] : datasetTable(workspace, run.id))
-            if (metrics.count("perplexity"))
-                perplexities += (perplexities.empty() ? "" : "  ") + dataset + " " + formatValue(metrics.at("perplexity"), "%.2f");
+        if (const auto found = all.find(run.id); found != all.end())
+            for (const auto& [dataset, value] : found->second)
+                perplexities += (perplexities.empty() ? "" : "  ") + dataset + " " + formatValue(value, "%.2f");
         std::printf("%5lld  %-9s  %-28s  %-12s  %-20s  %s\n", static_cast<long long>(run.id),
                     core::runStatusName(run.status).c_str(), run.name.substr(0, 28).c_str(),
                     weightsSummary(run.configJson).c_str(), run.createdAt.c_str(), perplexities.c_str());
@@ -98,7 +103,7 @@ void printRunsList(const core::Workspace& workspace)
 json runShowJson(const core::Workspace& workspace, std::int64_t runId)
 {
     const core::RunRecord run = workspace.catalog().run(runId);
-    json out = runSummaryJson(workspace, run);
+    json out = runSummaryJson(run, workspace.catalog().datasetMetricOfAllRuns("perplexity"));
     out["config"] = json::parse(run.configJson);
     out["model_path"] = run.modelPath;
     out["model_fingerprint"] = run.modelFingerprint;
