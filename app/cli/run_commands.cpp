@@ -21,31 +21,16 @@ namespace {
 
 using nlohmann::json;
 
-// "mse:0.9,sw:0.1" → [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1}]; a term
-// without a weight gets 1. Options of a term (SW projections, ...) need a config file.
+// "mse:0.9,sw:0.1" → [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1}]; the
+// terms' other options keep their defaults (a config file sets them).
 json lossTerms(const std::string& spec)
 {
     json terms = json::array();
-    std::size_t begin = 0;
-    while (begin <= spec.size()) {
-        const std::size_t end = std::min(spec.find(',', begin), spec.size());
-        const std::string item = spec.substr(begin, end - begin);
-        const std::size_t colon = item.find(':');
-        json term = {{"type", item.substr(0, colon)}};
-        if (colon != std::string::npos) {
-            try {
-                std::size_t used = 0;
-                term["weight"] = std::stod(item.substr(colon + 1), &used);
-                if (used != item.size() - colon - 1)
-                    throw std::invalid_argument(item);
-            } catch (const std::exception&) {
-                throw core::Error("--loss: '" + item + "' is not TYPE[:WEIGHT] (e.g. mse:0.9,sw:0.1)");
-            }
-        }
-        if (item.empty() || colon == 0)
-            throw core::Error("--loss: empty term in '" + spec + "' (e.g. mse:0.9,sw:0.1)");
-        terms.push_back(term);
-        begin = end + 1;
+    try {
+        for (const core::LossTerm& term : core::parseLossShorthand(spec))
+            terms.push_back({{"type", core::lossTypeName(term.type)}, {"weight", term.weight}});
+    } catch (const core::Error& e) {
+        throw core::Error(std::string("--") + e.what());
     }
     return terms;
 }

@@ -1,5 +1,7 @@
 #include "gui/main_window.h"
 
+#include "gui/calibration_runner.h"
+#include "gui/new_calibration_dialog.h"
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
 #include "jobs/resources.h"
@@ -18,6 +20,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QStatusBar>
 #include <QVBoxLayout>
@@ -70,6 +73,34 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     addDockWidget(Qt::BottomDockWidgetArea, runsDock);
     connect(m_runsPanel, &RunsPanel::message, this,
             [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
+    m_runner = new CalibrationRunner(this);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(240);
+    m_progress->hide();
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->hide();
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancel);
+    connect(m_cancel, &QPushButton::clicked, m_runner, &CalibrationRunner::cancel);
+    connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
+    connect(m_runner, &CalibrationRunner::progress, this,
+            [this](const QString& stage, double fraction, const QString& message) {
+                m_progress->setValue(static_cast<int>(fraction * 1000.0));
+                m_progress->setFormat(QStringLiteral("%1 %p%").arg(stage));
+                statusBar()->showMessage(message);
+            });
+    const auto done = [this](const QString& message) {
+        m_progress->hide();
+        m_cancel->hide();
+        m_runsPanel->refresh();
+        statusBar()->showMessage(message);
+    };
+    connect(m_runner, &CalibrationRunner::finished, this, [done](qint64, const QString& summary) { done(summary); });
+    connect(m_runner, &CalibrationRunner::failed, this, [done, this](const QString& error) {
+        done(tr("Calibration failed: %1").arg(error));
+    });
+    connect(m_runner, &CalibrationRunner::cancelled, this, [done, this] { done(tr("Calibration cancelled")); });
     buildMenus();
 
     const QString bundled = QDir::cleanPath(QString::fromStdString(core::defaultModelDirectory()));
@@ -115,6 +146,9 @@ void MainWindow::buildMenus()
     workspace->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
     auto* refresh = file->addAction(tr("&Refresh Runs"), this, [this] { m_runsPanel->refresh(); });
     refresh->setShortcut(QKeySequence::Refresh);
+    file->addSeparator();
+    auto* calibrate = file->addAction(tr("&New Calibration…"), this, &MainWindow::showNewCalibration);
+    calibrate->setShortcut(QKeySequence::New);
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -174,6 +208,31 @@ bool MainWindow::openWorkspace(const QString& directory)
     return true;
 }
 
+bool MainWindow::startCalibration(const core::RunConfig& config)
+{
+    if (m_runsPanel->workspaceDirectory().isEmpty() || !m_runner->start(m_runsPanel->workspaceDirectory(), config))
+        return false;
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    statusBar()->showMessage(tr("Calibrating %1 …").arg(QString::fromStdString(core::runDisplayName(config))));
+    return true;
+}
+
+void MainWindow::showNewCalibration()
+{
+    if (m_runner->isRunning()) {
+        statusBar()->showMessage(tr("A calibration is running; cancel it or wait for it to finish."));
+        return;
+    }
+    NewCalibrationDialog dialog(this);
+    dialog.form()->setModelDirectory(m_modelPicker->currentText());
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (const auto config = dialog.form()->config())
+        startCalibration(*config);
+}
+
 void MainWindow::browseForWorkspace()
 {
     const QString directory =
@@ -201,6 +260,15 @@ void MainWindow::showAbout()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (m_runner->isRunning()) {
+        const auto answer = QMessageBox::question(this, tr("Calibration running"),
+                                                  tr("A calibration is running. Cancel it and quit?"));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_runner->cancel(); // the runner's destructor waits for the job to stop
+    }
     m_settings.setWindowGeometry(saveGeometry());
     m_settings.setWindowState(saveState());
     event->accept();

@@ -3,6 +3,7 @@
 // runs of the open workspace in a dock.
 
 #include "gui/settings.h"
+#include "config/run_config.h"
 #include "jobs/model_info.h"
 
 #include <QFutureWatcher>
@@ -11,6 +12,8 @@
 #include <optional>
 
 class QComboBox;
+class QProgressBar;
+class QPushButton;
 
 namespace widgets {
 class ModelInfoPanel;
@@ -18,6 +21,7 @@ class ModelInfoPanel;
 
 namespace app {
 
+class CalibrationRunner;
 class RunsPanel;
 
 /// Result of reading a model on a worker thread: exceptions never cross threads.
@@ -38,6 +42,10 @@ public:
     RunsPanel* runsPanel() const { return m_runsPanel; }
     /// Opens the workspace in the runs panel and remembers it.
     bool openWorkspace(const QString& directory);
+    /// Starts `config` in the open workspace on a worker thread (progress and Cancel in the
+    /// status bar); false when a calibration runs already or no workspace is open.
+    bool startCalibration(const core::RunConfig& config);
+    CalibrationRunner* runner() const { return m_runner; }
 
 Q_SIGNALS:
     void modelShown(const QString& directory);
@@ -50,6 +58,7 @@ private:
     void buildMenus();
     void browseForModel();
     void browseForWorkspace();
+    void showNewCalibration();
     void showAbout();
     void onModelRead();
 
@@ -57,6 +66,9 @@ private:
     QComboBox* m_modelPicker = nullptr;
     widgets::ModelInfoPanel* m_infoPanel = nullptr;
     RunsPanel* m_runsPanel = nullptr;
+    CalibrationRunner* m_runner = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QPushButton* m_cancel = nullptr;
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
     QString m_pendingDirectory;
 };

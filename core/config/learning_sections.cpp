@@ -207,3 +207,40 @@ std::string lossLabel(const RunConfig& config)
 }
 
 } // namespace core::config_detail
+
+namespace core {
+
+std::vector<LossTerm> parseLossShorthand(const std::string& spec)
+{
+    std::vector<LossTerm> terms;
+    std::size_t begin = 0;
+    while (begin <= spec.size()) {
+        const std::size_t end = std::min(spec.find(',', begin), spec.size());
+        const std::string item = spec.substr(begin, end - begin);
+        const std::size_t colon = item.find(':');
+        if (item.empty() || colon == 0)
+            throw Error("loss: empty term in '" + spec + "' (expected TYPE[:WEIGHT],..., e.g. mse:0.9,sw:0.1)");
+        LossTerm term;
+        try {
+            term.type = lossTypeFromName(item.substr(0, colon));
+        } catch (const Error& e) {
+            throw Error(std::string("loss: ") + e.what());
+        }
+        if (colon != std::string::npos) {
+            const std::string weight = item.substr(colon + 1);
+            std::size_t used = 0;
+            try {
+                term.weight = std::stod(weight, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != weight.size())
+                throw Error("loss: '" + item + "' is not TYPE[:WEIGHT] (e.g. mse:0.9,sw:0.1)");
+        }
+        terms.push_back(term);
+        begin = end + 1;
+    }
+    return terms;
+}
+
+} // namespace core

@@ -126,6 +126,10 @@ void validateRunConfig(const RunConfig& config, const std::string& source = "con
 /// method-specific section only for its method. parseRunConfig(toJson(c)) == c.
 std::string runConfigToJson(const RunConfig& config, int indent = 2);
 
+/// Loss terms from the shorthand "mse:0.9,sw:0.1" (TYPE[:WEIGHT], weight 1 when omitted;
+/// each term's other options at their defaults). Throws core::Error naming the bad term.
+std::vector<LossTerm> parseLossShorthand(const std::string& spec);
+
 /// A config for `method` with every default (and its method section).
 RunConfig defaultRunConfig(const std::string& method);
 

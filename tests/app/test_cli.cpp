@@ -295,6 +295,9 @@ private Q_SLOTS:
         const CliRun bad = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:lots"} + data);
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.contains("--loss: 'mse:lots' is not TYPE[:WEIGHT]"), bad.err.constData());
+        const CliRun unknownTerm = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "huber"} + data);
+        QCOMPARE(unknownTerm.exitCode, 1);
+        QVERIFY2(unknownTerm.err.contains("unknown loss type 'huber'"), unknownTerm.err.constData());
         const CliRun wrongMethod = runQuantscope(QStringList{"calibrate", "--method", "gptq", "--loss", "mse"} + data);
         QCOMPARE(wrongMethod.exitCode, 1);
         QVERIFY2(wrongMethod.err.contains("'loss' applies to block-reconstruction methods"), wrongMethod.err.constData());

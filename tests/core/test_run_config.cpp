@@ -85,6 +85,18 @@ private Q_SLOTS:
         QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
     }
 
+    void lossShorthand()
+    {
+        const auto terms = core::parseLossShorthand("mse:0.9,sw:0.1,nlc");
+        QCOMPARE(terms.size(), std::size_t(3));
+        QVERIFY(terms[1].type == core::LossType::SlicedWasserstein);
+        QCOMPARE(terms[1].weight, 0.1);
+        QCOMPARE(terms[1].projections, std::int64_t(128));
+        QCOMPARE(terms[2].weight, 1.0);
+        for (const char* bad : {"", "mse,", ":1", "mse:x", "mse:1e", "huber:1"})
+            QVERIFY_THROWS_EXCEPTION(core::Error, core::parseLossShorthand(bad));
+    }
+
     void canonicalJsonRoundTrips()
     {
         const std::string text = R"({"name": "x", "model": "/m", "method": "gptq",

@@ -1,0 +1,97 @@
+#include "gui/calibration_runner.h"
+
+#include "jobs/calibrate_job.h"
+#include "store/workspace.h"
+
+#include <QtConcurrent>
+
+#include <chrono>
+#include <cmath>
+
+namespace app {
+namespace {
+
+QString summaryOf(const core::CalibrationJobResult& result)
+{
+    QStringList datasets;
+    for (const auto& d : result.datasets)
+        datasets << QStringLiteral("%1 %2 (%3%4 %)")
+                        .arg(QString::fromStdString(d.dataset))
+                        .arg(d.perplexity, 0, 'f', 2)
+                        .arg(d.perplexity >= d.fpPerplexity ? "+" : "")
+                        .arg(100.0 * (d.perplexity / d.fpPerplexity - 1.0), 0, 'f', 2);
+    return QStringLiteral("run %1: %2 — %3")
+        .arg(result.runId)
+        .arg(QString::fromStdString(result.name), datasets.join(QStringLiteral(", ")));
+}
+
+} // namespace
+
+CalibrationRunner::CalibrationRunner(QObject* parent) : QObject(parent)
+{
+    connect(&m_watcher, &QFutureWatcher<CalibrationOutcome>::finished, this, &CalibrationRunner::onDone);
+}
+
+CalibrationRunner::~CalibrationRunner()
+{
+    m_watcher.disconnect(this);
+    m_cancel.requestCancel();
+    m_watcher.waitForFinished();
+}
+
+bool CalibrationRunner::start(const QString& workspaceDirectory, const core::RunConfig& config)
+{
+    if (isRunning())
+        return false;
+    m_cancel = core::CancelToken();
+    const core::CancelToken cancel = m_cancel;
+    const std::string directory = workspaceDirectory.toStdString();
+    m_watcher.setFuture(QtConcurrent::run([this, directory, config, cancel] {
+        CalibrationOutcome outcome;
+        // Progress is throttled here, on the worker: the job reports every batch.
+        auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+        std::string lastStage;
+        const auto onProgress = [&](const core::ProgressEvent& event) {
+            const auto now = std::chrono::steady_clock::now();
+            if (event.stage == lastStage && now - last < std::chrono::milliseconds(100) && event.fraction < 1.0)
+                return;
+            last = now;
+            lastStage = event.stage;
+            Q_EMIT progress(QString::fromStdString(event.stage), event.fraction, QString::fromStdString(event.message));
+        };
+        try {
+            core::Workspace workspace(directory); // this thread's own SQLite connection
+            const auto result = core::runCalibrationJob(workspace, config, onProgress, cancel,
+                                                        [&](std::int64_t id) {
+                                                            outcome.runId = id;
+                                                            Q_EMIT runCreated(id);
+                                                        });
+            outcome.runId = result.runId;
+            outcome.summary = summaryOf(result);
+        } catch (const core::Cancelled&) {
+            outcome.cancelled = true;
+        } catch (const std::exception& e) {
+            outcome.error = QString::fromStdString(e.what());
+        }
+        return outcome;
+    }));
+    return true;
+}
+
+void CalibrationRunner::cancel()
+{
+    m_cancel.requestCancel();
+}
+
+void CalibrationRunner::onDone()
+{
+    const CalibrationOutcome outcome = m_watcher.result();
+    if (outcome.cancelled)
+        Q_EMIT cancelled();
+    else if (!outcome.error.isEmpty())
+        Q_EMIT failed(outcome.error);
+    else
+        Q_EMIT finished(outcome.runId, outcome.summary);
+}
+
+} // namespace app

@@ -1,0 +1,49 @@
+#pragma once
+// Runs one calibration job (core::runCalibrationJob) on a worker thread for the window:
+// progress arrives as queued signals (at most every 100 ms, and at each stage change),
+// cancel() asks the job to stop at its next check, and every exception is caught on the
+// worker and reported as failed(message). One job at a time.
+
+#include "config/run_config.h"
+#include "util/cancel_token.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+namespace app {
+
+struct CalibrationOutcome {
+    qint64 runId = 0;
+    QString summary; ///< "run 7: gptq w3g128 — brown_test 55.95 (+1.1 %)"
+    QString error;   ///< non-empty: the job failed
+    bool cancelled = false;
+};
+
+class CalibrationRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit CalibrationRunner(QObject* parent = nullptr);
+    /// Cancels a running job and waits for it: a job never outlives the window.
+    ~CalibrationRunner() override;
+
+    bool isRunning() const { return m_watcher.isRunning(); }
+    /// Starts `config` in the workspace at `workspaceDirectory`; false when a job runs already.
+    bool start(const QString& workspaceDirectory, const core::RunConfig& config);
+    void cancel();
+
+Q_SIGNALS:
+    void runCreated(qint64 runId);
+    void progress(const QString& stage, double fraction, const QString& message);
+    void finished(qint64 runId, const QString& summary);
+    void failed(const QString& message);
+    void cancelled();
+
+private:
+    void onDone();
+
+    QFutureWatcher<CalibrationOutcome> m_watcher;
+    core::CancelToken m_cancel;
+};
+
+} // namespace app

@@ -1,0 +1,325 @@
+#include "gui/run_config_form.h"
+
+#include "util/error.h"
+#include "util/text_file.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include <nlohmann/json.hpp>
+
+namespace app {
+namespace {
+
+using nlohmann::json;
+
+struct Preset {
+    const char* name;
+    const char* method;
+    int bits;
+    int group;
+    const char* loss;
+};
+
+// The SW-alignment experiment's variants (experiments/sw-alignment), at W2 g64.
+constexpr Preset kPresets[] = {
+    {"SW experiment: OmniQuant, MSE", "omniquant", 2, 64, "mse:1"},
+    {"SW experiment: OmniQuant, MSE + SW", "omniquant", 2, 64, "mse:0.9,sw:0.1"},
+    {"SW experiment: OmniQuant, MSE + NLC", "omniquant", 2, 64, "mse:1,nlc:1"},
+    {"SW experiment: TesseraQ, L2", "tesseraq", 2, 64, "l2:1"},
+    {"SW experiment: TesseraQ, L2 + SW", "tesseraq", 2, 64, "l2:0.9,sw:0.1"},
+};
+
+QSpinBox* spinBox(QWidget* parent, int minimum, int maximum, int value)
+{
+    auto* box = new QSpinBox(parent);
+    box->setRange(minimum, maximum);
+    box->setValue(value);
+    return box;
+}
+
+} // namespace
+
+RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
+{
+    auto* form = new QFormLayout(this);
+    m_preset = new QComboBox(this);
+    m_preset->addItem(tr("(none)"));
+    m_preset->addItems(presetNames());
+    m_name = new QLineEdit(this);
+    m_name->setPlaceholderText(tr("automatic: method and bits"));
+    m_model = new QLineEdit(this);
+    m_model->setPlaceholderText(tr("the bundled brown-llama"));
+    m_method = new QComboBox(this);
+    for (const auto& name : core::runMethodNames())
+        m_method->addItem(QString::fromStdString(name));
+    m_method->setCurrentText(QStringLiteral("gptq"));
+    m_bits = spinBox(this, 1, 16, 4);
+    m_bits->setObjectName(QStringLiteral("bits"));
+    m_group = new QComboBox(this);
+    m_group->setEditable(true);
+    m_group->addItems({QStringLiteral("128"), QStringLiteral("64"), QStringLiteral("32"), QStringLiteral("-1")});
+    m_group->setToolTip(tr("Columns per quantization group; -1 = one group per output channel"));
+    m_symmetric = new QCheckBox(tr("symmetric grid"), this);
+    m_samples = spinBox(this, 0, 1000000, 128);
+    m_seqLen = spinBox(this, 0, 1 << 20, 0);
+    m_seqLen->setSpecialValueText(tr("model context"));
+    m_seed = spinBox(this, 0, 1 << 30, 0);
+    m_loss = new QLineEdit(QStringLiteral("mse:1"), this);
+    m_loss->setToolTip(tr("TYPE[:WEIGHT],... with types mse, l2, sw, nlc, kl_top"));
+    m_swProjections = spinBox(this, 0, 100000, 128);
+    m_swP = new QComboBox(this);
+    m_swP->addItems({QStringLiteral("1"), QStringLiteral("2")});
+    m_klTopK = spinBox(this, 0, 1000000, 64);
+    m_epochs = spinBox(this, 0, 100000, 20);
+    m_epochs->setToolTip(tr("OmniQuant epochs; TesseraQ: epochs of its LWC stage"));
+    m_iterations = spinBox(this, 0, 1000000, 250);
+    m_learningRate = new QDoubleSpinBox(this);
+    m_learningRate->setDecimals(5);
+    m_learningRate->setRange(0.0, 10.0);
+    m_learningRate->setSingleStep(0.001);
+    m_learningRate->setValue(0.01);
+    m_learningRate->setToolTip(tr("OmniQuant: LWC learning rate; TesseraQ: rounding learning rate"));
+    m_let = new QCheckBox(tr("learnable equivalent transformation (LET)"), this);
+    m_diagnostics = new QCheckBox(tr("record diagnostics"), this);
+    m_diagnostics->setChecked(true);
+    m_evalWindows = spinBox(this, 0, 1000000, 0);
+    m_evalWindows->setSpecialValueText(tr("all"));
+    m_message = new QLabel(this);
+    m_message->setWordWrap(true);
+    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    form->addRow(tr("&Preset:"), m_preset);
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("M&odel:"), m_model);
+    form->addRow(tr("&Method:"), m_method);
+    form->addRow(tr("Weight &bits:"), m_bits);
+    form->addRow(tr("&Group size:"), m_group);
+    form->addRow(QString(), m_symmetric);
+    form->addRow(tr("Calibration &samples:"), m_samples);
+    form->addRow(tr("Se&quence length:"), m_seqLen);
+    form->addRow(tr("S&eed:"), m_seed);
+    form->addRow(tr("&Loss terms:"), m_loss);
+    form->addRow(tr("SW projections:"), m_swProjections);
+    form->addRow(tr("SW p:"), m_swP);
+    form->addRow(tr("KL-Top k:"), m_klTopK);
+    form->addRow(tr("Epoc&hs:"), m_epochs);
+    form->addRow(tr("Iterations per stage:"), m_iterations);
+    form->addRow(tr("Learning rate:"), m_learningRate);
+    form->addRow(QString(), m_let);
+    form->addRow(QString(), m_diagnostics);
+    form->addRow(tr("Eval windows per text:"), m_evalWindows);
+    form->addRow(m_message);
+
+    for (QLineEdit* edit : {m_name, m_model, m_loss})
+        connect(edit, &QLineEdit::textChanged, this, &RunConfigForm::revalidate);
+    for (QSpinBox* box : {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations,
+                          m_evalWindows})
+        connect(box, &QSpinBox::valueChanged, this, &RunConfigForm::revalidate);
+    connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, &RunConfigForm::revalidate);
+    for (QComboBox* box : {m_group, m_swP})
+        connect(box, &QComboBox::currentTextChanged, this, &RunConfigForm::revalidate);
+    for (QCheckBox* box : {m_symmetric, m_let, m_diagnostics})
+        connect(box, &QCheckBox::toggled, this, &RunConfigForm::revalidate);
+    connect(m_method, &QComboBox::currentTextChanged, this, [this] {
+        updateMethodFields();
+        revalidate();
+    });
+    connect(m_preset, &QComboBox::textActivated, this, &RunConfigForm::applyPreset);
+    updateMethodFields();
+    revalidate();
+}
+
+QStringList RunConfigForm::presetNames()
+{
+    QStringList names;
+    for (const Preset& preset : kPresets)
+        names << QString::fromLatin1(preset.name);
+    return names;
+}
+
+void RunConfigForm::applyPreset(const QString& name)
+{
+    for (const Preset& preset : kPresets) {
+        if (name != QLatin1String(preset.name))
+            continue;
+        m_method->setCurrentText(QString::fromLatin1(preset.method));
+        m_bits->setValue(preset.bits);
+        m_group->setCurrentText(QString::number(preset.group));
+        m_symmetric->setChecked(false);
+        m_loss->setText(QString::fromLatin1(preset.loss));
+        m_swProjections->setValue(128);
+        m_swP->setCurrentText(QStringLiteral("1"));
+        // The reduced budget of experiments/sw-alignment (the papers' defaults take hours on a CPU).
+        m_samples->setValue(32);
+        m_seqLen->setValue(256);
+        m_epochs->setValue(5);
+        m_iterations->setValue(10);
+        m_learningRate->setValue(preset.method == std::string("tesseraq") ? 0.001 : 0.01);
+    }
+}
+
+void RunConfigForm::updateMethodFields()
+{
+    const QString method = m_method->currentText();
+    const bool learns = method == QLatin1String("omniquant") || method == QLatin1String("tesseraq");
+    for (QWidget* field : std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK, m_epochs,
+                                                          m_learningRate})
+        field->setEnabled(learns);
+    m_iterations->setEnabled(method == QLatin1String("tesseraq"));
+    m_let->setEnabled(method == QLatin1String("omniquant"));
+    if (method == QLatin1String("tesseraq") && m_loss->text() == QLatin1String("mse:1"))
+        m_loss->setText(QStringLiteral("l2:1"));
+    if (method == QLatin1String("omniquant") && m_loss->text() == QLatin1String("l2:1"))
+        m_loss->setText(QStringLiteral("mse:1"));
+}
+
+std::string RunConfigForm::configJson() const
+{
+    json document = json::object();
+    const QString method = m_method->currentText();
+    document["method"] = method.toStdString();
+    if (!m_name->text().trimmed().isEmpty())
+        document["name"] = m_name->text().trimmed().toStdString();
+    if (!m_model->text().trimmed().isEmpty())
+        document["model"] = m_model->text().trimmed().toStdString();
+    bool groupOk = false;
+    const qlonglong group = m_group->currentText().trimmed().toLongLong(&groupOk);
+    document["weights"] = {{"bits", m_bits->value()}, {"symmetric", m_symmetric->isChecked()}};
+    // A non-number is passed on as text so that the parser names the key.
+    document["weights"]["group_size"] = groupOk ? json(group) : json(m_group->currentText().toStdString());
+    document["calibration"] = {{"samples", m_samples->value()}, {"seq_len", m_seqLen->value()},
+                               {"seed", m_seed->value()}};
+    document["eval"] = {{"max_windows", m_evalWindows->value()}};
+    document["diagnostics"] = {{"enabled", m_diagnostics->isChecked()}};
+    if (method == QLatin1String("omniquant") || method == QLatin1String("tesseraq")) {
+        json terms = json::array();
+        try {
+            for (const core::LossTerm& term : core::parseLossShorthand(m_loss->text().trimmed().toStdString())) {
+                json item = {{"type", core::lossTypeName(term.type)}, {"weight", term.weight}};
+                if (term.type == core::LossType::SlicedWasserstein) {
+                    item["projections"] = m_swProjections->value();
+                    item["p"] = m_swP->currentText().toInt();
+                }
+                if (term.type == core::LossType::KlTop)
+                    item["k"] = m_klTopK->value();
+                terms.push_back(item);
+            }
+        } catch (const core::Error&) {
+            terms = m_loss->text().toStdString(); // invalid: the parser reports it
+        }
+        document["loss"] = terms;
+    }
+    if (method == QLatin1String("omniquant"))
+        document["omniquant"] = {{"epochs", m_epochs->value()},
+                                 {"lwc_lr", m_learningRate->value()},
+                                 {"let", m_let->isChecked()}};
+    if (method == QLatin1String("tesseraq"))
+        document["tesseraq"] = {{"lwc_epochs", m_epochs->value()},
+                                {"iterations", m_iterations->value()},
+                                {"lr", m_learningRate->value()}};
+    return document.dump(2);
+}
+
+std::optional<core::RunConfig> RunConfigForm::config() const
+{
+    try {
+        return core::parseRunConfig(configJson(), "form");
+    } catch (const core::Error&) {
+        return std::nullopt;
+    }
+}
+
+QString RunConfigForm::errorMessage() const
+{
+    return m_error;
+}
+
+void RunConfigForm::revalidate()
+{
+    try {
+        core::parseRunConfig(configJson(), "form");
+        if (m_loss->isEnabled())
+            core::parseLossShorthand(m_loss->text().trimmed().toStdString());
+        m_error.clear();
+    } catch (const core::Error& e) {
+        m_error = QString::fromStdString(e.what());
+    }
+    m_message->setText(m_error.isEmpty() ? tr("Valid run config.") : m_error);
+    m_message->setStyleSheet(m_error.isEmpty() ? QString() : QStringLiteral("color: #c62828;"));
+    Q_EMIT validityChanged(m_error.isEmpty());
+}
+
+void RunConfigForm::setModelDirectory(const QString& directory)
+{
+    m_model->setText(directory);
+}
+
+void RunConfigForm::setConfig(const core::RunConfig& config)
+{
+    m_name->setText(QString::fromStdString(config.name));
+    m_model->setText(QString::fromStdString(config.model));
+    m_method->setCurrentText(QString::fromStdString(config.method));
+    m_bits->setValue(config.weights.bits);
+    m_group->setCurrentText(QString::number(config.weights.groupSize));
+    m_symmetric->setChecked(config.weights.symmetric);
+    m_samples->setValue(static_cast<int>(config.calibration.samples));
+    m_seqLen->setValue(static_cast<int>(config.calibration.seqLen));
+    m_seed->setValue(static_cast<int>(config.calibration.seed));
+    m_evalWindows->setValue(static_cast<int>(config.eval.maxWindows));
+    m_diagnostics->setChecked(config.diagnostics.enabled);
+    QStringList terms;
+    for (const core::LossTerm& term : config.loss) {
+        terms << QStringLiteral("%1:%2").arg(QString::fromStdString(core::lossTypeName(term.type))).arg(term.weight);
+        if (term.type == core::LossType::SlicedWasserstein) {
+            m_swProjections->setValue(static_cast<int>(term.projections));
+            m_swP->setCurrentText(QString::number(term.p));
+        }
+        if (term.type == core::LossType::KlTop)
+            m_klTopK->setValue(static_cast<int>(term.topK));
+    }
+    if (!terms.isEmpty())
+        m_loss->setText(terms.join(QLatin1Char(',')));
+    if (config.omniquant) {
+        m_epochs->setValue(static_cast<int>(config.omniquant->epochs));
+        m_learningRate->setValue(config.omniquant->lwcLearningRate);
+        m_let->setChecked(config.omniquant->let);
+    }
+    if (config.tesseraq) {
+        m_epochs->setValue(static_cast<int>(config.tesseraq->lwcEpochs));
+        m_iterations->setValue(static_cast<int>(config.tesseraq->iterations));
+        m_learningRate->setValue(config.tesseraq->learningRate);
+    }
+    revalidate();
+}
+
+bool RunConfigForm::loadFile(const QString& path)
+{
+    try {
+        setConfig(core::parseRunConfig(core::readTextFile(path.toStdString()), path.toStdString()));
+        return true;
+    } catch (const core::Error& e) {
+        m_message->setText(QString::fromStdString(e.what()));
+        m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+        return false;
+    }
+}
+
+bool RunConfigForm::saveFile(const QString& path)
+{
+    try {
+        core::writeFileAtomically(path.toStdString(), configJson() + "\n");
+        return true;
+    } catch (const core::Error& e) {
+        m_message->setText(QString::fromStdString(e.what()));
+        m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+        return false;
+    }
+}
+
+} // namespace app

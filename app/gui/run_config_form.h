@@ -1,0 +1,77 @@
+#pragma once
+// The "new calibration" form: every field of a run config a researcher sets often, validated
+// as the user types by the same parser the CLI uses (the form builds the config's JSON and
+// parses it), a message naming the bad key, presets for the SW-alignment experiment, and
+// load/save of the run config JSON.
+
+#include "config/run_config.h"
+
+#include <QWidget>
+
+#include <optional>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace app {
+
+class RunConfigForm : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunConfigForm(QWidget* parent = nullptr);
+
+    /// The run config JSON the fields describe (only what the form sets; parseRunConfig
+    /// fills the defaults), exactly what `quantscope calibrate --config` accepts.
+    std::string configJson() const;
+    /// The parsed config, or nullopt when the fields are invalid (see errorMessage()).
+    std::optional<core::RunConfig> config() const;
+    QString errorMessage() const;
+    /// Fills the fields from `config` (the fields the form does not show keep nothing).
+    void setConfig(const core::RunConfig& config);
+    void setModelDirectory(const QString& directory);
+
+    /// Names of the presets, and applying one by name.
+    static QStringList presetNames();
+    void applyPreset(const QString& name);
+
+    /// Load/save the JSON; errors go to the message line (no modal dialog).
+    bool loadFile(const QString& path);
+    bool saveFile(const QString& path);
+
+Q_SIGNALS:
+    /// After every edit: whether the fields form a valid run config.
+    void validityChanged(bool valid);
+
+private:
+    void revalidate();
+    void updateMethodFields();
+
+    QLineEdit* m_name = nullptr;
+    QLineEdit* m_model = nullptr;
+    QComboBox* m_preset = nullptr;
+    QComboBox* m_method = nullptr;
+    QSpinBox* m_bits = nullptr;
+    QComboBox* m_group = nullptr;
+    QCheckBox* m_symmetric = nullptr;
+    QSpinBox* m_samples = nullptr;
+    QSpinBox* m_seqLen = nullptr;
+    QSpinBox* m_seed = nullptr;
+    QLineEdit* m_loss = nullptr;
+    QSpinBox* m_swProjections = nullptr;
+    QComboBox* m_swP = nullptr;
+    QSpinBox* m_klTopK = nullptr;
+    QSpinBox* m_epochs = nullptr;
+    QSpinBox* m_iterations = nullptr;
+    QDoubleSpinBox* m_learningRate = nullptr;
+    QCheckBox* m_let = nullptr;
+    QCheckBox* m_diagnostics = nullptr;
+    QSpinBox* m_evalWindows = nullptr;
+    QLabel* m_message = nullptr;
+    QString m_error;
+};
+
+} // namespace app

@@ -1,0 +1,136 @@
+// Configure and launch from the window: the form's JSON is what the CLI's parser accepts
+// (same canonical config), bad values show a message naming the key and disable Run, presets
+// and load/save round-trip, and a tiny calibration launched from the window reaches
+// `finished` (or `cancelled`) and appears in the runs panel.
+
+#include "gui/calibration_runner.h"
+#include "gui/main_window.h"
+#include "gui/run_config_form.h"
+#include "gui/runs_panel.h"
+#include "tiny_model_files.h"
+#include "util/text_file.h"
+
+#include <QLabel>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QtTest>
+
+#include <filesystem>
+
+class TestCalibrationForm : public QObject {
+    Q_OBJECT
+private:
+    std::string m_dir;
+
+    core::RunConfig tinyConfig(const std::string& method) const
+    {
+        core::RunConfig config = core::defaultRunConfig(method);
+        config.model = m_dir + "/llama";
+        config.weights.groupSize = 16;
+        config.calibration.text = m_dir + "/text.txt";
+        config.calibration.samples = 4;
+        config.calibration.seqLen = 32;
+        config.eval.texts = {m_dir + "/text.txt"};
+        config.eval.seqLen = 32;
+        return config;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        m_dir = testsupport::makeTempDir("form");
+        qputenv("QUANTSCOPE_WORKSPACE", QByteArray::fromStdString(m_dir + "/workspace"));
+        testsupport::writeTinyLlamaWithTokenizer(m_dir + "/llama");
+        std::string text;
+        for (int i = 0; i < 20; ++i)
+            text += "The jury said the election was fine, and the city agreed. ";
+        core::writeFileAtomically(m_dir + "/text.txt", text);
+    }
+    void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
+
+    void formJsonIsWhatTheCliAccepts()
+    {
+        app::RunConfigForm form;
+        QVERIFY(form.config().has_value());
+        const core::RunConfig parsed = core::parseRunConfig(form.configJson(), "cli");
+        QCOMPARE(core::runConfigToJson(*form.config()), core::runConfigToJson(parsed));
+        QCOMPARE(parsed.method, std::string("gptq"));
+
+        form.applyPreset("SW experiment: OmniQuant, MSE + SW");
+        const auto preset = form.config();
+        QVERIFY(preset.has_value());
+        QCOMPARE(preset->method, std::string("omniquant"));
+        QCOMPARE(preset->weights.bits, 2);
+        QCOMPARE(preset->weights.groupSize, std::int64_t(64));
+        QCOMPARE(preset->loss.size(), std::size_t(2));
+        QCOMPARE(preset->loss[1].weight, 0.1);
+        QCOMPARE(preset->loss[1].projections, std::int64_t(128));
+        QCOMPARE(preset->omniquant->epochs, std::int64_t(5));
+
+        // setConfig → config is the identity on what the form shows.
+        app::RunConfigForm other;
+        other.setConfig(*preset);
+        QCOMPARE(core::runConfigToJson(*other.config()), core::runConfigToJson(*preset));
+
+        // Save, load into a fresh form: the same config.
+        const QString path = QString::fromStdString(m_dir + "/saved.json");
+        QVERIFY(form.saveFile(path));
+        app::RunConfigForm loaded;
+        QVERIFY(loaded.loadFile(path));
+        QCOMPARE(core::runConfigToJson(*loaded.config()), core::runConfigToJson(*preset));
+    }
+
+    void badValuesShowAMessageNamingTheKey()
+    {
+        app::RunConfigForm form;
+        QSignalSpy validity(&form, &app::RunConfigForm::validityChanged);
+        auto* bits = form.findChild<QSpinBox*>("bits");
+        QVERIFY(bits);
+        bits->setValue(1);
+        QVERIFY(!form.config().has_value());
+        QVERIFY2(form.errorMessage().contains("weights.bits must be in 2..8"), qPrintable(form.errorMessage()));
+        QCOMPARE(validity.last().first().toBool(), false);
+        bool shown = false;
+        for (const QLabel* label : form.findChildren<QLabel*>())
+            shown = shown || label->text().contains("weights.bits");
+        QVERIFY(shown);
+        bits->setValue(3);
+        QCOMPARE(validity.last().first().toBool(), true);
+
+        form.applyPreset("SW experiment: TesseraQ, L2 + SW");
+        QVERIFY(form.config().has_value());
+        QCOMPARE(form.config()->tesseraq->iterations, std::int64_t(10));
+        const QString loaded = QString::fromStdString(m_dir + "/broken.json");
+        core::writeFileAtomically(loaded.toStdString(), R"({"method": "omniquant", "loss": [{"type": "huber"}]})");
+        QVERIFY(!form.loadFile(loaded));
+    }
+
+    void calibrationFromTheWindowFinishesAndIsListed()
+    {
+        app::MainWindow window;
+        QSignalSpy finished(window.runner(), &app::CalibrationRunner::finished);
+        QSignalSpy progress(window.runner(), &app::CalibrationRunner::progress);
+        QVERIFY(window.startCalibration(tinyConfig("gptq")));
+        QVERIFY(!window.startCalibration(tinyConfig("rtn"))); // one at a time
+        QVERIFY(finished.wait(120000));
+        QVERIFY(!progress.isEmpty());
+        const qint64 id = finished.first().at(0).toLongLong();
+        QVERIFY(finished.first().at(1).toString().contains("gptq w4g16"));
+        const auto* model = window.runsPanel()->model();
+        QVERIFY(model->rowOf(id) >= 0);
+        QCOMPARE(model->runs()[model->rowOf(id)].status, QString("finished"));
+
+        // Cancel as soon as the run exists: it ends `cancelled` and stays listed.
+        QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);
+        connect(window.runner(), &app::CalibrationRunner::runCreated, window.runner(), &app::CalibrationRunner::cancel);
+        core::RunConfig slow = tinyConfig("omniquant");
+        slow.omniquant->epochs = 200;
+        QVERIFY(window.startCalibration(slow));
+        QVERIFY(cancelled.wait(120000));
+        QCOMPARE(model->runs().back().status, QString("cancelled"));
+    }
+};
+
+QTEST_MAIN(TestCalibrationForm)
+#include "test_calibration_form.moc"
