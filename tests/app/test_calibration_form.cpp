@@ -5,6 +5,7 @@
 
 #include "gui/calibration_runner.h"
 #include "gui/main_window.h"
+#include "gui/new_calibration_dialog.h"
 #include "gui/run_config_form.h"
 #include "gui/runs_panel.h"
 #include "tiny_model_files.h"
@@ -129,6 +130,17 @@ private Q_SLOTS:
         QVERIFY(window.startCalibration(slow));
         QVERIFY(cancelled.wait(120000));
         QCOMPARE(model->runs().back().status, QString("cancelled"));
+
+        // With QUANTSCOPE_SCREENSHOT_DIR set, keep pictures of what the user sees (offscreen).
+        const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            window.resize(1200, 820);
+            QVERIFY(window.grab().save(shots + "/main_window.png"));
+            app::NewCalibrationDialog dialog(&window);
+            dialog.form()->applyPreset("SW experiment: OmniQuant, MSE + SW");
+            dialog.show();
+            QVERIFY(dialog.grab().save(shots + "/new_calibration.png"));
+        }
     }
 };
 
