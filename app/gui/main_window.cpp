@@ -1,6 +1,7 @@
 #include "gui/main_window.h"
 
 #include "gui/calibration_runner.h"
+#include "gui/layer_inspector.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
@@ -23,6 +24,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent>
 
@@ -64,7 +66,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     m_infoPanel = new widgets::ModelInfoPanel(central);
     layout->addWidget(m_infoPanel, 1);
-    setCentralWidget(central);
+    m_inspector = new LayerInspector(this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(central, tr("&Model"));
+    m_tabs->addTab(m_inspector, tr("&Inspector"));
+    setCentralWidget(m_tabs);
 
     m_runsPanel = new RunsPanel(this);
     auto* runsDock = new QDockWidget(tr("Runs"), this);
@@ -73,6 +79,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     addDockWidget(Qt::BottomDockWidgetArea, runsDock);
     connect(m_runsPanel, &RunsPanel::message, this,
             [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
+    connect(m_inspector, &LayerInspector::message, this,
+            [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
+    // One selected run opens in the inspector.
+    connect(m_runsPanel, &RunsPanel::selectionChanged, this, [this](const QList<qint64>& ids) {
+        if (ids.size() == 1 && ids.front() != m_inspector->runId()) {
+            m_inspector->showRun(m_runsPanel->workspaceDirectory(), ids.front());
+            m_tabs->setCurrentWidget(m_inspector);
+        }
+    });
     m_runner = new CalibrationRunner(this);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1000);

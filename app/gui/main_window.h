@@ -14,6 +14,7 @@
 class QComboBox;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace widgets {
 class ModelInfoPanel;
@@ -22,6 +23,7 @@ class ModelInfoPanel;
 namespace app {
 
 class CalibrationRunner;
+class LayerInspector;
 class RunsPanel;
 
 /// Result of reading a model on a worker thread: exceptions never cross threads.
@@ -46,6 +48,7 @@ public:
     /// status bar); false when a calibration runs already or no workspace is open.
     bool startCalibration(const core::RunConfig& config);
     CalibrationRunner* runner() const { return m_runner; }
+    LayerInspector* inspector() const { return m_inspector; }
 
 Q_SIGNALS:
     void modelShown(const QString& directory);
@@ -66,6 +69,8 @@ private:
     QComboBox* m_modelPicker = nullptr;
     widgets::ModelInfoPanel* m_infoPanel = nullptr;
     RunsPanel* m_runsPanel = nullptr;
+    LayerInspector* m_inspector = nullptr;
+    QTabWidget* m_tabs = nullptr;
     CalibrationRunner* m_runner = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;

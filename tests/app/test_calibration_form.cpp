@@ -3,7 +3,10 @@
 // and load/save round-trip, and a tiny calibration launched from the window reaches
 // `finished` (or `cancelled`) and appears in the runs panel.
 
+#include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
+#include "gui/layer_inspector.h"
+#include "histogram_plot.h"
 #include "gui/main_window.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/run_config_form.h"
@@ -121,6 +124,22 @@ private Q_SLOTS:
         const auto* model = window.runsPanel()->model();
         QVERIFY(model->rowOf(id) >= 0);
         QCOMPARE(model->runs()[model->rowOf(id)].status, QString("finished"));
+
+        // Selecting the run opens it in the inspector; a Linear's plots hold the stored counts.
+        window.runsPanel()->selectRuns({id});
+        QCOMPARE(window.inspector()->runId(), id);
+        QVERIFY(window.inspector()->selectLayer("model.layers.1.mlp.down_proj"));
+        const core::DiagnosticsReader reader(window.runsPanel()->workspaceDirectory().toStdString() + "/runs/" +
+                                             std::to_string(id) + "/artifacts.h5");
+        const core::LinearDiagnostics stored = reader.linear("model.layers.1.mlp.down_proj");
+        const QVector<double> plotted = window.inspector()->inputPlot()->plottedCounts(1);
+        QCOMPARE(plotted.size(), static_cast<qsizetype>(stored.input.quantized.size()));
+        for (qsizetype b = 0; b < plotted.size(); ++b)
+            QCOMPARE(plotted[b], static_cast<double>(stored.input.quantized[static_cast<std::size_t>(b)]));
+        QCOMPARE(window.inspector()->weightPlot()->plottedCounts(0).size(),
+                 static_cast<qsizetype>(stored.weight.fp.size()));
+        QVERIFY(window.inspector()->selectLayer("model.layers.0"));
+        QVERIFY(window.inspector()->inputPlot()->plottedCounts(0).size() > 0);
 
         // Cancel as soon as the run exists: it ends `cancelled` and stays listed.
         QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);

@@ -1,0 +1,149 @@
+#include "gui/layer_inspector.h"
+
+#include "diagnostics/diagnostics_reader.h"
+#include "histogram_plot.h"
+#include "store/workspace.h"
+#include "util/error.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <map>
+
+namespace app {
+namespace {
+
+// The metric columns of the tree, by catalog metric name.
+const std::vector<std::pair<const char*, const char*>> kColumns = {
+    {"rel_error", "rel. error"}, {"sqnr_db", "SQNR dB"}, {"input_kl", "input KL"},
+    {"qsur_input_fp", "QSUR"},   {"sw1", "SW1"},         {"saliency_mean", "saliency"}};
+
+QVector<double> counts(const std::vector<std::int64_t>& values)
+{
+    QVector<double> out;
+    out.reserve(static_cast<qsizetype>(values.size()));
+    for (const std::int64_t v : values)
+        out << static_cast<double>(v);
+    return out;
+}
+
+} // namespace
+
+LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
+{
+    m_header = new QLabel(tr("Select a run in the runs panel."), this);
+    m_tree = new QTreeWidget(this);
+    QStringList headers{tr("Layer")};
+    for (const auto& [metric, title] : kColumns)
+        headers << tr(title);
+    m_tree->setHeaderLabels(headers);
+    m_tree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_inputPlot = new widgets::HistogramPlot(this);
+    m_weightPlot = new widgets::HistogramPlot(this);
+
+    auto* plots = new QWidget(this);
+    auto* plotLayout = new QVBoxLayout(plots);
+    plotLayout->setContentsMargins(0, 0, 0, 0);
+    plotLayout->addWidget(m_inputPlot, 1);
+    plotLayout->addWidget(m_weightPlot, 1);
+    auto* splitter = new QSplitter(this);
+    splitter->addWidget(m_tree);
+    splitter->addWidget(plots);
+    splitter->setStretchFactor(1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_header);
+    layout->addWidget(splitter, 1);
+
+    connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item)
+            showLayer(item->text(0));
+    });
+}
+
+LayerInspector::~LayerInspector() = default;
+
+bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
+{
+    m_tree->clear();
+    m_reader.reset();
+    m_runId = runId;
+    m_inputPlot->clear(QString());
+    m_weightPlot->clear(QString());
+    std::map<std::string, std::map<std::string, double>> metrics;
+    try {
+        const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
+        const core::RunRecord run = workspace.catalog().run(runId);
+        m_header->setText(tr("Run %1: %2").arg(runId).arg(QString::fromStdString(run.name)));
+        for (const auto& m : workspace.catalog().layerMetrics(runId))
+            metrics[m.layer][m.metric] = m.value;
+        m_reader = std::make_unique<core::DiagnosticsReader>(workspace.artifactPath(runId));
+    } catch (const core::Error& e) {
+        const QString reason = QString::fromStdString(e.what());
+        m_header->setText(tr("Run %1: no diagnostics to show (%2)").arg(runId).arg(reason));
+        Q_EMIT message(reason, true);
+        return false;
+    }
+    const auto fill = [&](QTreeWidgetItem* item, const std::string& layer) {
+        const auto found = metrics.find(layer);
+        for (int c = 0; c < static_cast<int>(kColumns.size()); ++c)
+            if (found != metrics.end() && found->second.count(kColumns[c].first))
+                item->setText(c + 1, QString::number(found->second.at(kColumns[c].first), 'g', 4));
+    };
+    std::map<std::string, QTreeWidgetItem*> blocks;
+    for (const auto& block : m_reader->blocks()) {
+        auto* item = new QTreeWidgetItem(m_tree, {QString::fromStdString(block)});
+        fill(item, block);
+        blocks[block] = item;
+    }
+    for (const auto& layer : m_reader->linearLayers()) {
+        const std::string block = layer.substr(0, layer.find('.', layer.find("layers.") + 7));
+        QTreeWidgetItem* parent = blocks.count(block) ? blocks[block] : nullptr;
+        auto* item = parent ? new QTreeWidgetItem(parent, {QString::fromStdString(layer)})
+                            : new QTreeWidgetItem(m_tree, {QString::fromStdString(layer)});
+        fill(item, layer);
+    }
+    m_tree->expandAll();
+    return true;
+}
+
+bool LayerInspector::selectLayer(const QString& layer)
+{
+    const auto found = m_tree->findItems(layer, Qt::MatchExactly | Qt::MatchRecursive);
+    if (found.isEmpty())
+        return false;
+    m_tree->setCurrentItem(found.first());
+    return true;
+}
+
+QString LayerInspector::selectedLayer() const
+{
+    return m_tree->currentItem() ? m_tree->currentItem()->text(0) : QString();
+}
+
+void LayerInspector::showLayer(const QString& layer)
+{
+    if (!m_reader)
+        return;
+    const std::string name = layer.toStdString();
+    try {
+        if (m_reader->hasBlock(name)) {
+            const core::BlockDiagnostics d = m_reader->block(name);
+            m_inputPlot->setHistograms(tr("%1: block output").arg(layer), tr("activation value"), d.output.lo,
+                                       d.output.hi, counts(d.output.fp), counts(d.output.quantized));
+            m_weightPlot->clear(tr("(weights: select a Linear)"));
+        } else {
+            const core::LinearDiagnostics d = m_reader->linear(name);
+            m_inputPlot->setHistograms(tr("%1: input activations").arg(layer), tr("activation value"), d.input.lo,
+                                       d.input.hi, counts(d.input.fp), counts(d.input.quantized));
+            m_weightPlot->setHistograms(tr("%1: weights").arg(layer), tr("weight value"), d.weight.lo, d.weight.hi,
+                                        counts(d.weight.fp), counts(d.weight.quantized));
+        }
+    } catch (const core::Error& e) {
+        Q_EMIT message(QString::fromStdString(e.what()), true);
+    }
+}
+
+} // namespace app

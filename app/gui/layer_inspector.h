@@ -1,0 +1,55 @@
+#pragma once
+// The layer inspector: the model's blocks and Linears of one run as a tree with its metric
+// columns, and for the selected layer the stored distributions — a Linear's input
+// activations and weights, a block's outputs — FP vs quantized (diagnostics of
+// runs/<id>/artifacts.h5, read lazily one layer at a time).
+
+#include <QWidget>
+
+#include <memory>
+
+class QLabel;
+class QTreeWidget;
+
+namespace core {
+class DiagnosticsReader;
+}
+namespace widgets {
+class HistogramPlot;
+}
+
+namespace app {
+
+class LayerInspector : public QWidget {
+    Q_OBJECT
+public:
+    explicit LayerInspector(QWidget* parent = nullptr);
+    ~LayerInspector() override;
+
+    /// Shows run `runId` of the workspace at `workspaceDirectory`; false (with the reason on
+    /// the panel and in message()) when the run has no readable diagnostics.
+    bool showRun(const QString& workspaceDirectory, qint64 runId);
+    /// Selects a Linear ("model.layers.1.mlp.down_proj") or block ("model.layers.1").
+    bool selectLayer(const QString& layer);
+    QString selectedLayer() const;
+    qint64 runId() const { return m_runId; }
+
+    widgets::HistogramPlot* inputPlot() const { return m_inputPlot; }
+    widgets::HistogramPlot* weightPlot() const { return m_weightPlot; }
+    QTreeWidget* tree() const { return m_tree; }
+
+Q_SIGNALS:
+    void message(const QString& text, bool error);
+
+private:
+    void showLayer(const QString& layer);
+
+    QLabel* m_header = nullptr;
+    QTreeWidget* m_tree = nullptr;
+    widgets::HistogramPlot* m_inputPlot = nullptr;
+    widgets::HistogramPlot* m_weightPlot = nullptr;
+    std::unique_ptr<core::DiagnosticsReader> m_reader;
+    qint64 m_runId = 0;
+};
+
+} // namespace app

@@ -1,0 +1,93 @@
+#include "histogram_plot.h"
+
+#include <QCheckBox>
+#include <QVBoxLayout>
+
+#include "qcustomplot_include.h"
+
+namespace widgets {
+
+HistogramPlot::HistogramPlot(QWidget* parent) : QWidget(parent)
+{
+    m_plot = new QCustomPlot(this);
+    m_plot->setMinimumHeight(180);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->plotLayout()->insertRow(0);
+    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize(), QFont::Bold));
+    m_plot->plotLayout()->addElement(0, 0, m_title);
+    const QColor colors[2] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e)};
+    const char* names[2] = {"full precision", "quantized"};
+    for (int series = 0; series < 2; ++series) {
+        QCPGraph* graph = m_plot->addGraph();
+        graph->setName(tr(names[series]));
+        graph->setLineStyle(QCPGraph::lsStepLeft);
+        graph->setPen(QPen(colors[series], 1.5));
+    }
+    m_plot->legend->setVisible(true);
+    m_plot->yAxis->setLabel(tr("count"));
+    m_logScale = new QCheckBox(tr("log scale"), this);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_logScale);
+    connect(m_logScale, &QCheckBox::toggled, this, &HistogramPlot::setLogScale);
+}
+
+void HistogramPlot::setHistograms(const QString& title, const QString& xLabel, double lo, double hi,
+                                  const QVector<double>& fp, const QVector<double>& quantized)
+{
+    m_title->setText(title);
+    m_plot->xAxis->setLabel(xLabel);
+    const QVector<double>* series[2] = {&fp, &quantized};
+    const int bins = static_cast<int>(fp.size());
+    const double width = bins > 0 ? (hi - lo) / bins : 1.0;
+    double top = 1.0;
+    for (int s = 0; s < 2; ++s) {
+        // A step line needs the right edge of the last bin too.
+        QVector<double> x, y;
+        for (int b = 0; b < bins; ++b) {
+            x << lo + width * b;
+            y << (*series[s])[b];
+            top = std::max(top, (*series[s])[b]);
+        }
+        x << hi;
+        y << (bins > 0 ? series[s]->back() : 0.0);
+        m_plot->graph(s)->setData(x, y, true);
+    }
+    m_plot->xAxis->setRange(lo, hi);
+    m_plot->yAxis->setRange(m_logScale->isChecked() ? 0.5 : 0.0, top * 1.05);
+    m_plot->replot();
+}
+
+void HistogramPlot::clear(const QString& message)
+{
+    for (int s = 0; s < 2; ++s)
+        m_plot->graph(s)->data()->clear();
+    m_title->setText(message);
+    m_plot->replot();
+}
+
+void HistogramPlot::setLogScale(bool logarithmic)
+{
+    if (m_logScale->isChecked() != logarithmic)
+        m_logScale->setChecked(logarithmic);
+    m_plot->yAxis->setScaleType(logarithmic ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (logarithmic)
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    m_plot->yAxis->setRangeLower(logarithmic ? 0.5 : 0.0);
+    m_plot->replot();
+}
+
+QVector<double> HistogramPlot::plottedCounts(int series) const
+{
+    QVector<double> counts;
+    const auto data = m_plot->graph(series)->data();
+    // The last point repeats the last bin at the right edge.
+    for (int i = 0; i + 1 < data->size(); ++i)
+        counts << data->at(i)->value;
+    return counts;
+}
+
+} // namespace widgets
