@@ -1,6 +1,7 @@
 #include "gui/main_window.h"
 
 #include "gui/calibration_runner.h"
+#include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/runs_panel.h"
@@ -70,6 +71,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(central, tr("&Model"));
     m_tabs->addTab(m_inspector, tr("&Inspector"));
+    m_compare = new CompareView(this);
+    m_tabs->addTab(m_compare, tr("&Compare"));
     setCentralWidget(m_tabs);
 
     m_runsPanel = new RunsPanel(this);
@@ -81,11 +84,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
     connect(m_inspector, &LayerInspector::message, this,
             [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
-    // One selected run opens in the inspector.
+    connect(m_compare, &CompareView::message, this,
+            [this](const QString& text, bool) { statusBar()->showMessage(text, 10000); });
+    // One selected run opens in the inspector, several in the compare view.
     connect(m_runsPanel, &RunsPanel::selectionChanged, this, [this](const QList<qint64>& ids) {
         if (ids.size() == 1 && ids.front() != m_inspector->runId()) {
             m_inspector->showRun(m_runsPanel->workspaceDirectory(), ids.front());
             m_tabs->setCurrentWidget(m_inspector);
+        } else if (ids.size() >= 2 && ids != m_compare->runIds()) {
+            m_compare->showRuns(m_runsPanel->workspaceDirectory(), ids);
+            m_tabs->setCurrentWidget(m_compare);
         }
     });
     m_runner = new CalibrationRunner(this);

@@ -23,6 +23,7 @@ class ModelInfoPanel;
 namespace app {
 
 class CalibrationRunner;
+class CompareView;
 class LayerInspector;
 class RunsPanel;
 
@@ -49,6 +50,7 @@ public:
     bool startCalibration(const core::RunConfig& config);
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
+    CompareView* compareView() const { return m_compare; }
 
 Q_SIGNALS:
     void modelShown(const QString& directory);
@@ -70,6 +72,7 @@ private:
     widgets::ModelInfoPanel* m_infoPanel = nullptr;
     RunsPanel* m_runsPanel = nullptr;
     LayerInspector* m_inspector = nullptr;
+    CompareView* m_compare = nullptr;
     QTabWidget* m_tabs = nullptr;
     CalibrationRunner* m_runner = nullptr;
     QProgressBar* m_progress = nullptr;

@@ -5,6 +5,10 @@
 
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
+#include "gui/compare_view.h"
+#include "metric_lines_plot.h"
+#include "store/workspace.h"
+#include <QTableWidget>
 #include "gui/layer_inspector.h"
 #include "histogram_plot.h"
 #include "gui/main_window.h"
@@ -140,6 +144,25 @@ private Q_SLOTS:
                  static_cast<qsizetype>(stored.weight.fp.size()));
         QVERIFY(window.inspector()->selectLayer("model.layers.0"));
         QVERIFY(window.inspector()->inputPlot()->plottedCounts(0).size() > 0);
+
+        // A second run, and both selected: the compare view shows the two side by side.
+        QVERIFY(window.startCalibration(tinyConfig("rtn")));
+        QVERIFY(finished.wait(120000));
+        const qint64 second = finished.last().at(0).toLongLong();
+        window.runsPanel()->selectRuns({id, second});
+        QCOMPARE(window.compareView()->runIds(), (QList<qint64>{id, second}));
+        QCOMPARE(window.compareView()->perplexityTable()->columnCount(), 3);
+        QVERIFY(window.compareView()->perplexityTable()->item(0, 2)->text().contains("("));
+        QVERIFY(window.compareView()->showMetric("rel_error"));
+        const core::Workspace workspace(window.runsPanel()->workspaceDirectory().toStdString(), core::OpenMode::ReadOnly);
+        double firstRelError = NAN;
+        for (const auto& m : workspace.catalog().layerMetrics(second))
+            if (m.metric == "rel_error") {
+                firstRelError = m.value;
+                break;
+            }
+        QCOMPARE(window.compareView()->metricPlot()->plottedValues(1).value(0), firstRelError);
+        QCOMPARE(window.compareView()->metricPlot()->plottedValues(0).size(), 14);
 
         // Cancel as soon as the run exists: it ends `cancelled` and stays listed.
         QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);

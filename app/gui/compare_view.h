@@ -1,0 +1,53 @@
+#pragma once
+// The compare view: two or more runs side by side — per-dataset perplexity with the change
+// against the first run, and any per-layer metric against the layer, one line per run (the
+// "MSE vs MSE+SW at a glance" view).
+
+#include <QWidget>
+
+#include <map>
+#include <string>
+
+class QComboBox;
+class QTableWidget;
+
+namespace widgets {
+class MetricLinesPlot;
+}
+
+namespace app {
+
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    explicit CompareView(QWidget* parent = nullptr);
+
+    /// Reads the runs from the workspace's catalog; false (and message()) when it cannot.
+    bool showRuns(const QString& workspaceDirectory, const QList<qint64>& runIds);
+    /// Plots `metric` ("rel_error", "sw1", ...) per layer; false if no run has it.
+    bool showMetric(const QString& metric);
+    QStringList metrics() const;
+    QList<qint64> runIds() const { return m_runIds; }
+
+    QTableWidget* perplexityTable() const { return m_table; }
+    widgets::MetricLinesPlot* metricPlot() const { return m_plot; }
+
+Q_SIGNALS:
+    void message(const QString& text, bool error);
+
+private:
+    struct RunData {
+        QString name;
+        std::map<std::string, double> perplexity, fpPerplexity;
+        std::map<std::string, std::map<std::string, double>> layers; ///< metric → layer → value
+        std::vector<std::string> layerOrder;                           ///< as the catalog returns them
+    };
+
+    QList<qint64> m_runIds;
+    std::vector<RunData> m_runs;
+    QComboBox* m_metric = nullptr;
+    QTableWidget* m_table = nullptr;
+    widgets::MetricLinesPlot* m_plot = nullptr;
+};
+
+} // namespace app
