@@ -35,7 +35,7 @@ void MetricLinesPlot::setSeries(const QString& title, const QString& metric, con
     for (int i = 0; i < layers.size(); ++i)
         ticker->addTick(i, layers[i]);
     m_plot->xAxis->setTicker(ticker);
-    m_plot->xAxis->setTickLabelRotation(layers.size() > 8 ? 60 : 0);
+    m_plot->xAxis->setTickLabelRotation(layers.size() > 8 ? 90 : 0);
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (int s = 0; s < series.size(); ++s) {
         QCPGraph* graph = m_plot->addGraph();

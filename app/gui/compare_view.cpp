@@ -1,12 +1,16 @@
 #include "gui/compare_view.h"
 
+#include "curve_plot.h"
 #include "metric_lines_plot.h"
+#include "store/artifact_file.h"
+#include "store/loss_curve_artifacts.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHeaderView>
+#include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -23,12 +27,33 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     m_table->setMaximumHeight(160);
     m_metric = new QComboBox(this);
     m_plot = new widgets::MetricLinesPlot(this);
+    m_block = new QComboBox(this);
+    m_lossPlot = new widgets::CurvePlot(this);
     auto* chooser = new QFormLayout();
     chooser->addRow(tr("Per-layer &metric:"), m_metric);
+    auto* lossChooser = new QFormLayout();
+    lossChooser->addRow(tr("Training loss of &block:"), m_block);
+    // Metric per layer on the left, training loss on the right: both get the full height.
+    auto* metricSide = new QWidget(this);
+    auto* metricLayout = new QVBoxLayout(metricSide);
+    metricLayout->setContentsMargins(0, 0, 0, 0);
+    metricLayout->addLayout(chooser);
+    metricLayout->addWidget(m_plot, 1);
+    auto* lossSide = new QWidget(this);
+    auto* lossLayout = new QVBoxLayout(lossSide);
+    lossLayout->setContentsMargins(0, 0, 0, 0);
+    lossLayout->addLayout(lossChooser);
+    lossLayout->addWidget(m_lossPlot, 1);
+    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(metricSide);
+    splitter->addWidget(lossSide);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_table);
-    layout->addLayout(chooser);
-    layout->addWidget(m_plot, 1);
+    layout->addWidget(splitter, 1);
+    connect(m_block, &QComboBox::currentTextChanged, this, [this](const QString& block) {
+        if (!block.isEmpty())
+            showLossCurves(block);
+    });
     connect(m_metric, &QComboBox::currentTextChanged, this, [this](const QString& metric) {
         if (!metric.isEmpty())
             showMetric(metric);
@@ -42,6 +67,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
         for (const qint64 id : runIds) {
             RunData data;
+            data.artifactPath = workspace.artifactPath(id);
             data.name = tr("run %1: %2").arg(id).arg(QString::fromStdString(workspace.catalog().run(id).name));
             for (const auto& d : workspace.catalog().datasetMetrics(id)) {
                 if (d.metric == "perplexity")
@@ -106,6 +132,53 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
     const int keep = m_metric->findText(previous.isEmpty() ? QStringLiteral("rel_error") : previous);
     m_metric->setCurrentIndex(std::max(0, keep));
     showMetric(m_metric->currentText());
+
+    // Blocks that have a training loss in any run (learning methods record one per block).
+    std::set<std::string> blocks;
+    for (const auto& run : m_runs)
+        if (const auto found = run.layers.find("loss_last_epoch"); found != run.layers.end())
+            for (const auto& [block, value] : found->second)
+                blocks.insert(block);
+    const QString previousBlock = m_block->currentText();
+    QSignalBlocker blockSignals(m_block);
+    m_block->clear();
+    for (const auto& block : blocks)
+        m_block->addItem(QString::fromStdString(block));
+    m_block->setCurrentIndex(std::max(0, m_block->findText(previousBlock)));
+    m_lossPlot->setVisible(!blocks.empty());
+    m_block->setVisible(!blocks.empty());
+    if (!blocks.empty())
+        showLossCurves(m_block->currentText());
+    return true;
+}
+
+bool CompareView::showLossCurves(const QString& block)
+{
+    {
+        const QSignalBlocker blockSignals(m_block);
+        m_block->setCurrentText(block);
+    }
+    QVector<widgets::Curve> curves;
+    for (const auto& run : m_runs) {
+        try {
+            const core::ArtifactFile file(run.artifactPath, core::ArtifactMode::ReadOnly);
+            const auto curve = core::readLossCurve(file, block.toStdString());
+            if (!curve)
+                continue;
+            widgets::Curve line{run.name, {}, {}};
+            for (std::size_t step = 0; step < curve->steps.size(); ++step) {
+                line.x << static_cast<double>(step + 1);
+                line.y << curve->steps[step].back(); // the weighted total
+            }
+            curves << line;
+        } catch (const core::Error& e) {
+            Q_EMIT message(QString::fromStdString(e.what()), true);
+        }
+    }
+    if (curves.isEmpty())
+        return false;
+    m_lossPlot->setCurves(tr("%1: training loss").arg(block), tr("optimizer step"), tr("loss (weighted total)"),
+                          curves);
     return true;
 }
 
@@ -142,9 +215,13 @@ bool CompareView::showMetric(const QString& metric)
         return false;
     QStringList labels;
     for (const auto& layer : layers) {
-        // "model.layers.3.mlp.down_proj" → "3.mlp.down_proj": short enough for a tick label.
+        // "model.layers.3.mlp.down_proj" → "3.down_proj": short enough for a tick label.
         const auto at = layer.find("layers.");
-        labels << QString::fromStdString(at == std::string::npos ? layer : layer.substr(at + 7));
+        std::string label = at == std::string::npos ? layer : layer.substr(at + 7);
+        for (const char* part : {"self_attn.", "mlp."})
+            if (const auto p = label.find(part); p != std::string::npos)
+                label.erase(p, std::string(part).size());
+        labels << QString::fromStdString(label);
     }
     QVector<widgets::MetricSeries> series;
     for (const auto& run : m_runs) {

@@ -12,6 +12,7 @@ class QComboBox;
 class QTableWidget;
 
 namespace widgets {
+class CurvePlot;
 class MetricLinesPlot;
 }
 
@@ -27,10 +28,14 @@ public:
     /// Plots `metric` ("rel_error", "sw1", ...) per layer; false if no run has it.
     bool showMetric(const QString& metric);
     QStringList metrics() const;
+    /// Overlays the training loss (weighted total per step) of `block` for every run that
+    /// learned it; false if none did.
+    bool showLossCurves(const QString& block);
     QList<qint64> runIds() const { return m_runIds; }
 
     QTableWidget* perplexityTable() const { return m_table; }
     widgets::MetricLinesPlot* metricPlot() const { return m_plot; }
+    widgets::CurvePlot* lossPlot() const { return m_lossPlot; }
 
 Q_SIGNALS:
     void message(const QString& text, bool error);
@@ -41,11 +46,14 @@ private:
         std::map<std::string, double> perplexity, fpPerplexity;
         std::map<std::string, std::map<std::string, double>> layers; ///< metric → layer → value
         std::vector<std::string> layerOrder;                           ///< as the catalog returns them
+        std::string artifactPath;
     };
 
     QList<qint64> m_runIds;
     std::vector<RunData> m_runs;
     QComboBox* m_metric = nullptr;
+    QComboBox* m_block = nullptr;
+    widgets::CurvePlot* m_lossPlot = nullptr;
     QTableWidget* m_table = nullptr;
     widgets::MetricLinesPlot* m_plot = nullptr;
 };

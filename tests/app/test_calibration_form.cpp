@@ -6,12 +6,14 @@
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
+#include "curve_plot.h"
 #include "metric_lines_plot.h"
 #include "store/workspace.h"
 #include <QTableWidget>
 #include "gui/layer_inspector.h"
 #include "histogram_plot.h"
 #include "gui/main_window.h"
+#include "gui/settings.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/run_config_form.h"
 #include "gui/runs_panel.h"
@@ -49,6 +51,7 @@ private Q_SLOTS:
         QStandardPaths::setTestModeEnabled(true);
         m_dir = testsupport::makeTempDir("form");
         qputenv("QUANTSCOPE_WORKSPACE", QByteArray::fromStdString(m_dir + "/workspace"));
+        app::Settings().setLastWorkspaceDirectory({}); // an earlier test run's workspace must not open
         testsupport::writeTinyLlamaWithTokenizer(m_dir + "/llama");
         std::string text;
         for (int i = 0; i < 20; ++i)
@@ -163,6 +166,17 @@ private Q_SLOTS:
             }
         QCOMPARE(window.compareView()->metricPlot()->plottedValues(1).value(0), firstRelError);
         QCOMPARE(window.compareView()->metricPlot()->plottedValues(0).size(), 14);
+
+        // A learning run next to them: its block's loss curve is overlaid (one curve, every step).
+        core::RunConfig learned = tinyConfig("omniquant");
+        learned.omniquant->epochs = 2;
+        QVERIFY(window.startCalibration(learned));
+        QVERIFY(finished.wait(120000));
+        const qint64 third = finished.last().at(0).toLongLong();
+        window.runsPanel()->selectRuns({id, third});
+        QVERIFY(window.compareView()->showLossCurves("model.layers.1"));
+        QCOMPARE(window.compareView()->lossPlot()->curveCount(), 1);
+        QCOMPARE(window.compareView()->lossPlot()->plottedValues(0).size(), 2 * 4); // 2 epochs × 4 samples
 
         // Cancel as soon as the run exists: it ends `cancelled` and stays listed.
         QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);

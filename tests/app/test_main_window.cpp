@@ -2,6 +2,7 @@
 // pick a broken one, see the error instead of a crash or a frozen window.
 
 #include "gui/main_window.h"
+#include "gui/settings.h"
 #include "gui/runs_panel.h"
 #include "model_info_panel.h"
 #include "tiny_model_files.h"
@@ -23,6 +24,7 @@ private Q_SLOTS:
         m_dir = testsupport::makeTempDir("gui");
         // The window opens the default workspace: a fresh one here, never the user's.
         qputenv("QUANTSCOPE_WORKSPACE", QByteArray::fromStdString(m_dir + "/workspace"));
+        app::Settings().setLastWorkspaceDirectory({}); // an earlier test run's workspace must not open
         testsupport::writeTinyLlamaWithTokenizer(m_dir + "/llama");
     }
     void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
