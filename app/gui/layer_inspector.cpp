@@ -1,19 +1,29 @@
 #include "gui/layer_inspector.h"
 
 #include "diagnostics/diagnostics_reader.h"
+#include "bar_plot.h"
+#include "curve_plot.h"
 #include "histogram_plot.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QFormLayout>
+#include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <map>
 
 namespace app {
+
+struct BlockDiagnosticsHolder {
+    core::BlockDiagnostics data;
+};
+
 namespace {
 
 // The metric columns of the tree, by catalog metric name.
@@ -49,9 +59,14 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     plotLayout->setContentsMargins(0, 0, 0, 0);
     plotLayout->addWidget(m_inputPlot, 1);
     plotLayout->addWidget(m_weightPlot, 1);
+    m_channelPlot = new widgets::CurvePlot(this);
+    m_views = new QTabWidget(this);
+    m_views->addTab(plots, tr("Distributions"));
+    m_views->addTab(buildProjectionTab(), tr("Projected SW"));
+    m_views->addTab(m_channelPlot, tr("Channels"));
     auto* splitter = new QSplitter(this);
     splitter->addWidget(m_tree);
-    splitter->addWidget(plots);
+    splitter->addWidget(m_views);
     splitter->setStretchFactor(1, 2);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_header);
@@ -64,6 +79,50 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
 }
 
 LayerInspector::~LayerInspector() = default;
+
+QWidget* LayerInspector::buildProjectionTab()
+{
+    auto* tab = new QWidget(this);
+    m_direction = new QSpinBox(tab);
+    m_direction->setRange(0, 0);
+    m_direction->setToolTip(tr("Projection direction (the same directions in every block and run with the same seed)"));
+    m_projectionPlot = new widgets::HistogramPlot(tab);
+    m_swBars = new widgets::BarPlot(tab);
+    auto* form = new QFormLayout();
+    form->addRow(tr("&Direction:"), m_direction);
+    auto* layout = new QVBoxLayout(tab);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(form);
+    layout->addWidget(m_projectionPlot, 2);
+    layout->addWidget(m_swBars, 1);
+    connect(m_direction, &QSpinBox::valueChanged, this, &LayerInspector::showDirection);
+    connect(m_swBars, &widgets::BarPlot::barClicked, m_direction, &QSpinBox::setValue);
+    return tab;
+}
+
+void LayerInspector::showDirection(int k)
+{
+    if (!m_block)
+        return;
+    const core::BlockDiagnostics& d = m_block->data;
+    const std::int64_t directions = d.histFp.shape.empty() ? 0 : d.histFp.shape[0];
+    if (k < 0 || k >= directions)
+        return;
+    const std::int64_t bins = d.histFp.shape[1];
+    QVector<double> fp, quantized;
+    for (std::int64_t b = 0; b < bins; ++b) {
+        fp << static_cast<double>(d.histFp.values[static_cast<std::size_t>(k * bins + b)]);
+        quantized << static_cast<double>(d.histQuantized.values[static_cast<std::size_t>(k * bins + b)]);
+    }
+    m_projectionPlot->setHistograms(
+        tr("%1: outputs projected on direction %2 (W1 %3)").arg(QString::fromStdString(d.block)).arg(k).arg(
+            d.w1[static_cast<std::size_t>(k)], 0, 'g', 4),
+        tr("projection ⟨y, u⟩"), d.histEdges.values[static_cast<std::size_t>(2 * k)],
+        d.histEdges.values[static_cast<std::size_t>(2 * k + 1)], fp, quantized);
+    m_swBars->highlight(k);
+    if (m_direction->value() != k)
+        m_direction->setValue(k);
+}
 
 bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
 {
@@ -130,16 +189,30 @@ void LayerInspector::showLayer(const QString& layer)
     const std::string name = layer.toStdString();
     try {
         if (m_reader->hasBlock(name)) {
-            const core::BlockDiagnostics d = m_reader->block(name);
+            m_block = std::make_unique<BlockDiagnosticsHolder>(BlockDiagnosticsHolder{m_reader->block(name)});
+            const core::BlockDiagnostics& d = m_block->data;
             m_inputPlot->setHistograms(tr("%1: block output").arg(layer), tr("activation value"), d.output.lo,
                                        d.output.hi, counts(d.output.fp), counts(d.output.quantized));
             m_weightPlot->clear(tr("(weights: select a Linear)"));
+            m_swBars->setBars(tr("%1: W1 per direction (SW1 = mean)").arg(layer), tr("direction"), tr("W1"),
+                              QVector<double>(d.w1.begin(), d.w1.end()));
+            m_direction->setRange(0, std::max(0, static_cast<int>(d.w1.size()) - 1));
+            showDirection(m_direction->value());
         } else {
             const core::LinearDiagnostics d = m_reader->linear(name);
             m_inputPlot->setHistograms(tr("%1: input activations").arg(layer), tr("activation value"), d.input.lo,
                                        d.input.hi, counts(d.input.fp), counts(d.input.quantized));
             m_weightPlot->setHistograms(tr("%1: weights").arg(layer), tr("weight value"), d.weight.lo, d.weight.hi,
                                         counts(d.weight.fp), counts(d.weight.quantized));
+            widgets::Curve fp{tr("full precision"), {}, {}}, quantized{tr("quantized"), {}, {}};
+            for (std::size_t c = 0; c < d.channels[0].size(); ++c) {
+                fp.x << static_cast<double>(c);
+                fp.y << d.channels[0][c];
+                quantized.x << static_cast<double>(c);
+                quantized.y << d.channels[3][c];
+            }
+            m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"),
+                                     tr("max |x|"), {fp, quantized});
         }
     } catch (const core::Error& e) {
         Q_EMIT message(QString::fromStdString(e.what()), true);

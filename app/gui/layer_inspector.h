@@ -1,20 +1,27 @@
 #pragma once
 // The layer inspector: the model's blocks and Linears of one run as a tree with its metric
-// columns, and for the selected layer the stored distributions — a Linear's input
-// activations and weights, a block's outputs — FP vs quantized (diagnostics of
-// runs/<id>/artifacts.h5, read lazily one layer at a time).
+// columns, and for the selected layer (diagnostics of runs/<id>/artifacts.h5, read lazily one
+// layer at a time):
+//   Distributions — a Linear's input activations and weights, a block's outputs, FP vs quantized;
+//   Projected SW  — a block's outputs projected on one stored direction (step through them),
+//                   and W1 per direction;
+//   Channels      — per input channel absmax of a Linear's inputs, FP vs quantized (outliers).
 
 #include <QWidget>
 
 #include <memory>
 
 class QLabel;
+class QSpinBox;
+class QTabWidget;
 class QTreeWidget;
 
 namespace core {
 class DiagnosticsReader;
 }
 namespace widgets {
+class BarPlot;
+class CurvePlot;
 class HistogramPlot;
 }
 
@@ -36,6 +43,11 @@ public:
 
     widgets::HistogramPlot* inputPlot() const { return m_inputPlot; }
     widgets::HistogramPlot* weightPlot() const { return m_weightPlot; }
+    widgets::HistogramPlot* projectionPlot() const { return m_projectionPlot; }
+    widgets::BarPlot* swBars() const { return m_swBars; }
+    widgets::CurvePlot* channelPlot() const { return m_channelPlot; }
+    /// Shows projection direction `k` of the selected block.
+    void showDirection(int k);
     QTreeWidget* tree() const { return m_tree; }
 
 Q_SIGNALS:
@@ -43,11 +55,18 @@ Q_SIGNALS:
 
 private:
     void showLayer(const QString& layer);
+    QWidget* buildProjectionTab();
 
     QLabel* m_header = nullptr;
     QTreeWidget* m_tree = nullptr;
     widgets::HistogramPlot* m_inputPlot = nullptr;
     widgets::HistogramPlot* m_weightPlot = nullptr;
+    widgets::HistogramPlot* m_projectionPlot = nullptr;
+    widgets::BarPlot* m_swBars = nullptr;
+    widgets::CurvePlot* m_channelPlot = nullptr;
+    QSpinBox* m_direction = nullptr;
+    QTabWidget* m_views = nullptr;
+    std::unique_ptr<struct BlockDiagnosticsHolder> m_block; ///< the selected block's data
     std::unique_ptr<core::DiagnosticsReader> m_reader;
     qint64 m_runId = 0;
 };

@@ -6,6 +6,7 @@
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
+#include "bar_plot.h"
 #include "curve_plot.h"
 #include "metric_lines_plot.h"
 #include "store/workspace.h"
@@ -145,8 +146,26 @@ private Q_SLOTS:
             QCOMPARE(plotted[b], static_cast<double>(stored.input.quantized[static_cast<std::size_t>(b)]));
         QCOMPARE(window.inspector()->weightPlot()->plottedCounts(0).size(),
                  static_cast<qsizetype>(stored.weight.fp.size()));
+        QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).size(),
+                 static_cast<qsizetype>(stored.channels[0].size()));
+        QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).value(3), static_cast<double>(stored.channels[0][3]));
         QVERIFY(window.inspector()->selectLayer("model.layers.0"));
         QVERIFY(window.inspector()->inputPlot()->plottedCounts(0).size() > 0);
+        // Projected SW: W1 per direction as stored, and the histograms of the chosen direction.
+        const core::BlockDiagnostics block = reader.block("model.layers.0");
+        const QVector<double> bars = window.inspector()->swBars()->plottedValues();
+        QCOMPARE(bars.size(), static_cast<qsizetype>(block.w1.size()));
+        QCOMPARE(bars.value(5), block.w1[5]);
+        window.inspector()->showDirection(5);
+        const QVector<double> projected = window.inspector()->projectionPlot()->plottedCounts(1);
+        const std::int64_t bins = block.histQuantized.shape[1];
+        QCOMPARE(projected.size(), static_cast<qsizetype>(bins));
+        QCOMPARE(projected.value(bins / 2), static_cast<double>(block.histQuantized.values[5 * bins + bins / 2]));
+        if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            QWidget* tab = window.inspector()->projectionPlot()->parentWidget();
+            tab->resize(800, 600);
+            QVERIFY(tab->grab().save(shots + "/projected_sw.png"));
+        }
 
         // A second run, and both selected: the compare view shows the two side by side.
         QVERIFY(window.startCalibration(tinyConfig("rtn")));
