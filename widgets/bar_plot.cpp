@@ -57,6 +57,14 @@ void BarPlot::highlight(int index)
     m_plot->replot();
 }
 
+QString BarPlot::toCsv() const
+{
+    QString csv = QStringLiteral("index,value\n");
+    for (int i = 0; i < m_values.size(); ++i)
+        csv += QStringLiteral("%1,%2\n").arg(i).arg(m_values[i], 0, 'g', 17);
+    return csv;
+}
+
 QVector<double> BarPlot::plottedValues() const
 {
     QVector<double> values;

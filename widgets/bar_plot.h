@@ -19,6 +19,9 @@ public:
     /// Draws bar `index` in the highlight colour (-1: none).
     void highlight(int index);
     QVector<double> plottedValues() const; ///< tests
+    QCustomPlot* plot() const { return m_plot; }
+    /// "index,value" rows with a header line.
+    QString toCsv() const;
 
 Q_SIGNALS:
     /// The user clicked bar `index`.

@@ -1,6 +1,7 @@
 #include "gui/compare_view.h"
 
 #include "curve_plot.h"
+#include "gui/plot_export.h"
 #include "metric_lines_plot.h"
 #include "store/artifact_file.h"
 #include "store/loss_curve_artifacts.h"
@@ -50,6 +51,8 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_table);
     layout->addWidget(splitter, 1);
+    installPlotExport(m_plot->plot(), {});
+    installPlotExport(m_lossPlot->plot(), {});
     connect(m_block, &QComboBox::currentTextChanged, this, [this](const QString& block) {
         if (!block.isEmpty())
             showLossCurves(block);

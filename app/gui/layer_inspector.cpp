@@ -2,6 +2,7 @@
 
 #include "diagnostics/diagnostics_reader.h"
 #include "bar_plot.h"
+#include "gui/plot_export.h"
 #include "curve_plot.h"
 #include "histogram_plot.h"
 #include "store/workspace.h"
@@ -72,6 +73,10 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     layout->addWidget(m_header);
     layout->addWidget(splitter, 1);
 
+    for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_channelPlot->plot(),
+                              m_projectionPlot->plot()})
+        installPlotExport(plot, {});
+    installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             showLayer(item->text(0));

@@ -12,6 +12,7 @@
 #include "store/workspace.h"
 #include <QTableWidget>
 #include "gui/layer_inspector.h"
+#include "gui/plot_export.h"
 #include "histogram_plot.h"
 #include "gui/main_window.h"
 #include "gui/settings.h"
@@ -161,6 +162,16 @@ private Q_SLOTS:
         const std::int64_t bins = block.histQuantized.shape[1];
         QCOMPARE(projected.size(), static_cast<qsizetype>(bins));
         QCOMPARE(projected.value(bins / 2), static_cast<double>(block.histQuantized.values[5 * bins + bins / 2]));
+        // Every plot exports as PNG, SVG and PDF, and its data as CSV.
+        for (const char* extension : {"png", "svg", "pdf"}) {
+            const QString path = QString::fromStdString(m_dir + "/plot.") + extension;
+            QVERIFY2(app::savePlot(window.inspector()->projectionPlot()->plot(), path), extension);
+            QVERIFY(std::filesystem::file_size(path.toStdString()) > 1000);
+        }
+        const QString csv = app::graphsCsv(window.inspector()->projectionPlot()->plot());
+        QVERIFY(csv.startsWith("series,x,y\n\"full precision\","));
+        QCOMPARE(csv.count('\n'), 1 + 2 * static_cast<int>(bins + 1));
+        QVERIFY(window.inspector()->swBars()->toCsv().startsWith("index,value\n0,"));
         if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
             QWidget* tab = window.inspector()->projectionPlot()->parentWidget();
             tab->resize(800, 600);
