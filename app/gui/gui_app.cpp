@@ -1,6 +1,7 @@
 #include "gui/gui_app.h"
 
 #include "gui/main_window.h"
+#include "gui/palette.h"
 #include "jobs/resources.h"
 
 #include <QApplication>
@@ -16,10 +17,11 @@ int runGui(int argc, char** argv)
     QApplication::setOrganizationName(QStringLiteral("Quantscope"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    Settings settings;
+    applyPalette(settings.darkPalette());
 
     MainWindow window;
     window.show();
-    Settings settings;
     QString initial = settings.lastModelDirectory();
     if (initial.isEmpty() || !QDir(initial).exists())
         initial = QString::fromStdString(core::defaultModelDirectory());

@@ -4,6 +4,7 @@
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
 #include "gui/new_calibration_dialog.h"
+#include "gui/palette.h"
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
 #include "jobs/resources.h"
@@ -175,6 +176,16 @@ void MainWindow::buildMenus()
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    auto* dark = view->addAction(tr("&Dark Palette"));
+    dark->setCheckable(true);
+    dark->setChecked(m_settings.darkPalette());
+    connect(dark, &QAction::toggled, this, [this](bool on) {
+        applyPalette(on);
+        m_settings.setDarkPalette(on);
+    });
+    view->addAction(findChild<QDockWidget*>(QStringLiteral("runsDock"))->toggleViewAction());
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Quantscope"), this, &MainWindow::showAbout);

@@ -49,6 +49,16 @@ void Settings::setLastWorkspaceDirectory(const QString& directory)
     store().setValue("workspace/last", directory);
 }
 
+bool Settings::darkPalette() const
+{
+    return store().value("view/dark_palette", false).toBool();
+}
+
+void Settings::setDarkPalette(bool dark)
+{
+    store().setValue("view/dark_palette", dark);
+}
+
 QByteArray Settings::windowGeometry() const
 {
     return store().value("window/geometry").toByteArray();

@@ -16,6 +16,8 @@ public:
     /// The workspace opened last; "" when none was (the caller falls back to the default).
     QString lastWorkspaceDirectory() const;
     void setLastWorkspaceDirectory(const QString& directory);
+    bool darkPalette() const;
+    void setDarkPalette(bool dark);
     QByteArray windowGeometry() const;
     void setWindowGeometry(const QByteArray& geometry);
     QByteArray windowState() const;
