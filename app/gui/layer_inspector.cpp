@@ -4,6 +4,7 @@
 #include "bar_plot.h"
 #include "gui/plot_export.h"
 #include "curve_plot.h"
+#include "heat_map_plot.h"
 #include "histogram_plot.h"
 #include "store/workspace.h"
 #include "util/error.h"
@@ -14,6 +15,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -65,6 +67,17 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     m_views->addTab(plots, tr("Distributions"));
     m_views->addTab(buildProjectionTab(), tr("Projected SW"));
     m_views->addTab(m_channelPlot, tr("Channels"));
+    auto* saliency = new QSplitter(Qt::Vertical, this);
+    m_saliencyMap = new widgets::HeatMapPlot(saliency);
+    m_topSalient = new QTableWidget(saliency);
+    m_topSalient->setColumnCount(3);
+    m_topSalient->setHorizontalHeaderLabels({tr("row"), tr("column"), tr("OBS saliency w²/[H⁻¹]ⱼⱼ")});
+    m_topSalient->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_topSalient->horizontalHeader()->setStretchLastSection(true);
+    saliency->addWidget(m_saliencyMap);
+    saliency->addWidget(m_topSalient);
+    saliency->setStretchFactor(0, 3);
+    m_views->addTab(saliency, tr("Saliency"));
     auto* splitter = new QSplitter(this);
     splitter->addWidget(m_tree);
     splitter->addWidget(m_views);
@@ -74,7 +87,7 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     layout->addWidget(splitter, 1);
 
     for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_channelPlot->plot(),
-                              m_projectionPlot->plot()})
+                              m_projectionPlot->plot(), m_saliencyMap->plot()})
         installPlotExport(plot, {});
     installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
@@ -218,6 +231,26 @@ void LayerInspector::showLayer(const QString& layer)
             }
             m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"),
                                      tr("max |x|"), {fp, quantized});
+            m_topSalient->setRowCount(0);
+            if (d.saliency) {
+                const core::FloatArray& map = d.saliency->obsMap;
+                m_saliencyMap->setMap(tr("%1: OBS saliency (max over %2×%3 weights)")
+                                          .arg(layer)
+                                          .arg(d.saliency->poolRows)
+                                          .arg(d.saliency->poolColumns),
+                                      tr("w²/[H⁻¹]ⱼⱼ"), static_cast<int>(map.shape[0]), static_cast<int>(map.shape[1]),
+                                      QVector<double>(map.values.begin(), map.values.end()),
+                                      static_cast<int>(d.saliency->poolRows), static_cast<int>(d.saliency->poolColumns));
+                m_topSalient->setRowCount(static_cast<int>(d.saliency->topObs.size()));
+                for (int i = 0; i < static_cast<int>(d.saliency->topObs.size()); ++i) {
+                    const auto& entry = d.saliency->topObs[static_cast<std::size_t>(i)];
+                    m_topSalient->setItem(i, 0, new QTableWidgetItem(QString::number(entry.row)));
+                    m_topSalient->setItem(i, 1, new QTableWidgetItem(QString::number(entry.column)));
+                    m_topSalient->setItem(i, 2, new QTableWidgetItem(QString::number(entry.value, 'g', 5)));
+                }
+            } else {
+                m_saliencyMap->clear(tr("%1: no saliency recorded (the method has no Hessian)").arg(layer));
+            }
         }
     } catch (const core::Error& e) {
         Q_EMIT message(QString::fromStdString(e.what()), true);

@@ -5,7 +5,8 @@
 //   Distributions — a Linear's input activations and weights, a block's outputs, FP vs quantized;
 //   Projected SW  — a block's outputs projected on one stored direction (step through them),
 //                   and W1 per direction;
-//   Channels      — per input channel absmax of a Linear's inputs, FP vs quantized (outliers).
+//   Channels      — per input channel absmax of a Linear's inputs, FP vs quantized (outliers);
+//   Saliency      — a Linear's max-pooled OBS saliency map with its top-k salient weights.
 
 #include <QWidget>
 
@@ -14,6 +15,7 @@
 class QLabel;
 class QSpinBox;
 class QTabWidget;
+class QTableWidget;
 class QTreeWidget;
 
 namespace core {
@@ -21,6 +23,7 @@ class DiagnosticsReader;
 }
 namespace widgets {
 class BarPlot;
+class HeatMapPlot;
 class CurvePlot;
 class HistogramPlot;
 }
@@ -46,6 +49,8 @@ public:
     widgets::HistogramPlot* projectionPlot() const { return m_projectionPlot; }
     widgets::BarPlot* swBars() const { return m_swBars; }
     widgets::CurvePlot* channelPlot() const { return m_channelPlot; }
+    widgets::HeatMapPlot* saliencyMap() const { return m_saliencyMap; }
+    QTableWidget* topSalient() const { return m_topSalient; }
     /// Shows projection direction `k` of the selected block.
     void showDirection(int k);
     QTreeWidget* tree() const { return m_tree; }
@@ -64,6 +69,8 @@ private:
     widgets::HistogramPlot* m_projectionPlot = nullptr;
     widgets::BarPlot* m_swBars = nullptr;
     widgets::CurvePlot* m_channelPlot = nullptr;
+    widgets::HeatMapPlot* m_saliencyMap = nullptr;
+    QTableWidget* m_topSalient = nullptr;
     QSpinBox* m_direction = nullptr;
     QTabWidget* m_views = nullptr;
     std::unique_ptr<struct BlockDiagnosticsHolder> m_block; ///< the selected block's data

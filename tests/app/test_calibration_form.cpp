@@ -8,6 +8,7 @@
 #include "gui/compare_view.h"
 #include "bar_plot.h"
 #include "curve_plot.h"
+#include "heat_map_plot.h"
 #include "metric_lines_plot.h"
 #include "store/workspace.h"
 #include <QTableWidget>
@@ -150,6 +151,18 @@ private Q_SLOTS:
         QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).size(),
                  static_cast<qsizetype>(stored.channels[0].size()));
         QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).value(3), static_cast<double>(stored.channels[0][3]));
+        QVERIFY(stored.saliency.has_value());
+        const core::FloatArray& map = stored.saliency->obsMap;
+        QCOMPARE(window.inspector()->saliencyMap()->cellValue(2, 3),
+                 static_cast<double>(map.values[static_cast<std::size_t>(2 * map.shape[1] + 3)]));
+        QCOMPARE(window.inspector()->topSalient()->rowCount(), static_cast<int>(stored.saliency->topObs.size()));
+        QCOMPARE(window.inspector()->topSalient()->item(0, 1)->text(),
+                 QString::number(stored.saliency->topObs[0].column));
+        if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            QWidget* tab = window.inspector()->saliencyMap()->parentWidget();
+            tab->resize(800, 700);
+            QVERIFY(tab->grab().save(shots + "/saliency.png"));
+        }
         QVERIFY(window.inspector()->selectLayer("model.layers.0"));
         QVERIFY(window.inspector()->inputPlot()->plottedCounts(0).size() > 0);
         // Projected SW: W1 per direction as stored, and the histograms of the chosen direction.
