@@ -48,16 +48,25 @@ bool CalibrationRunner::start(const QString& workspaceDirectory, const core::Run
     const std::string directory = workspaceDirectory.toStdString();
     m_watcher.setFuture(QtConcurrent::run([this, directory, config, cancel] {
         CalibrationOutcome outcome;
-        // Progress is throttled here, on the worker: the job reports every batch.
+        // Progress is throttled here, on the worker: the job reports every batch. Training
+        // steps with loss values (every 16th optimizer step) always pass: they feed the live plot.
         auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
         std::string lastStage;
         const auto onProgress = [&](const core::ProgressEvent& event) {
             const auto now = std::chrono::steady_clock::now();
-            if (event.stage == lastStage && now - last < std::chrono::milliseconds(100) && event.fraction < 1.0)
+            if (event.values.empty() && event.stage == lastStage && now - last < std::chrono::milliseconds(100) &&
+                event.fraction < 1.0)
                 return;
             last = now;
             lastStage = event.stage;
-            Q_EMIT progress(QString::fromStdString(event.stage), event.fraction, QString::fromStdString(event.message));
+            QStringList names;
+            QVector<double> values;
+            for (const auto& [name, value] : event.values) {
+                names << QString::fromStdString(name);
+                values << value;
+            }
+            Q_EMIT progress(QString::fromStdString(event.stage), event.fraction, QString::fromStdString(event.message),
+                            names, values);
         };
         try {
             core::Workspace workspace(directory); // this thread's own SQLite connection

@@ -34,7 +34,10 @@ public:
 
 Q_SIGNALS:
     void runCreated(qint64 runId);
-    void progress(const QString& stage, double fraction, const QString& message);
+    /// `names`/`values`: the step's named numbers (learning methods: "step", each loss term,
+    /// "total"); empty for other steps.
+    void progress(const QString& stage, double fraction, const QString& message, const QStringList& names,
+                  const QVector<double>& values);
     void finished(qint64 runId, const QString& summary);
     void failed(const QString& message);
     void cancelled();

@@ -4,7 +4,9 @@
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
 #include "gui/new_calibration_dialog.h"
+#include "curve_plot.h"
 #include "gui/palette.h"
+#include "gui/plot_export.h"
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
 #include "jobs/resources.h"
@@ -31,6 +33,13 @@
 #include <QtConcurrent>
 
 namespace app {
+
+struct MainWindow::LiveLoss {
+    double lastStep = 0.0;
+    QString block;
+    QVector<widgets::Curve> curves;
+};
+
 namespace {
 
 ModelInfoOutcome readModel(const QString& directory)
@@ -108,11 +117,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_cancel);
     connect(m_cancel, &QPushButton::clicked, m_runner, &CalibrationRunner::cancel);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
+    m_live = std::make_unique<LiveLoss>();
+    m_livePlot = new widgets::CurvePlot(this);
+    auto* liveDock = new QDockWidget(tr("Live training loss"), this);
+    liveDock->setObjectName(QStringLiteral("liveDock"));
+    liveDock->setWidget(m_livePlot);
+    addDockWidget(Qt::RightDockWidgetArea, liveDock);
+    installPlotExport(m_livePlot->plot(), {});
     connect(m_runner, &CalibrationRunner::progress, this,
-            [this](const QString& stage, double fraction, const QString& message) {
+            [this](const QString& stage, double fraction, const QString& message, const QStringList& names,
+                   const QVector<double>& values) {
                 m_progress->setValue(static_cast<int>(fraction * 1000.0));
                 m_progress->setFormat(QStringLiteral("%1 %p%").arg(stage));
                 statusBar()->showMessage(message);
+                if (!names.isEmpty())
+                    addLiveLoss(message, names, values);
             });
     const auto done = [this](const QString& message) {
         m_progress->hide();
@@ -242,8 +261,38 @@ bool MainWindow::openWorkspace(const QString& directory)
     return true;
 }
 
+void MainWindow::addLiveLoss(const QString& message, const QStringList& names, const QVector<double>& values)
+{
+    const int stepIndex = static_cast<int>(names.indexOf(QStringLiteral("step")));
+    if (stepIndex < 0)
+        return;
+    const double step = values[stepIndex];
+    const QString block = message.section(QLatin1Char(':'), 0, 0); // "block 3/6"
+    if (step <= m_live->lastStep || block != m_live->block) { // a new block starts its own curves
+        m_live->curves.clear();
+        m_live->block = block;
+    }
+    m_live->lastStep = step;
+    for (int i = 0; i < names.size(); ++i) {
+        if (i == stepIndex)
+            continue;
+        auto curve = std::find_if(m_live->curves.begin(), m_live->curves.end(),
+                                  [&](const widgets::Curve& c) { return c.name == names[i]; });
+        if (curve == m_live->curves.end()) {
+            m_live->curves.push_back({names[i], {}, {}});
+            curve = m_live->curves.end() - 1;
+        }
+        curve->x << step;
+        curve->y << values[i];
+    }
+    m_livePlot->setCurves(tr("%1: training loss (live)").arg(block), tr("optimizer step"), tr("loss"),
+                          m_live->curves);
+}
+
 bool MainWindow::startCalibration(const core::RunConfig& config)
 {
+    m_live->curves.clear();
+    m_live->lastStep = 0.0;
     if (m_runsPanel->workspaceDirectory().isEmpty() || !m_runner->start(m_runsPanel->workspaceDirectory(), config))
         return false;
     m_progress->setValue(0);

@@ -9,12 +9,17 @@
 #include <QFutureWatcher>
 #include <QMainWindow>
 
+#include <memory>
 #include <optional>
 
 class QComboBox;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
+
+namespace widgets {
+class CurvePlot;
+}
 
 namespace widgets {
 class ModelInfoPanel;
@@ -51,6 +56,7 @@ public:
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }
+    widgets::CurvePlot* liveLossPlot() const { return m_livePlot; }
 
 Q_SIGNALS:
     void modelShown(const QString& directory);
@@ -66,6 +72,7 @@ private:
     void showNewCalibration();
     void showAbout();
     void onModelRead();
+    void addLiveLoss(const QString& message, const QStringList& names, const QVector<double>& values);
 
     Settings m_settings;
     QComboBox* m_modelPicker = nullptr;
@@ -77,6 +84,9 @@ private:
     CalibrationRunner* m_runner = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
+    widgets::CurvePlot* m_livePlot = nullptr;
+    struct LiveLoss;
+    std::unique_ptr<LiveLoss> m_live; ///< the running block's loss curves
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
     QString m_pendingDirectory;
 };

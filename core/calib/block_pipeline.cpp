@@ -74,17 +74,19 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
                                     targets,  attention, options.spec, cancel,      options.batchSize,
                                     {},       layers, stored,       hessians,       &model.globals(),
                                     &lossCurve};
-        ctx.onStep = [&](const std::string& step, double fraction) {
+        ctx.onStep = [&](const std::string& step, double fraction,
+                         const std::vector<std::pair<std::string, double>>& values) {
             reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
                                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
-                                            ": " + method.name() + " " + step});
+                                            ": " + method.name() + " " + step,
+                                        values});
         };
         method.calibrateBlock(ctx);
         advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel,
                       diagnostics ? &diagnostics->quantizedObserver() : nullptr);
         std::vector<LayerMetric> diagnosticMetrics;
         if (diagnostics) {
-            ctx.onStep("diagnostics", 1.0);
+            ctx.onStep("diagnostics", 1.0, {});
             diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
         }
         // A non-Linear tensor that is no longer the model's own was folded by the method.

@@ -53,13 +53,17 @@ std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& 
 }
 
 void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
-                        std::int64_t step, std::int64_t totalSteps, bool force)
+                        std::int64_t step, std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
+                        const std::vector<double>& values)
 {
     if (!ctx.onStep || (!force && step % 16 != 0))
         return;
     char message[160];
     std::snprintf(message, sizeof message, "%s, loss %.5g", stage.c_str(), loss);
-    ctx.onStep(message, static_cast<double>(step + 1) / static_cast<double>(totalSteps + 1));
+    std::vector<std::pair<std::string, double>> named{{"step", static_cast<double>(step + 1)}};
+    for (std::size_t t = 0; t < values.size(); ++t)
+        named.emplace_back(t < terms.size() ? terms[t] : std::string("total"), values[t]);
+    ctx.onStep(message, static_cast<double>(step + 1) / static_cast<double>(totalSteps + 1), named);
 }
 
 void handOverTrainedLinears(BlockCalibrationContext& ctx, const std::map<std::string, torch::Tensor>& hessians,
@@ -77,7 +81,7 @@ void handOverTrainedLinears(BlockCalibrationContext& ctx, const std::map<std::st
         ctx.weights.tensors[name + ".weight"] = quantized;
     }
     if (ctx.onStep)
-        ctx.onStep("done", 1.0);
+        ctx.onStep("done", 1.0, {});
 }
 
 } // namespace core

@@ -36,7 +36,7 @@ public:
             ctx.hessians[all[i]] = hessians.at(all[i]);
             weight = quantized;
             if (ctx.onStep)
-                ctx.onStep(all[i], static_cast<double>(i + 1) / static_cast<double>(all.size()));
+                ctx.onStep(all[i], static_cast<double>(i + 1) / static_cast<double>(all.size()), {});
         }
     }
 };
@@ -74,7 +74,7 @@ public:
                 weight = result.quantized;
             }
             if (ctx.onStep)
-                ctx.onStep(groups[g].front(), static_cast<double>(g + 1) / static_cast<double>(groups.size()));
+                ctx.onStep(groups[g].front(), static_cast<double>(g + 1) / static_cast<double>(groups.size()), {});
         }
     }
 

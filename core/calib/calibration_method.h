@@ -28,7 +28,11 @@ struct BlockCalibrationContext {
     const WeightQuantSpec& spec;
     const CancelToken& cancel;
     std::int64_t batchSize = 8;       ///< samples per forward pass
-    std::function<void(const std::string& step, double fraction)> onStep; ///< fraction within the block
+    /// Sub-step report: name, fraction within the block, and named values for live plots
+    /// (learning methods: the step number and each loss term; others pass none).
+    std::function<void(const std::string& step, double fraction,
+                       const std::vector<std::pair<std::string, double>>& values)>
+        onStep;
     std::vector<LayerMetrics>& layers; ///< the method appends one entry per Linear
     std::map<std::string, QuantizedLinear>& stored; ///< the method adds each Linear's stored form, by layer name
     /// The method adds the Hessian it used (or measured) for each Linear, by short name,

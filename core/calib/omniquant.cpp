@@ -158,13 +158,13 @@ BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, con
                              augTargets.defined() ? augTargets.narrow(0, first, count) : augTargets, ctx.attention,
                              ctx.blockIndex, step);
             const double value = evaluation.terms.back();
-            curve.steps.push_back(std::move(evaluation.terms));
             epochLoss += value;
             const bool lastOfEpoch = first + batch >= samples;
             reportTrainingStep(ctx,
                                "lwc epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
                                lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value, step,
-                               totalSteps, lastOfEpoch);
+                               totalSteps, lastOfEpoch, curve.terms, evaluation.terms);
+            curve.steps.push_back(std::move(evaluation.terms));
         }
     }
     return curve;

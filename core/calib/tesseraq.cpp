@@ -111,13 +111,14 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
                 evaluation.total.backward();
                 optimizer.step();
                 evaluation.terms.push_back(value);
-                curve.steps.push_back(std::move(evaluation.terms));
                 stageLoss += value;
                 const bool lastOfStage = iteration + 1 == m_options.iterations;
                 reportTrainingStep(ctx,
                                    "rounding stage " + std::to_string(stage + 1) + "/" + std::to_string(stages),
                                    lastOfStage ? stageLoss / static_cast<double>(m_options.iterations) : value,
-                                   stage * m_options.iterations + iteration, totalSteps, lastOfStage);
+                                   stage * m_options.iterations + iteration, totalSteps, lastOfStage, curve.terms,
+                                   evaluation.terms);
+                curve.steps.push_back(std::move(evaluation.terms));
             }
         }
     }

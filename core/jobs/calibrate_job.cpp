@@ -118,7 +118,7 @@ private:
             options.diagnostics = &*diagnostics;
         }
         const auto progress = [&](const ProgressEvent& event) {
-            reportProgress(m_onProgress, {event.stage, event.fraction * kCalibrateShare, event.message});
+            reportProgress(m_onProgress, {event.stage, event.fraction * kCalibrateShare, event.message, event.values});
         };
         PipelineResult pipeline = runBlockPipeline(m_model, windows.ids, *method, options, progress, m_cancel);
         for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)

@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace core {
 
@@ -10,6 +12,8 @@ struct ProgressEvent {
     std::string stage;     ///< short machine-readable stage name, e.g. "eval"
     double fraction = 0.0; ///< overall progress of the job in [0, 1]
     std::string message;   ///< human-readable detail, e.g. "window 3/40"
+    /// Named numbers of this step for live plots, e.g. {"step", 17}, {"mse", 0.41}, {"total", 0.4}.
+    std::vector<std::pair<std::string, double>> values;
 };
 
 /// Called on the thread that runs the job; must be cheap and must not throw.

@@ -216,6 +216,9 @@ private Q_SLOTS:
         QVERIFY(window.startCalibration(learned));
         QVERIFY(finished.wait(120000));
         const qint64 third = finished.last().at(0).toLongLong();
+        // The live dock followed the training: the last block's terms and total, step by step.
+        QCOMPARE(window.liveLossPlot()->curveCount(), 2); // mse, total
+        QVERIFY(window.liveLossPlot()->plottedValues(0).size() >= 1);
         window.runsPanel()->selectRuns({id, third});
         QVERIFY(window.compareView()->showLossCurves("model.layers.1"));
         QCOMPARE(window.compareView()->lossPlot()->curveCount(), 1);
