@@ -45,12 +45,9 @@ json qsurJson(const std::optional<core::QsurSummary>& q)
 {
     if (!q)
         return nullptr;
-    return {{"per_dim", jsonNumber(q->perDim)},
-            {"per_dim_normalized", jsonNumber(q->perDimNormalized)},
-            {"log10", jsonNumber(q->log10Qsur)},
-            {"samples", q->samples},
-            {"spectrum", q->spectrum},
-            {"diagonal", q->diagonal}};
+    return {{"per_dim", jsonNumber(q->perDim)},  {"per_dim_normalized", jsonNumber(q->perDimNormalized)},
+            {"log10", jsonNumber(q->log10Qsur)}, {"samples", q->samples},
+            {"spectrum", q->spectrum},           {"diagonal", q->diagonal}};
 }
 
 json linearJson(const core::LinearDiagnostics& d, const std::map<std::string, double>& metrics)
@@ -66,8 +63,10 @@ json linearJson(const core::LinearDiagnostics& d, const std::map<std::string, do
                {"quantized_absmax", d.channels[3]},
                {"quantized_mean", d.channels[4]},
                {"quantized_std", d.channels[5]}}},
-             {"qsur", {{"input_fp", qsurJson(d.qsurInputFp)}, {"input_quantized", qsurJson(d.qsurInputQuantized)},
-                       {"weight", qsurJson(d.qsurWeight)}}}};
+             {"qsur",
+              {{"input_fp", qsurJson(d.qsurInputFp)},
+               {"input_quantized", qsurJson(d.qsurInputQuantized)},
+               {"weight", qsurJson(d.qsurWeight)}}}};
     for (const auto& [metric, value] : metrics)
         out["metrics"][metric] = jsonNumber(value);
     if (d.saliency) {
@@ -109,16 +108,19 @@ json lossJson(const std::optional<core::BlockLossCurve>& curve)
 
 json blockJson(const core::BlockDiagnostics& d, const std::map<std::string, double>& metrics)
 {
-    json out{{"block", d.block},
-             {"metrics", json::object()},
-             {"output_histogram", histogramJson(d.output)},
-             {"sw", {{"w1", d.w1}, {"w2", d.w2}}},
-             {"projection_histograms",
-              {{"shape", d.histFp.shape}, {"edges", d.histEdges.values}, {"fp", d.histFp.values},
-               {"quantized", d.histQuantized.values}}},
-             {"projection_quantiles",
-              {{"shape", d.quantilesFp.shape}, {"fp", d.quantilesFp.values}, {"quantized", d.quantilesQuantized.values}}},
-             {"loss", lossJson(d.loss)}};
+    json out{
+        {"block", d.block},
+        {"metrics", json::object()},
+        {"output_histogram", histogramJson(d.output)},
+        {"sw", {{"w1", d.w1}, {"w2", d.w2}}},
+        {"projection_histograms",
+         {{"shape", d.histFp.shape},
+          {"edges", d.histEdges.values},
+          {"fp", d.histFp.values},
+          {"quantized", d.histQuantized.values}}},
+        {"projection_quantiles",
+         {{"shape", d.quantilesFp.shape}, {"fp", d.quantilesFp.values}, {"quantized", d.quantilesQuantized.values}}},
+        {"loss", lossJson(d.loss)}};
     for (const auto& [metric, value] : metrics)
         out["metrics"][metric] = jsonNumber(value);
     return out;
@@ -128,8 +130,9 @@ std::string describeHistogram(const core::HistogramPair& h)
 {
     char line[256];
     const std::int64_t fpTotal = std::accumulate(h.fp.begin(), h.fp.end(), std::int64_t(0));
-    std::snprintf(line, sizeof line, "[%.4g, %.4g) in %zu bins, %lld FP values; outside: FP %lld/%lld, quantized %lld/%lld",
-                  h.lo, h.hi, h.fp.size(), static_cast<long long>(fpTotal), static_cast<long long>(h.fpOutside[0]),
+    std::snprintf(line, sizeof line,
+                  "[%.4g, %.4g) in %zu bins, %lld FP values; outside: FP %lld/%lld, quantized %lld/%lld", h.lo, h.hi,
+                  h.fp.size(), static_cast<long long>(fpTotal), static_cast<long long>(h.fpOutside[0]),
                   static_cast<long long>(h.fpOutside[1]), static_cast<long long>(h.quantizedOutside[0]),
                   static_cast<long long>(h.quantizedOutside[1]));
     return line;
@@ -198,7 +201,8 @@ void printBlock(const core::BlockDiagnostics& d, const std::map<std::string, dou
         std::printf("  %3zu  %.5f  %.5f\n", k, d.w1[k], d.w2[k]);
 }
 
-void printOverview(const core::DiagnosticsReader& reader, const std::map<std::string, std::map<std::string, double>>& table)
+void printOverview(const core::DiagnosticsReader& reader,
+                   const std::map<std::string, std::map<std::string, double>>& table)
 {
     const auto value = [&](const std::string& layer, const char* metric) {
         const auto l = table.find(layer);

@@ -56,28 +56,48 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
             document[name] = json::object();
         return document[name];
     };
-    if (o.name) document["name"] = *o.name;
-    if (o.model) document["model"] = *o.model;
-    if (o.method) document["method"] = *o.method;
-    if (o.bits) section("weights")["bits"] = *o.bits;
-    if (o.groupSize) section("weights")["group_size"] = *o.groupSize;
-    if (o.symmetric) section("weights")["symmetric"] = true;
-    if (o.calibrationText) section("calibration")["text"] = *o.calibrationText;
-    if (o.samples) section("calibration")["samples"] = *o.samples;
-    if (o.seqLen) section("calibration")["seq_len"] = *o.seqLen;
-    if (o.seed) section("calibration")["seed"] = *o.seed;
-    if (o.batchSize) section("calibration")["batch_size"] = *o.batchSize;
-    if (!o.evalTexts.empty()) section("eval")["texts"] = o.evalTexts;
-    if (o.evalSeqLen) section("eval")["seq_len"] = *o.evalSeqLen;
-    if (o.evalMaxWindows) section("eval")["max_windows"] = *o.evalMaxWindows;
-    if (o.actOrder) section("gptq")["act_order"] = true;
+    if (o.name)
+        document["name"] = *o.name;
+    if (o.model)
+        document["model"] = *o.model;
+    if (o.method)
+        document["method"] = *o.method;
+    if (o.bits)
+        section("weights")["bits"] = *o.bits;
+    if (o.groupSize)
+        section("weights")["group_size"] = *o.groupSize;
+    if (o.symmetric)
+        section("weights")["symmetric"] = true;
+    if (o.calibrationText)
+        section("calibration")["text"] = *o.calibrationText;
+    if (o.samples)
+        section("calibration")["samples"] = *o.samples;
+    if (o.seqLen)
+        section("calibration")["seq_len"] = *o.seqLen;
+    if (o.seed)
+        section("calibration")["seed"] = *o.seed;
+    if (o.batchSize)
+        section("calibration")["batch_size"] = *o.batchSize;
+    if (!o.evalTexts.empty())
+        section("eval")["texts"] = o.evalTexts;
+    if (o.evalSeqLen)
+        section("eval")["seq_len"] = *o.evalSeqLen;
+    if (o.evalMaxWindows)
+        section("eval")["max_windows"] = *o.evalMaxWindows;
+    if (o.actOrder)
+        section("gptq")["act_order"] = true;
     // --epochs is the LWC training length of either learning method.
     const bool tesseraq = document.value("method", std::string()) == "tesseraq";
-    if (o.epochs) section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
-    if (o.iterations) section("tesseraq")["iterations"] = *o.iterations;
-    if (o.augLoss) section("omniquant")["aug_loss"] = true;
-    if (o.let) section("omniquant")["let"] = true;
-    if (o.loss) document["loss"] = lossTerms(*o.loss);
+    if (o.epochs)
+        section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
+    if (o.iterations)
+        section("tesseraq")["iterations"] = *o.iterations;
+    if (o.augLoss)
+        section("omniquant")["aug_loss"] = true;
+    if (o.let)
+        section("omniquant")["let"] = true;
+    if (o.loss)
+        document["loss"] = lossTerms(*o.loss);
     return core::parseRunConfig(document.dump(), source);
 }
 
@@ -169,8 +189,8 @@ int commandExport(const RunCommandOptions& options, const CommonOptions& common)
                          .dump(2)
                   << "\n";
     else
-        std::cout << "exported run " << options.runIds.front() << " to " << result.directory << " ("
-                  << result.tensors << " tensors, " << result.quantizedLayers << " quantized Linears)\n";
+        std::cout << "exported run " << options.runIds.front() << " to " << result.directory << " (" << result.tensors
+                  << " tensors, " << result.quantizedLayers << " quantized Linears)\n";
     return 0;
 }
 
@@ -180,8 +200,9 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
 {
     m_options.workspace = "";
     const auto addCommon = [&](CLI::App* command) {
-        command->add_option("--workspace", m_options.workspace,
-                            "Workspace directory (default: $QUANTSCOPE_WORKSPACE or ~/.local/share/quantscope/workspace)");
+        command->add_option(
+            "--workspace", m_options.workspace,
+            "Workspace directory (default: $QUANTSCOPE_WORKSPACE or ~/.local/share/quantscope/workspace)");
         command->add_flag("--json", m_common.json, "Machine-readable output on stdout");
         command->add_flag("-q,--quiet", m_common.quiet, "No progress on stderr");
     };
@@ -196,19 +217,22 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
     m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
-    m_calibrate->add_option("--loss", c.loss, "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "
-                                              "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");
+    m_calibrate->add_option("--loss", c.loss,
+                            "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "
+                            "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");
     m_calibrate->add_option("--epochs", c.epochs,
                             "OmniQuant: passes over the calibration windows per block (TesseraQ: of its LWC stage)");
     m_calibrate->add_option("--iterations", c.iterations, "TesseraQ: optimizer steps per rounding stage");
     m_calibrate->add_flag("--aug-loss", c.augLoss, "OmniQuant: also match the FP block on quantized inputs (W2)");
     m_calibrate->add_flag("--let", c.let, "OmniQuant: learnable equivalent transformation (LLaMA)");
-    m_calibrate->add_option("--calib-text", c.calibrationText, "Calibration text file (default: bundled Brown excerpt)");
+    m_calibrate->add_option("--calib-text", c.calibrationText,
+                            "Calibration text file (default: bundled Brown excerpt)");
     m_calibrate->add_option("--samples", c.samples, "Calibration windows");
     m_calibrate->add_option("--seq-len", c.seqLen, "Tokens per calibration window (default: model context)");
     m_calibrate->add_option("--seed", c.seed, "Seed of the window offsets");
     m_calibrate->add_option("--batch-size", c.batchSize, "Windows per forward pass");
-    m_calibrate->add_option("--eval-text", c.evalTexts, "Evaluation text file(s) (default: bundled Brown and KJV tests)");
+    m_calibrate->add_option("--eval-text", c.evalTexts,
+                            "Evaluation text file(s) (default: bundled Brown and KJV tests)");
     m_calibrate->add_option("--eval-seq-len", c.evalSeqLen, "Evaluation window length (default: model context)");
     m_calibrate->add_option("--eval-max-windows", c.evalMaxWindows, "Evaluate at most K windows per text (0: all)");
     addCommon(m_calibrate);
@@ -224,7 +248,8 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_runsDelete->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
     addCommon(m_runsDelete);
 
-    m_compare = cli.add_subcommand("compare", "Runs side by side: perplexities and a per-layer metric, with differences");
+    m_compare =
+        cli.add_subcommand("compare", "Runs side by side: perplexities and a per-layer metric, with differences");
     m_compare->add_option("ids", m_options.runIds, "Two or more run ids")->required()->expected(2, 1000);
     m_compare->add_option("--metric", m_options.metric, "Per-layer metric to compare (rel_error, sqnr_db, seconds)");
     addCommon(m_compare);

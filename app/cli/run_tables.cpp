@@ -4,8 +4,8 @@
 #include "util/error.h"
 
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 
@@ -37,8 +37,8 @@ std::string weightsSummary(const std::string& configJson)
     const json config = json::parse(configJson);
     const auto& weights = config.at("weights");
     const std::int64_t group = weights.at("group_size").get<std::int64_t>();
-    return "w" + std::to_string(weights.at("bits").get<int>()) +
-           (group > 0 ? "g" + std::to_string(group) : " per-ch") + (weights.at("symmetric").get<bool>() ? " sym" : "");
+    return "w" + std::to_string(weights.at("bits").get<int>()) + (group > 0 ? "g" + std::to_string(group) : " per-ch") +
+           (weights.at("symmetric").get<bool>() ? " sym" : "");
 }
 
 // dataset → perplexity of one run, from the one-query table of all runs
@@ -182,10 +182,19 @@ void printRunShow(const core::Workspace& workspace, std::int64_t runId)
             std::printf("\n");
         }
     };
-    printTable(true, {{"rel_error", "%.3e"}, {"sqnr_db", "%.2f"}, {"input_kl", "%.3e"}, {"qsur_input_fp", "%.4f"},
-                      {"saliency_mean", "%.3e"}, {"seconds", "%.3f"}});
-    printTable(false, {{"sw1", "%.4f"}, {"sw2", "%.4f"}, {"out_kl", "%.3e"}, {"out_cosine", "%.5f"},
-                       {"out_sqnr_db", "%.2f"}, {"loss_first_epoch", "%.4g"}, {"loss_last_epoch", "%.4g"}});
+    printTable(true, {{"rel_error", "%.3e"},
+                      {"sqnr_db", "%.2f"},
+                      {"input_kl", "%.3e"},
+                      {"qsur_input_fp", "%.4f"},
+                      {"saliency_mean", "%.3e"},
+                      {"seconds", "%.3f"}});
+    printTable(false, {{"sw1", "%.4f"},
+                       {"sw2", "%.4f"},
+                       {"out_kl", "%.3e"},
+                       {"out_cosine", "%.5f"},
+                       {"out_sqnr_db", "%.2f"},
+                       {"loss_first_epoch", "%.4g"},
+                       {"loss_last_epoch", "%.4g"}});
 }
 
 json compareJson(const core::Workspace& workspace, const std::vector<std::int64_t>& runIds, const std::string& metric)
@@ -216,7 +225,8 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
         double fp = NAN;
         for (std::size_t r = 0; r < runs.size(); ++r) {
             const auto it = datasets[r].find(name);
-            const double value = it != datasets[r].end() && it->second.count("perplexity") ? it->second.at("perplexity") : NAN;
+            const double value =
+                it != datasets[r].end() && it->second.count("perplexity") ? it->second.at("perplexity") : NAN;
             if (it != datasets[r].end() && it->second.count("fp_perplexity") && std::isnan(fp))
                 fp = it->second.at("fp_perplexity");
             if (r == 0)
@@ -224,7 +234,10 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
             values.push_back(jsonNumber(value));
             differences.push_back(jsonNumber(value - first));
         }
-        out["datasets"].push_back({{"dataset", name}, {"fp_perplexity", jsonNumber(fp)}, {"perplexity", values}, {"difference", differences}});
+        out["datasets"].push_back({{"dataset", name},
+                                   {"fp_perplexity", jsonNumber(fp)},
+                                   {"perplexity", values},
+                                   {"difference", differences}});
     }
     std::vector<std::string> layerNames;
     for (const auto& rows : layers)
@@ -262,7 +275,8 @@ void printCompare(const core::Workspace& workspace, const std::vector<std::int64
         std::printf(" %12s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
     std::printf("   (change vs run %lld)\n", static_cast<long long>(runIds.front()));
     for (const auto& row : table["datasets"]) {
-        std::printf("%-16s %10s", row["dataset"].get<std::string>().c_str(), cell(row["fp_perplexity"], "%.3f").c_str());
+        std::printf("%-16s %10s", row["dataset"].get<std::string>().c_str(),
+                    cell(row["fp_perplexity"], "%.3f").c_str());
         for (const auto& value : row["perplexity"])
             std::printf(" %12s", cell(value, "%.3f").c_str());
         std::printf("  ");

@@ -70,11 +70,10 @@ bool CalibrationRunner::start(const QString& workspaceDirectory, const core::Run
         };
         try {
             core::Workspace workspace(directory); // this thread's own SQLite connection
-            const auto result = core::runCalibrationJob(workspace, config, onProgress, cancel,
-                                                        [&](std::int64_t id) {
-                                                            outcome.runId = id;
-                                                            Q_EMIT runCreated(id);
-                                                        });
+            const auto result = core::runCalibrationJob(workspace, config, onProgress, cancel, [&](std::int64_t id) {
+                outcome.runId = id;
+                Q_EMIT runCreated(id);
+            });
             outcome.runId = result.runId;
             outcome.summary = summaryOf(result);
         } catch (const core::Cancelled&) {

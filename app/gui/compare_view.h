@@ -14,7 +14,7 @@ class QTableWidget;
 namespace widgets {
 class CurvePlot;
 class MetricLinesPlot;
-}
+} // namespace widgets
 
 namespace app {
 
@@ -45,7 +45,7 @@ private:
         QString name;
         std::map<std::string, double> perplexity, fpPerplexity;
         std::map<std::string, std::map<std::string, double>> layers; ///< metric → layer → value
-        std::vector<std::string> layerOrder;                           ///< as the catalog returns them
+        std::vector<std::string> layerOrder;                         ///< as the catalog returns them
         std::string artifactPath;
     };
 

@@ -1,17 +1,17 @@
 #include "gui/layer_inspector.h"
 
-#include "diagnostics/diagnostics_reader.h"
 #include "bar_plot.h"
-#include "gui/plot_export.h"
 #include "curve_plot.h"
+#include "diagnostics/diagnostics_reader.h"
+#include "gui/plot_export.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
+#include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QFormLayout>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -132,11 +132,12 @@ void LayerInspector::showDirection(int k)
         fp << static_cast<double>(d.histFp.values[static_cast<std::size_t>(k * bins + b)]);
         quantized << static_cast<double>(d.histQuantized.values[static_cast<std::size_t>(k * bins + b)]);
     }
-    m_projectionPlot->setHistograms(
-        tr("%1: outputs projected on direction %2 (W1 %3)").arg(QString::fromStdString(d.block)).arg(k).arg(
-            d.w1[static_cast<std::size_t>(k)], 0, 'g', 4),
-        tr("projection ⟨y, u⟩"), d.histEdges.values[static_cast<std::size_t>(2 * k)],
-        d.histEdges.values[static_cast<std::size_t>(2 * k + 1)], fp, quantized);
+    m_projectionPlot->setHistograms(tr("%1: outputs projected on direction %2 (W1 %3)")
+                                        .arg(QString::fromStdString(d.block))
+                                        .arg(k)
+                                        .arg(d.w1[static_cast<std::size_t>(k)], 0, 'g', 4),
+                                    tr("projection ⟨y, u⟩"), d.histEdges.values[static_cast<std::size_t>(2 * k)],
+                                    d.histEdges.values[static_cast<std::size_t>(2 * k + 1)], fp, quantized);
     m_swBars->highlight(k);
     if (m_direction->value() != k)
         m_direction->setValue(k);
@@ -229,8 +230,8 @@ void LayerInspector::showLayer(const QString& layer)
                 quantized.x << static_cast<double>(c);
                 quantized.y << d.channels[3][c];
             }
-            m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"),
-                                     tr("max |x|"), {fp, quantized});
+            m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"), tr("max |x|"),
+                                     {fp, quantized});
             m_topSalient->setRowCount(0);
             if (d.saliency) {
                 const core::FloatArray& map = d.saliency->obsMap;
@@ -240,7 +241,8 @@ void LayerInspector::showLayer(const QString& layer)
                                           .arg(d.saliency->poolColumns),
                                       tr("w²/[H⁻¹]ⱼⱼ"), static_cast<int>(map.shape[0]), static_cast<int>(map.shape[1]),
                                       QVector<double>(map.values.begin(), map.values.end()),
-                                      static_cast<int>(d.saliency->poolRows), static_cast<int>(d.saliency->poolColumns));
+                                      static_cast<int>(d.saliency->poolRows),
+                                      static_cast<int>(d.saliency->poolColumns));
                 m_topSalient->setRowCount(static_cast<int>(d.saliency->topObs.size()));
                 for (int i = 0; i < static_cast<int>(d.saliency->topObs.size()); ++i) {
                     const auto& entry = d.saliency->topObs[static_cast<std::size_t>(i)];

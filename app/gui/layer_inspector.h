@@ -26,7 +26,7 @@ class BarPlot;
 class HeatMapPlot;
 class CurvePlot;
 class HistogramPlot;
-}
+} // namespace widgets
 
 namespace app {
 

@@ -1,24 +1,24 @@
 #include "gui/main_window.h"
 
+#include "curve_plot.h"
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
 #include "gui/new_calibration_dialog.h"
-#include "curve_plot.h"
 #include "gui/palette.h"
 #include "gui/plot_export.h"
 #include "gui/runs_panel.h"
-#include "store/workspace.h"
 #include "jobs/resources.h"
 #include "jobs/runtime.h"
 #include "model_info_panel.h"
+#include "store/workspace.h"
 #include "util/error.h"
 
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDockWidget>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -140,9 +140,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         statusBar()->showMessage(message);
     };
     connect(m_runner, &CalibrationRunner::finished, this, [done](qint64, const QString& summary) { done(summary); });
-    connect(m_runner, &CalibrationRunner::failed, this, [done, this](const QString& error) {
-        done(tr("Calibration failed: %1").arg(error));
-    });
+    connect(m_runner, &CalibrationRunner::failed, this,
+            [done, this](const QString& error) { done(tr("Calibration failed: %1").arg(error)); });
     connect(m_runner, &CalibrationRunner::cancelled, this, [done, this] { done(tr("Calibration cancelled")); });
     buildMenus();
 
@@ -268,7 +267,7 @@ void MainWindow::addLiveLoss(const QString& message, const QStringList& names, c
         return;
     const double step = values[stepIndex];
     const QString block = message.section(QLatin1Char(':'), 0, 0); // "block 3/6"
-    if (step <= m_live->lastStep || block != m_live->block) { // a new block starts its own curves
+    if (step <= m_live->lastStep || block != m_live->block) {      // a new block starts its own curves
         m_live->curves.clear();
         m_live->block = block;
     }
@@ -285,8 +284,7 @@ void MainWindow::addLiveLoss(const QString& message, const QStringList& names, c
         curve->x << step;
         curve->y << values[i];
     }
-    m_livePlot->setCurves(tr("%1: training loss (live)").arg(block), tr("optimizer step"), tr("loss"),
-                          m_live->curves);
+    m_livePlot->setCurves(tr("%1: training loss (live)").arg(block), tr("optimizer step"), tr("loss"), m_live->curves);
 }
 
 bool MainWindow::startCalibration(const core::RunConfig& config)
@@ -344,8 +342,8 @@ void MainWindow::showAbout()
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     if (m_runner->isRunning()) {
-        const auto answer = QMessageBox::question(this, tr("Calibration running"),
-                                                  tr("A calibration is running. Cancel it and quit?"));
+        const auto answer =
+            QMessageBox::question(this, tr("Calibration running"), tr("A calibration is running. Cancel it and quit?"));
         if (answer != QMessageBox::Yes) {
             event->ignore();
             return;

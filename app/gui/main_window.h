@@ -2,8 +2,8 @@
 // The workbench window. For now: a model picker with the chosen model's summary, and the
 // runs of the open workspace in a dock.
 
-#include "gui/settings.h"
 #include "config/run_config.h"
+#include "gui/settings.h"
 #include "jobs/model_info.h"
 
 #include <QFutureWatcher>

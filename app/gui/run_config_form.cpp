@@ -118,8 +118,8 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
 
     for (QLineEdit* edit : {m_name, m_model, m_loss})
         connect(edit, &QLineEdit::textChanged, this, &RunConfigForm::revalidate);
-    for (QSpinBox* box : {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations,
-                          m_evalWindows})
+    for (QSpinBox* box :
+         {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations, m_evalWindows})
         connect(box, &QSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     for (QComboBox* box : {m_group, m_swP})
@@ -168,8 +168,8 @@ void RunConfigForm::updateMethodFields()
 {
     const QString method = m_method->currentText();
     const bool learns = method == QLatin1String("omniquant") || method == QLatin1String("tesseraq");
-    for (QWidget* field : std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK, m_epochs,
-                                                          m_learningRate})
+    for (QWidget* field :
+         std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK, m_epochs, m_learningRate})
         field->setEnabled(learns);
     m_iterations->setEnabled(method == QLatin1String("tesseraq"));
     m_let->setEnabled(method == QLatin1String("omniquant"));
@@ -193,8 +193,8 @@ std::string RunConfigForm::configJson() const
     document["weights"] = {{"bits", m_bits->value()}, {"symmetric", m_symmetric->isChecked()}};
     // A non-number is passed on as text so that the parser names the key.
     document["weights"]["group_size"] = groupOk ? json(group) : json(m_group->currentText().toStdString());
-    document["calibration"] = {{"samples", m_samples->value()}, {"seq_len", m_seqLen->value()},
-                               {"seed", m_seed->value()}};
+    document["calibration"] = {
+        {"samples", m_samples->value()}, {"seq_len", m_seqLen->value()}, {"seed", m_seed->value()}};
     document["eval"] = {{"max_windows", m_evalWindows->value()}};
     document["diagnostics"] = {{"enabled", m_diagnostics->isChecked()}};
     if (method == QLatin1String("omniquant") || method == QLatin1String("tesseraq")) {
@@ -216,13 +216,11 @@ std::string RunConfigForm::configJson() const
         document["loss"] = terms;
     }
     if (method == QLatin1String("omniquant"))
-        document["omniquant"] = {{"epochs", m_epochs->value()},
-                                 {"lwc_lr", m_learningRate->value()},
-                                 {"let", m_let->isChecked()}};
+        document["omniquant"] = {
+            {"epochs", m_epochs->value()}, {"lwc_lr", m_learningRate->value()}, {"let", m_let->isChecked()}};
     if (method == QLatin1String("tesseraq"))
-        document["tesseraq"] = {{"lwc_epochs", m_epochs->value()},
-                                {"iterations", m_iterations->value()},
-                                {"lr", m_learningRate->value()}};
+        document["tesseraq"] = {
+            {"lwc_epochs", m_epochs->value()}, {"iterations", m_iterations->value()}, {"lr", m_learningRate->value()}};
     return document.dump(2);
 }
 

@@ -18,14 +18,14 @@ struct RunRow {
     qint64 id = 0;
     QString name;
     QString method;
-    QString weights;   ///< "w3g128", "w2 per-channel sym"
-    QString loss;      ///< "mse+sw" for learning methods, "" otherwise
-    QString status;    ///< queued, running, finished, failed, cancelled
-    QString model;     ///< the model directory's name
+    QString weights; ///< "w3g128", "w2 per-channel sym"
+    QString loss;    ///< "mse+sw" for learning methods, "" otherwise
+    QString status;  ///< queued, running, finished, failed, cancelled
+    QString model;   ///< the model directory's name
     QString modelPath;
     QDateTime created; ///< UTC
     QStringList tags;
-    QString error;     ///< the failure message of a failed run
+    QString error;                    ///< the failure message of a failed run
     QMap<QString, double> perplexity; ///< by dataset
 };
 

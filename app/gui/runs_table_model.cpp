@@ -7,7 +7,9 @@
 
 namespace app {
 
-RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent)
+{
+}
 
 void RunsTableModel::setRuns(QVector<RunRow> rows)
 {
@@ -56,13 +58,20 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
 QVariant RunsTableModel::display(const RunRow& run, int column) const
 {
     switch (column) {
-    case Id: return run.id;
-    case Name: return run.name;
-    case Method: return run.method;
-    case Weights: return run.weights;
-    case Loss: return run.loss;
-    case Status: return run.status;
-    default: break;
+    case Id:
+        return run.id;
+    case Name:
+        return run.name;
+    case Method:
+        return run.method;
+    case Weights:
+        return run.weights;
+    case Loss:
+        return run.loss;
+    case Status:
+        return run.status;
+    default:
+        break;
     }
     if (column == trailingColumn(Created))
         return run.created.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"));
@@ -96,9 +105,12 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
         return {};
     const RunRow& run = m_rows[index.row()];
     switch (role) {
-    case Qt::DisplayRole: return display(run, index.column());
-    case SortRole: return sortKey(run, index.column());
-    case RunIdRole: return run.id;
+    case Qt::DisplayRole:
+        return display(run, index.column());
+    case SortRole:
+        return sortKey(run, index.column());
+    case RunIdRole:
+        return run.id;
     case Qt::TextAlignmentRole:
         if (index.column() == Id || (index.column() >= LeadColumns && index.column() < trailingColumn(Created)))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
@@ -113,7 +125,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == Status && (run.status == QLatin1String("failed")))
             return QBrush(QColor(0xc6, 0x28, 0x28));
         return {};
-    default: return {};
+    default:
+        return {};
     }
 }
 

@@ -26,7 +26,10 @@ public:
     const QStringList& datasets() const { return m_datasets; }
     /// The column of the perplexity on `datasets()[i]`, and of a trailing column.
     int perplexityColumn(int i) const { return LeadColumns + i; }
-    int trailingColumn(TrailingColumn column) const { return LeadColumns + static_cast<int>(m_datasets.size()) + column; }
+    int trailingColumn(TrailingColumn column) const
+    {
+        return LeadColumns + static_cast<int>(m_datasets.size()) + column;
+    }
     /// Row of run `id`, or -1.
     int rowOf(qint64 id) const;
 

@@ -58,8 +58,8 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         if (diagnostics) {
             diagnostics->beginBlock(i, prefix, fpWeights);
             const std::int64_t rangeSamples = std::min(DiagnosticsRecorder::kRangeSamples, fpStream.size(0));
-            observeStream(config, fpWeights, fpStream.narrow(0, 0, rangeSamples), attention, prefix,
-                          options.batchSize, cancel, diagnostics->fpRangeObserver());
+            observeStream(config, fpWeights, fpStream.narrow(0, 0, rangeSamples), attention, prefix, options.batchSize,
+                          cancel, diagnostics->fpRangeObserver());
         }
         // The FP stream becomes this block's FP outputs: the targets of calibration.
         advanceStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,
@@ -70,9 +70,9 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         std::map<std::string, QuantizedLinear> stored;
         std::map<std::string, torch::Tensor> hessians;
         BlockLossCurve lossCurve;
-        BlockCalibrationContext ctx{config,   i,      prefix,       quantized,      quantizedStream,
-                                    targets,  attention, options.spec, cancel,      options.batchSize,
-                                    {},       layers, stored,       hessians,       &model.globals(),
+        BlockCalibrationContext ctx{config,    i,         prefix,       quantized, quantizedStream,
+                                    targets,   attention, options.spec, cancel,    options.batchSize,
+                                    {},        layers,    stored,       hessians,  &model.globals(),
                                     &lossCurve};
         ctx.onStep = [&](const std::string& step, double fraction,
                          const std::vector<std::pair<std::string, double>>& values) {
@@ -92,7 +92,8 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         // A non-Linear tensor that is no longer the model's own was folded by the method.
         std::map<std::string, torch::Tensor> folded;
         for (const auto& [name, tensor] : quantized.tensors) {
-            const bool quantizedWeight = name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
+            const bool quantizedWeight =
+                name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
             if (!quantizedWeight && !tensor.is_same(fpWeights.at(name)))
                 folded[prefix + name] = tensor;
         }
@@ -100,9 +101,9 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
             options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve, folded});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         result.quantizedBlocks.push_back(std::move(quantized));
-        reportProgress(onProgress, {"calibrate", static_cast<double>(i + 1) / blocks,
-                                    "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
-                                        " done"});
+        reportProgress(onProgress,
+                       {"calibrate", static_cast<double>(i + 1) / blocks,
+                        "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) + " done"});
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;

@@ -17,11 +17,11 @@ class DiagnosticsRecorder;
 /// What one finished block produced, handed to PipelineOptions::onBlockFinished.
 struct BlockOutcome {
     std::int64_t blockIndex = 0;
-    const BlockWeights& quantized;                         ///< dequantized float32 weights
-    const std::vector<LayerMetrics>& layers;               ///< this block's Linears
-    const std::map<std::string, QuantizedLinear>& stored;  ///< codes + grids, by layer name
-    const std::vector<LayerMetric>& diagnostics;           ///< diagnostics scalars (empty without a recorder)
-    const BlockLossCurve& lossCurve;                       ///< per-step losses of learning methods (else empty)
+    const BlockWeights& quantized;                        ///< dequantized float32 weights
+    const std::vector<LayerMetrics>& layers;              ///< this block's Linears
+    const std::map<std::string, QuantizedLinear>& stored; ///< codes + grids, by layer name
+    const std::vector<LayerMetric>& diagnostics;          ///< diagnostics scalars (empty without a recorder)
+    const BlockLossCurve& lossCurve;                      ///< per-step losses of learning methods (else empty)
     /// Non-Linear tensors the method replaced (LET folds scales into the norms), by full name.
     const std::map<std::string, torch::Tensor>& folded;
 };

@@ -15,7 +15,8 @@ CompositeLoss makeBlockLoss(const std::vector<LossTerm>& terms, std::uint64_t se
             throw Error("the kl_top loss needs the model's output head (internal error)");
         const ModelConfig& config = ctx.config;
         const GlobalWeights& globals = *ctx.globals;
-        loss.setLogitHead([&config, &globals](const torch::Tensor& hidden) { return outputLogits(config, globals, hidden); });
+        loss.setLogitHead(
+            [&config, &globals](const torch::Tensor& hidden) { return outputLogits(config, globals, hidden); });
     }
     return loss;
 }
@@ -52,8 +53,8 @@ std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& 
     return maxima;
 }
 
-void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
-                        std::int64_t step, std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
+void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss, std::int64_t step,
+                        std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
                         const std::vector<double>& values)
 {
     if (!ctx.onStep || (!force && step % 16 != 0))

@@ -25,8 +25,8 @@ std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& 
 
 /// Reports a training step through ctx.onStep every 16 steps and at `force`, with the step
 /// number and each term's value (`terms` names them; `values` has one more entry: the total).
-void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss,
-                        std::int64_t step, std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
+void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& stage, double loss, std::int64_t step,
+                        std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
                         const std::vector<double>& values);
 
 /// Replaces every Linear of ctx.weights by the dequantized `storedOf(name)` and records its

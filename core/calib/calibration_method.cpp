@@ -1,9 +1,9 @@
 #include "calib/calibration_method.h"
 
 #include "calib/gptq.h"
+#include "calib/hessian.h"
 #include "calib/omniquant.h"
 #include "calib/tesseraq.h"
-#include "calib/hessian.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
 
@@ -31,7 +31,8 @@ public:
             torch::Tensor& weight = ctx.weights.tensors.at(all[i] + ".weight");
             QuantizedLinear stored = quantizeRtnStored(weight, ctx.spec);
             const torch::Tensor quantized = stored.dequantize();
-            ctx.layers.push_back(measureLayer(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
+            ctx.layers.push_back(
+                measureLayer(ctx, all[i], weight, quantized, hessians.at(all[i]), secondsSince(start)));
             ctx.stored[ctx.layerPrefix + all[i]] = std::move(stored);
             ctx.hessians[all[i]] = hessians.at(all[i]);
             weight = quantized;
@@ -67,8 +68,8 @@ public:
                 } catch (const Error& e) {
                     throw Error(ctx.layerPrefix + shortName + ": " + e.what());
                 }
-                ctx.layers.push_back(
-                    measureLayer(ctx, shortName, weight, result.quantized, hessians.at(shortName), secondsSince(start)));
+                ctx.layers.push_back(measureLayer(ctx, shortName, weight, result.quantized, hessians.at(shortName),
+                                                  secondsSince(start)));
                 ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
                 ctx.hessians[shortName] = hessians.at(shortName);
                 weight = result.quantized;

@@ -2,10 +2,10 @@
 // The interface every calibration method implements (ARCHITECTURE.md,
 // "Calibration pipeline"), and the registry that picks one by name.
 
-#include "model/decoder_forward.h"
 #include "calib/layer_metrics.h"
-#include "loss/loss_curve.h"
 #include "config/run_config.h"
+#include "loss/loss_curve.h"
+#include "model/decoder_forward.h"
 #include "quant/quantized_linear.h"
 #include "util/cancel_token.h"
 
@@ -20,20 +20,20 @@ namespace core {
 struct BlockCalibrationContext {
     const ModelConfig& config;
     std::int64_t blockIndex = 0;
-    std::string layerPrefix;          ///< blockPrefix(config, blockIndex)
-    BlockWeights& weights;            ///< in: full precision; out: quantized (dequantized float32)
-    const torch::Tensor& inputs;      ///< quantized-stream inputs of this block [samples, T, H]
-    const torch::Tensor& targets;     ///< FP block outputs on the FP stream [samples, T, H]
+    std::string layerPrefix;      ///< blockPrefix(config, blockIndex)
+    BlockWeights& weights;        ///< in: full precision; out: quantized (dequantized float32)
+    const torch::Tensor& inputs;  ///< quantized-stream inputs of this block [samples, T, H]
+    const torch::Tensor& targets; ///< FP block outputs on the FP stream [samples, T, H]
     const AttentionContext& attention;
     const WeightQuantSpec& spec;
     const CancelToken& cancel;
-    std::int64_t batchSize = 8;       ///< samples per forward pass
+    std::int64_t batchSize = 8; ///< samples per forward pass
     /// Sub-step report: name, fraction within the block, and named values for live plots
     /// (learning methods: the step number and each loss term; others pass none).
     std::function<void(const std::string& step, double fraction,
                        const std::vector<std::pair<std::string, double>>& values)>
         onStep;
-    std::vector<LayerMetrics>& layers; ///< the method appends one entry per Linear
+    std::vector<LayerMetrics>& layers;              ///< the method appends one entry per Linear
     std::map<std::string, QuantizedLinear>& stored; ///< the method adds each Linear's stored form, by layer name
     /// The method adds the Hessian it used (or measured) for each Linear, by short name,
     /// for the saliency diagnostics; methods without one leave it empty.

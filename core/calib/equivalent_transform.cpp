@@ -31,9 +31,9 @@ EquivalentTransform::EquivalentTransform(const ModelConfig& config, const BlockW
         throw Error("omniquant: LET is implemented for LLaMA-family models only");
     torch::NoGradGuard noGrad;
     const auto weight = [&](const char* name) { return fp.at(std::string(name) + ".weight"); };
-    m_attn = smoothingScale(inputAbsMax.at("self_attn.q_proj"),
-                            columnMax({weight("self_attn.q_proj"), weight("self_attn.k_proj"), weight("self_attn.v_proj")}),
-                            alpha);
+    m_attn = smoothingScale(
+        inputAbsMax.at("self_attn.q_proj"),
+        columnMax({weight("self_attn.q_proj"), weight("self_attn.k_proj"), weight("self_attn.v_proj")}), alpha);
     m_mlp = smoothingScale(inputAbsMax.at("mlp.gate_proj"), columnMax({weight("mlp.gate_proj"), weight("mlp.up_proj")}),
                            alpha);
     // o_proj's columns are per query head; a v channel feeds every query head of its KV
@@ -42,7 +42,8 @@ EquivalentTransform::EquivalentTransform(const ModelConfig& config, const BlockW
     const auto perKv = [&](const torch::Tensor& perQuery) {
         return std::get<0>(perQuery.reshape({config.numKvHeads, groups, config.headDim}).max(1)).reshape({-1});
     };
-    m_vo = smoothingScale(perKv(inputAbsMax.at("self_attn.o_proj")), perKv(columnMax({weight("self_attn.o_proj")})), alpha);
+    m_vo = smoothingScale(perKv(inputAbsMax.at("self_attn.o_proj")), perKv(columnMax({weight("self_attn.o_proj")})),
+                          alpha);
     m_qk = torch::ones({config.numKvHeads * config.headDim / 2});
     for (torch::Tensor* p : {&m_attn, &m_mlp, &m_vo, &m_qk})
         *p = p->to(torch::kFloat32).contiguous().requires_grad_(true);
@@ -87,7 +88,8 @@ BlockWeights EquivalentTransform::apply(const BlockWeights& fp) const
     const auto rows = [](const torch::Tensor& w, const torch::Tensor& s) { return w * s.unsqueeze(1); };
     out.tensors["input_layernorm.weight"] = fp.at("input_layernorm.weight") / attn;
     out.tensors["post_attention_layernorm.weight"] = fp.at("post_attention_layernorm.weight") / mlp;
-    out.tensors["self_attn.q_proj.weight"] = rows(columns(fp.at("self_attn.q_proj.weight"), attn), 1.0 / perQueryChannel(qk));
+    out.tensors["self_attn.q_proj.weight"] =
+        rows(columns(fp.at("self_attn.q_proj.weight"), attn), 1.0 / perQueryChannel(qk));
     out.tensors["self_attn.k_proj.weight"] = rows(columns(fp.at("self_attn.k_proj.weight"), attn), qk);
     out.tensors["self_attn.v_proj.weight"] = rows(columns(fp.at("self_attn.v_proj.weight"), attn), 1.0 / vo);
     out.tensors["self_attn.o_proj.weight"] = columns(fp.at("self_attn.o_proj.weight"), perQueryChannel(vo));

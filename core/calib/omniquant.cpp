@@ -10,8 +10,8 @@
 
 namespace core {
 
-LwcBlockTrainer::LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
-                                 const WeightQuantSpec& spec, double learningRate,
+LwcBlockTrainer::LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights,
+                                 const std::string& layerPrefix, const WeightQuantSpec& spec, double learningRate,
                                  std::optional<EquivalentTransform> transform, double transformLearningRate)
     : m_config(config), m_fpWeights(fpWeights), m_prefix(layerPrefix), m_names(linearShortNames(config.family)),
       m_transform(std::move(transform))
@@ -160,8 +160,7 @@ BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, con
             const double value = evaluation.terms.back();
             epochLoss += value;
             const bool lastOfEpoch = first + batch >= samples;
-            reportTrainingStep(ctx,
-                               "lwc epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+            reportTrainingStep(ctx, "lwc epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
                                lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value, step,
                                totalSteps, lastOfEpoch, curve.terms, evaluation.terms);
             curve.steps.push_back(std::move(evaluation.terms));

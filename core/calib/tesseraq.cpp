@@ -113,8 +113,7 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
                 evaluation.terms.push_back(value);
                 stageLoss += value;
                 const bool lastOfStage = iteration + 1 == m_options.iterations;
-                reportTrainingStep(ctx,
-                                   "rounding stage " + std::to_string(stage + 1) + "/" + std::to_string(stages),
+                reportTrainingStep(ctx, "rounding stage " + std::to_string(stage + 1) + "/" + std::to_string(stages),
                                    lastOfStage ? stageLoss / static_cast<double>(m_options.iterations) : value,
                                    stage * m_options.iterations + iteration, totalSteps, lastOfStage, curve.terms,
                                    evaluation.terms);

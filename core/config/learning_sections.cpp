@@ -107,7 +107,8 @@ void validateLearningSections(const RunConfig& config, const std::string& source
 {
     const bool learns = methodLearnsBlocks(config.method);
     require(learns || config.loss.empty(), source,
-            "'loss' applies to block-reconstruction methods (omniquant, tesseraq) only (method is '" + config.method + "')");
+            "'loss' applies to block-reconstruction methods (omniquant, tesseraq) only (method is '" + config.method +
+                "')");
     require(config.method == "omniquant" || !config.omniquant, source,
             "section 'omniquant' applies to method 'omniquant' only (method is '" + config.method + "')");
     require(config.method == "tesseraq" || !config.tesseraq, source,
@@ -185,13 +186,11 @@ void writeLearningSections(const RunConfig& config, json& document)
                                  {"let_lr", config.omniquant->letLearningRate},
                                  {"let_alpha", config.omniquant->letAlpha}};
     if (config.tesseraq)
-        document["tesseraq"] = {{"lwc_epochs", config.tesseraq->lwcEpochs},
-                                {"lwc_lr", config.tesseraq->lwcLearningRate},
-                                {"thresholds", config.tesseraq->thresholds},
-                                {"iterations", config.tesseraq->iterations},
-                                {"batch_size", config.tesseraq->batchSize},
-                                {"lr", config.tesseraq->learningRate},
-                                {"scale_lr", config.tesseraq->scaleLearningRate}};
+        document["tesseraq"] = {
+            {"lwc_epochs", config.tesseraq->lwcEpochs},      {"lwc_lr", config.tesseraq->lwcLearningRate},
+            {"thresholds", config.tesseraq->thresholds},     {"iterations", config.tesseraq->iterations},
+            {"batch_size", config.tesseraq->batchSize},      {"lr", config.tesseraq->learningRate},
+            {"scale_lr", config.tesseraq->scaleLearningRate}};
 }
 
 std::string lossLabel(const RunConfig& config)

@@ -53,8 +53,7 @@ public:
         }
     }
 
-    template <typename Int>
-    void readInteger(const std::string& name, Int& out)
+    template <typename Int> void readInteger(const std::string& name, Int& out)
     {
         if (const json* value = find(name)) {
             if (!value->is_number_integer())

@@ -162,9 +162,8 @@ std::string runConfigToJson(const RunConfig& config, int indent)
                                {"seq_len", config.calibration.seqLen},
                                {"seed", config.calibration.seed},
                                {"batch_size", config.calibration.batchSize}};
-    document["eval"] = {{"texts", config.eval.texts},
-                        {"seq_len", config.eval.seqLen},
-                        {"max_windows", config.eval.maxWindows}};
+    document["eval"] = {
+        {"texts", config.eval.texts}, {"seq_len", config.eval.seqLen}, {"max_windows", config.eval.maxWindows}};
     const DiagnosticsConfig& d = config.diagnostics;
     document["diagnostics"] = {{"enabled", d.enabled},
                                {"histogram_bins", d.histogramBins},

@@ -33,17 +33,17 @@
 namespace core {
 
 struct WeightsConfig {
-    int bits = 4;                  ///< 2..8
-    std::int64_t groupSize = 128;  ///< input columns per group; -1 = one group per output channel
+    int bits = 4;                 ///< 2..8
+    std::int64_t groupSize = 128; ///< input columns per group; -1 = one group per output channel
     bool symmetric = false;
 };
 
 struct CalibrationDataConfig {
-    std::string text;              ///< calibration text file; "" = the bundled Brown calibration excerpt
-    std::int64_t samples = 128;    ///< windows drawn from the text
-    std::int64_t seqLen = 0;       ///< tokens per window; 0 = the model's context, at most 2048
-    std::uint64_t seed = 0;        ///< window offsets (and later every random choice of a method)
-    std::int64_t batchSize = 8;    ///< windows per forward pass (memory vs speed; no effect on results)
+    std::string text;           ///< calibration text file; "" = the bundled Brown calibration excerpt
+    std::int64_t samples = 128; ///< windows drawn from the text
+    std::int64_t seqLen = 0;    ///< tokens per window; 0 = the model's context, at most 2048
+    std::uint64_t seed = 0;     ///< window offsets (and later every random choice of a method)
+    std::int64_t batchSize = 8; ///< windows per forward pass (memory vs speed; no effect on results)
 };
 
 struct EvalConfig {
@@ -55,15 +55,15 @@ struct EvalConfig {
 /// What the diagnostics stage records per block and Linear (METHODS.md §11).
 struct DiagnosticsConfig {
     bool enabled = true;
-    std::int64_t histogramBins = 256;    ///< bins of every activation and weight histogram
-    std::int64_t projections = 64;       ///< SW directions per block output
-    std::uint64_t projectionSeed = 0;    ///< same seed → same directions in every run (comparable)
-    std::int64_t quantileLevels = 256;   ///< stored quantiles per projected distribution
-    bool qsur = true;                    ///< QSUR of Linear inputs and weights (a covariance per input)
-    std::int64_t qsurTokens = 16384;     ///< calibration tokens in each input covariance (0 = all)
-    bool saliency = true;                ///< Hessian saliency maps of every Linear
-    std::int64_t saliencyTopK = 64;      ///< exact top-k OBS-salient weights per Linear
-    std::int64_t saliencyMapSize = 128;  ///< longest side of the max-pooled saliency maps (<= 256)
+    std::int64_t histogramBins = 256;   ///< bins of every activation and weight histogram
+    std::int64_t projections = 64;      ///< SW directions per block output
+    std::uint64_t projectionSeed = 0;   ///< same seed → same directions in every run (comparable)
+    std::int64_t quantileLevels = 256;  ///< stored quantiles per projected distribution
+    bool qsur = true;                   ///< QSUR of Linear inputs and weights (a covariance per input)
+    std::int64_t qsurTokens = 16384;    ///< calibration tokens in each input covariance (0 = all)
+    bool saliency = true;               ///< Hessian saliency maps of every Linear
+    std::int64_t saliencyTopK = 64;     ///< exact top-k OBS-salient weights per Linear
+    std::int64_t saliencyMapSize = 128; ///< longest side of the max-pooled saliency maps (<= 256)
 };
 
 struct GptqConfig {
@@ -85,15 +85,15 @@ struct OmniQuantConfig {
 
 /// TesseraQ (METHODS.md §4): an LWC stage for the grid, then progressive adaptive rounding.
 struct TesseraQConfig {
-    std::int64_t lwcEpochs = 20;       ///< OmniQuant LWC epochs that fix the grid (0 = plain min/max grid)
+    std::int64_t lwcEpochs = 20; ///< OmniQuant LWC epochs that fix the grid (0 = plain min/max grid)
     double lwcLearningRate = 1e-2;
     /// Fraction of rounding variables still soft in each stage (TesseraQ's 20-stage schedule).
     std::vector<double> thresholds = {0.8,  0.65, 0.5,  0.43, 0.38, 0.34, 0.3,  0.27, 0.24, 0.21,
                                       0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.04, 0.02, 0.01, 0.005};
-    std::int64_t iterations = 250;     ///< optimizer steps per stage
-    std::int64_t batchSize = 4;        ///< samples per step
-    double learningRate = 1e-3;        ///< Adam, rounding logits
-    double scaleLearningRate = 1e-3;   ///< Adam, dequantization scale logits (weight decay 1e-4)
+    std::int64_t iterations = 250;   ///< optimizer steps per stage
+    std::int64_t batchSize = 4;      ///< samples per step
+    double learningRate = 1e-3;      ///< Adam, rounding logits
+    double scaleLearningRate = 1e-3; ///< Adam, dequantization scale logits (weight decay 1e-4)
 };
 
 struct RunConfig {
@@ -104,8 +104,8 @@ struct RunConfig {
     CalibrationDataConfig calibration;
     EvalConfig eval;
     DiagnosticsConfig diagnostics;
-    std::optional<GptqConfig> gptq; ///< present only for method "gptq" (filled with defaults)
-    std::vector<LossTerm> loss;     ///< block-reconstruction loss; only for methods that learn (omniquant)
+    std::optional<GptqConfig> gptq;           ///< present only for method "gptq" (filled with defaults)
+    std::vector<LossTerm> loss;               ///< block-reconstruction loss; only for methods that learn (omniquant)
     std::optional<OmniQuantConfig> omniquant; ///< present only for method "omniquant"
     std::optional<TesseraQConfig> tesseraq;   ///< present only for method "tesseraq"
 };

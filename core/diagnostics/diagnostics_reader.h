@@ -18,7 +18,7 @@ namespace core {
 struct HistogramPair {
     double lo = 0.0;
     double hi = 0.0;
-    std::vector<std::int64_t> fp, quantized;              ///< [bins]
+    std::vector<std::int64_t> fp, quantized;                     ///< [bins]
     std::array<std::int64_t, 3> fpOutside{}, quantizedOutside{}; ///< underflow, overflow, NaN
 };
 
@@ -54,11 +54,11 @@ struct LinearDiagnostics {
 struct BlockDiagnostics {
     std::string block; ///< "model.layers.3"
     HistogramPair output;
-    std::vector<double> w1, w2;            ///< per direction
-    Int64Array histFp, histQuantized;      ///< [directions, bins]
-    DoubleArray histEdges;                 ///< [directions, 2]: lo, hi of each direction's bins
+    std::vector<double> w1, w2;                 ///< per direction
+    Int64Array histFp, histQuantized;           ///< [directions, bins]
+    DoubleArray histEdges;                      ///< [directions, 2]: lo, hi of each direction's bins
     FloatArray quantilesFp, quantilesQuantized; ///< [directions, levels + 1]
-    std::optional<BlockLossCurve> loss;    ///< training loss per step (methods that learn)
+    std::optional<BlockLossCurve> loss;         ///< training loss per step (methods that learn)
 };
 
 class DiagnosticsReader {

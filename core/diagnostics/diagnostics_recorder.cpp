@@ -19,8 +19,7 @@ namespace core {
 namespace layout = diagnostics_layout;
 
 struct DiagnosticsRecorder::InputRecord {
-    explicit InputRecord(std::int64_t channels, bool qsur)
-        : fpStats(channels), quantizedStats(channels)
+    explicit InputRecord(std::int64_t channels, bool qsur) : fpStats(channels), quantizedStats(channels)
     {
         if (qsur) {
             fpMoments.emplace(channels);
@@ -53,9 +52,9 @@ void writeHistogramPair(ArtifactFile& file, const std::string& path, const Histo
     file.write(path, counts);
     file.setAttribute(path, "lo", fp.edges.lo);
     file.setAttribute(path, "hi", fp.edges.hi);
-    file.write(path + "_outside", Int64Array{{2, 3},
-                                             {fp.underflow, fp.overflow, fp.nan, quantized.underflow,
-                                              quantized.overflow, quantized.nan}});
+    file.write(path + "_outside",
+               Int64Array{{2, 3},
+                          {fp.underflow, fp.overflow, fp.nan, quantized.underflow, quantized.overflow, quantized.nan}});
 }
 
 Histogram histogramOf(const torch::Tensor& values, const HistogramEdges& edges)
@@ -205,9 +204,9 @@ void DiagnosticsRecorder::finishLinear(const std::string& shortName, const Block
     const Histogram& quantizedInput = input.quantizedHistogram->histogram();
     writeHistogramPair(m_artifacts, layout::inputHistogram(layer), fpInput, quantizedInput);
     add("input_kl", histogramKl(fpInput, quantizedInput));
-    const torch::Tensor channels = torch::stack({input.fpStats.absMax(), input.fpStats.mean(), input.fpStats.std(),
-                                                 input.quantizedStats.absMax(), input.quantizedStats.mean(),
-                                                 input.quantizedStats.std()});
+    const torch::Tensor channels =
+        torch::stack({input.fpStats.absMax(), input.fpStats.mean(), input.fpStats.std(), input.quantizedStats.absMax(),
+                      input.quantizedStats.mean(), input.quantizedStats.std()});
     m_artifacts.write(layout::inputChannels(layer), toFloatArray(channels));
     const torch::Tensor absMax = input.fpStats.absMax();
     add("input_absmax_ratio", (absMax.max() / absMax.median().clamp_min(1e-30)).item<double>());

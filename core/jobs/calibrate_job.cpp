@@ -58,12 +58,10 @@ void checkGroupSize(const RunConfig& config, const ModelConfig& model)
     const auto linears = linearShortNames(model.family);
     for (const auto& spec : blockTensorSpecs(model)) {
         const std::string shortName = spec.name.substr(0, spec.name.size() - std::string(".weight").size());
-        if (spec.name.ends_with(".weight") &&
-            std::find(linears.begin(), linears.end(), shortName) != linears.end() && config.weights.groupSize > 0 &&
-            spec.shape.at(1) % config.weights.groupSize != 0)
+        if (spec.name.ends_with(".weight") && std::find(linears.begin(), linears.end(), shortName) != linears.end() &&
+            config.weights.groupSize > 0 && spec.shape.at(1) % config.weights.groupSize != 0)
             throw Error("config: weights.group_size " + std::to_string(config.weights.groupSize) +
-                        " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " +
-                        shortName);
+                        " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " + shortName);
     }
 }
 
@@ -79,8 +77,8 @@ WeightQuantSpec weightSpec(const RunConfig& config)
 // Runs the job's stages on a created run; everything it writes goes to the run.
 class CalibrationRun {
 public:
-    CalibrationRun(Workspace& workspace, const RunConfig& config, std::int64_t runId, const ProgressCallback& onProgress,
-                   const CancelToken& cancel)
+    CalibrationRun(Workspace& workspace, const RunConfig& config, std::int64_t runId,
+                   const ProgressCallback& onProgress, const CancelToken& cancel)
         : m_workspace(workspace), m_config(config), m_runId(runId), m_onProgress(onProgress), m_cancel(cancel),
           m_model(config.model), m_artifacts(workspace.artifactPath(runId), ArtifactMode::Create)
     {
@@ -100,8 +98,8 @@ private:
         reportProgress(m_onProgress, {"load", 0.0, "tokenizing " + m_config.calibration.text});
         const std::string text = readTextFile(m_config.calibration.text);
         const auto ids = encodeWithBos(tokenizer, text, m_model.config().bosTokenId);
-        const CalibrationWindows windows = drawCalibrationWindows(ids, m_config.calibration.samples,
-                                                                  m_config.calibration.seqLen, m_config.calibration.seed);
+        const CalibrationWindows windows = drawCalibrationWindows(
+            ids, m_config.calibration.samples, m_config.calibration.seqLen, m_config.calibration.seed);
         writeCalibrationRecord(m_artifacts, {windows.offsets, m_config.calibration.seqLen, m_config.calibration.seed,
                                              m_config.calibration.text, fileFingerprint(m_config.calibration.text)});
         m_artifacts.flush();
@@ -178,8 +176,11 @@ private:
                 outcome.fpPerplexity = cached->perplexity;
                 outcome.fpFromCache = true;
             } else {
-                outcome.fpPerplexity = perplexityOf(tokenized.back(), options, outcome.dataset + " (full precision)", done, share).perplexity;
-                m_workspace.catalog().storeFpBaseline(key, {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.back().size())});
+                outcome.fpPerplexity =
+                    perplexityOf(tokenized.back(), options, outcome.dataset + " (full precision)", done, share)
+                        .perplexity;
+                m_workspace.catalog().storeFpBaseline(
+                    key, {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.back().size())});
             }
             done += share;
             result.datasets.push_back(outcome);
@@ -194,13 +195,13 @@ private:
             outcome.tokens = ppl.tokens;
             outcome.windows = ppl.windows;
             outcome.seqLen = ppl.seqLen;
-            m_workspace.catalog().addDatasetMetrics(
-                m_runId, {{outcome.dataset, "perplexity", outcome.perplexity},
-                          {outcome.dataset, "fp_perplexity", outcome.fpPerplexity},
-                          {outcome.dataset, "mean_nll", ppl.meanNll},
-                          {outcome.dataset, "tokens", static_cast<double>(ppl.tokens)},
-                          {outcome.dataset, "windows", static_cast<double>(ppl.windows)},
-                          {outcome.dataset, "seq_len", static_cast<double>(ppl.seqLen)}});
+            m_workspace.catalog().addDatasetMetrics(m_runId,
+                                                    {{outcome.dataset, "perplexity", outcome.perplexity},
+                                                     {outcome.dataset, "fp_perplexity", outcome.fpPerplexity},
+                                                     {outcome.dataset, "mean_nll", ppl.meanNll},
+                                                     {outcome.dataset, "tokens", static_cast<double>(ppl.tokens)},
+                                                     {outcome.dataset, "windows", static_cast<double>(ppl.windows)},
+                                                     {outcome.dataset, "seq_len", static_cast<double>(ppl.seqLen)}});
         }
     }
 
@@ -279,8 +280,8 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
     result.name = config.name;
     result.configJson = runConfigToJson(config);
     Catalog& catalog = workspace.catalog();
-    result.runId =
-        catalog.createRun({config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
+    result.runId = catalog.createRun(
+        {config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
     if (onRunCreated)
         onRunCreated(result.runId);
     try {

@@ -1,7 +1,7 @@
 #include "jobs/dump_job.h"
 
-#include "jobs/finished_run.h"
 #include "io/tokenizer.h"
+#include "jobs/finished_run.h"
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
 #include "store/run_artifacts.h"
@@ -81,13 +81,14 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
     const ModelConfig& modelConfig = model.config();
     const LinearLocation location = locateLinear(modelConfig, layer);
     reportProgress(onProgress, {"dump", 0.0, "rebuilding the calibration windows"});
-    const auto tokens = encodeWithBos(*loadTokenizer(config.model), readTextFile(record.textPath), modelConfig.bosTokenId);
+    const auto tokens =
+        encodeWithBos(*loadTokenizer(config.model), readTextFile(record.textPath), modelConfig.bosTokenId);
     torch::Tensor ids = torch::empty({static_cast<std::int64_t>(record.offsets.size()), record.seqLen}, torch::kInt64);
     for (std::size_t s = 0; s < record.offsets.size(); ++s) {
         if (record.offsets[s] + record.seqLen > static_cast<std::int64_t>(tokens.size()))
             throw Error("dump: stored offset " + std::to_string(record.offsets[s]) + " is beyond the calibration text");
-        ids[static_cast<std::int64_t>(s)].copy_(torch::tensor(
-            std::vector<std::int64_t>(tokens.begin() + record.offsets[s], tokens.begin() + record.offsets[s] + record.seqLen)));
+        ids[static_cast<std::int64_t>(s)].copy_(torch::tensor(std::vector<std::int64_t>(
+            tokens.begin() + record.offsets[s], tokens.begin() + record.offsets[s] + record.seqLen)));
     }
 
     // Both streams up to the layer's block, as the pipeline ran them.

@@ -1,7 +1,7 @@
 #include "jobs/export_job.h"
 
-#include "jobs/finished_run.h"
 #include "io/checkpoint.h"
+#include "jobs/finished_run.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -18,10 +18,9 @@ namespace fs = std::filesystem;
 // Tokenizer and generation files an HF loader looks for, copied when present.
 const std::vector<std::string>& companionFiles()
 {
-    static const std::vector<std::string> names{"tokenizer.model",         "tokenizer.json",
-                                                "tokenizer_config.json",   "vocab.json",
-                                                "merges.txt",              "special_tokens_map.json",
-                                                "generation_config.json"};
+    static const std::vector<std::string> names{
+        "tokenizer.model", "tokenizer.json",          "tokenizer_config.json", "vocab.json",
+        "merges.txt",      "special_tokens_map.json", "generation_config.json"};
     return names;
 }
 
@@ -67,9 +66,9 @@ nlohmann::json layerToJson(const QuantizedLinear& stored)
                          {"zero", tensorToJson(stored.zero)}};
     // Only act-order scatters columns over groups; contiguous groups need no index.
     if (!torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
-        layer["group_index"] = std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
-                                                         stored.groupIndex.data_ptr<std::int64_t>() +
-                                                             stored.groupIndex.numel());
+        layer["group_index"] =
+            std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
+                                      stored.groupIndex.data_ptr<std::int64_t>() + stored.groupIndex.numel());
     return layer;
 }
 

@@ -72,8 +72,9 @@ torch::Tensor slicedWassersteinLoss(const torch::Tensor& prediction, const torch
 torch::Tensor nlcLoss(const torch::Tensor& prediction, const torch::Tensor& target)
 {
     requireSameShape(prediction, target, "nlc");
-    const torch::Tensor cosine = torch::nn::functional::cosine_similarity(
-        tokens(prediction), tokens(target.detach()), torch::nn::functional::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
+    const torch::Tensor cosine =
+        torch::nn::functional::cosine_similarity(tokens(prediction), tokens(target.detach()),
+                                                 torch::nn::functional::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
     return -torch::log(cosine.mean().abs());
 }
 
@@ -95,7 +96,8 @@ torch::Tensor klTopLoss(const torch::Tensor& predictionLogits, const torch::Tens
 
 std::uint64_t stepSeed(std::uint64_t seed, std::int64_t block, std::int64_t step)
 {
-    return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(block)) ^ static_cast<std::uint64_t>(step));
+    return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(block)) ^
+                      static_cast<std::uint64_t>(step));
 }
 
 CompositeLoss::CompositeLoss(std::vector<LossTerm> terms, std::uint64_t seed) : m_terms(std::move(terms)), m_seed(seed)
@@ -151,8 +153,8 @@ LossEvaluation CompositeLoss::evaluate(const torch::Tensor& prediction, const to
             break;
         case LossType::SlicedWasserstein: {
             // Each term draws its own directions (a second sw term must not repeat the first's).
-            const torch::Tensor directions = randomUnitDirections(
-                term.projections, prediction.size(-1), stepSeed(m_seed + i, block, step));
+            const torch::Tensor directions =
+                randomUnitDirections(term.projections, prediction.size(-1), stepSeed(m_seed + i, block, step));
             value = slicedWassersteinLoss(prediction, target, directions, term.p);
             break;
         }

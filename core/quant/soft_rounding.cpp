@@ -68,7 +68,8 @@ void SoftRounding::harden(double softFraction)
 {
     torch::NoGradGuard noGrad;
     const std::int64_t total = m_soft.numel();
-    const auto keepSoft = static_cast<std::int64_t>(std::floor(std::clamp(softFraction, 0.0, 1.0) * static_cast<double>(total)));
+    const auto keepSoft =
+        static_cast<std::int64_t>(std::floor(std::clamp(softFraction, 0.0, 1.0) * static_cast<double>(total)));
     const std::int64_t soft = m_soft.sum().item<std::int64_t>();
     if (soft <= keepSoft)
         return;

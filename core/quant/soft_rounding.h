@@ -46,8 +46,8 @@ private:
     torch::Tensor m_floor; ///< ⌊W/s⌋ [rows, cols]
     torch::Tensor m_alpha;
     torch::Tensor m_dst;
-    torch::Tensor m_soft;  ///< bool [rows, cols]
-    torch::Tensor m_hard;  ///< float 0/1 [rows, cols] where not soft
+    torch::Tensor m_soft; ///< bool [rows, cols]
+    torch::Tensor m_hard; ///< float 0/1 [rows, cols] where not soft
 };
 
 } // namespace core

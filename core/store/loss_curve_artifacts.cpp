@@ -19,8 +19,8 @@ void writeLossCurve(ArtifactFile& file, const std::string& block, const BlockLos
     values.values.reserve(curve.steps.size() * static_cast<std::size_t>(columns));
     for (const auto& step : curve.steps) {
         if (static_cast<std::int64_t>(step.size()) != columns)
-            throw Error("loss curve of " + block + ": a step has " + std::to_string(step.size()) + " values, expected " +
-                        std::to_string(columns) + " (internal error)");
+            throw Error("loss curve of " + block + ": a step has " + std::to_string(step.size()) +
+                        " values, expected " + std::to_string(columns) + " (internal error)");
         values.values.insert(values.values.end(), step.begin(), step.end());
     }
     std::string names;

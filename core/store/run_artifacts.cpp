@@ -58,20 +58,19 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
     stored.spec.bits = static_cast<int>(file.int64Attribute(group, "bits"));
     stored.spec.groupSize = file.int64Attribute(group, "group_size");
     stored.spec.symmetric = file.int64Attribute(group, "symmetric") != 0;
-    stored.spec.dialect =
-        file.stringAttribute(group, "dialect") == dialectName(QuantDialect::OmniQuant) ? QuantDialect::OmniQuant
-                                                                                       : QuantDialect::Gptq;
+    stored.spec.dialect = file.stringAttribute(group, "dialect") == dialectName(QuantDialect::OmniQuant)
+                              ? QuantDialect::OmniQuant
+                              : QuantDialect::Gptq;
     stored.codes = tensorFrom(file.readBytes(group + "/codes"));
     stored.scale = tensorFrom(file.readFloat(group + "/scale"));
     stored.zero = tensorFrom(file.readFloat(group + "/zero"));
     stored.groupIndex = tensorFrom(file.readInt64(group + "/group_index"));
-    const bool consistent = stored.codes.dim() == 2 && stored.scale.dim() == 2 &&
-                            stored.zero.sizes() == stored.scale.sizes() &&
-                            stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&
-                            stored.groupIndex.size(0) == stored.codes.size(1) &&
-                            (stored.groupIndex.numel() == 0 ||
-                             (stored.groupIndex.min().item<std::int64_t>() >= 0 &&
-                              stored.groupIndex.max().item<std::int64_t>() < stored.scale.size(1)));
+    const bool consistent =
+        stored.codes.dim() == 2 && stored.scale.dim() == 2 && stored.zero.sizes() == stored.scale.sizes() &&
+        stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&
+        stored.groupIndex.size(0) == stored.codes.size(1) &&
+        (stored.groupIndex.numel() == 0 || (stored.groupIndex.min().item<std::int64_t>() >= 0 &&
+                                            stored.groupIndex.max().item<std::int64_t>() < stored.scale.size(1)));
     if (!consistent)
         throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent shapes");
     return stored;

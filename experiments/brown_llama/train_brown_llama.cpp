@@ -10,12 +10,12 @@
 // LLaMA d=256, 6 blocks, 4 heads of 64 with 2 KV heads, SwiGLU 768, context 512;
 // AdamW (β 0.9/0.95, wd 0.1 on matrices), linear warm-up then cosine decay to 10 %.
 
-#include "jobs/runtime.h"
 #include "eval/perplexity.h"
 #include "io/safetensors.h"
 #include "io/sentencepiece_library.h"
 #include "io/sentencepiece_tokenizer.h"
 #include "io/tokenizer.h"
+#include "jobs/runtime.h"
 #include "model/decoder_forward.h"
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
@@ -84,7 +84,8 @@ void trainTokenizer(const std::string& trainText, const std::string& outDir, con
                              " --byte_fallback=true --character_coverage=1.0 --split_digits=true"
                              " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --num_threads=1"
                              " --input_sentence_size=0 --shuffle_input_sentence=false --max_sentence_length=100000"
-                             " --minloglevel=2"; // sentencepiece logs via std::cerr, unusable under RTLD_DEEPBIND (see sentencepiece_library.h)
+                             " --minloglevel=2"; // sentencepiece logs via std::cerr, unusable under RTLD_DEEPBIND (see
+                                                 // sentencepiece_library.h)
     core::trainSentencePiece(args);
     fs::remove(outDir + "/tokenizer.vocab");
 }
@@ -137,7 +138,8 @@ double learningRate(const Recipe& r, std::int64_t step)
 {
     if (step < r.warmup)
         return r.lr * static_cast<double>(step + 1) / static_cast<double>(r.warmup);
-    const double progress = static_cast<double>(step - r.warmup) / static_cast<double>(std::max<std::int64_t>(1, r.steps - r.warmup));
+    const double progress =
+        static_cast<double>(step - r.warmup) / static_cast<double>(std::max<std::int64_t>(1, r.steps - r.warmup));
     return r.lr * (r.minLrRatio + (1.0 - r.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
 }
 
@@ -226,8 +228,9 @@ int main(int argc, char** argv)
         for (auto& [name, t] : weights)
             (t.dim() >= 2 ? decay : noDecay).push_back(t);
         std::vector<torch::optim::OptimizerParamGroup> groups;
-        groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                       torch::optim::AdamWOptions(r.lr).betas({0.9, 0.95}).weight_decay(r.weightDecay)));
+        groups.emplace_back(decay,
+                            std::make_unique<torch::optim::AdamWOptions>(
+                                torch::optim::AdamWOptions(r.lr).betas({0.9, 0.95}).weight_decay(r.weightDecay)));
         groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
                                          torch::optim::AdamWOptions(r.lr).betas({0.9, 0.95}).weight_decay(0.0)));
         torch::optim::AdamW optimizer(groups);
@@ -268,7 +271,8 @@ int main(int argc, char** argv)
             const torch::Tensor targets = batch.narrow(1, 1, r.context);
             optimizer.zero_grad();
             const torch::Tensor logits = forwardLogits(config, weights, inputs, attention);
-            const torch::Tensor loss = torch::nn::functional::cross_entropy(logits.reshape({-1, r.vocab}), targets.reshape({-1}));
+            const torch::Tensor loss =
+                torch::nn::functional::cross_entropy(logits.reshape({-1, r.vocab}), targets.reshape({-1}));
             loss.backward();
             torch::nn::utils::clip_grad_norm_(decay, 1.0);
             optimizer.step();
@@ -277,10 +281,11 @@ int main(int argc, char** argv)
             smoothed = step == startStep ? value : 0.95 * smoothed + 0.05 * value;
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const double perStep = seconds / static_cast<double>(step - startStep + 1);
-            curve << step + 1 << "," << value << "," << lr << "," << (step + 1) * r.batch * r.context << "," << seconds << "\n";
+            curve << step + 1 << "," << value << "," << lr << "," << (step + 1) * r.batch * r.context << "," << seconds
+                  << "\n";
             std::fprintf(stderr, "\rstep %lld/%lld  loss %.3f (smoothed %.3f)  lr %.2e  %.2f s/step  ETA %.0f min   ",
-                         static_cast<long long>(step + 1), static_cast<long long>(r.steps), value, smoothed, lr, perStep,
-                         perStep * static_cast<double>(r.steps - step - 1) / 60.0);
+                         static_cast<long long>(step + 1), static_cast<long long>(r.steps), value, smoothed, lr,
+                         perStep, perStep * static_cast<double>(r.steps - step - 1) / 60.0);
             if ((step + 1) % r.checkpointEvery == 0 || step + 1 == r.steps) {
                 curve.flush();
                 torch::serialize::OutputArchive archive;
@@ -298,14 +303,21 @@ int main(int argc, char** argv)
         writeModel(outDir, r, weights);
 
         // Report: FP perplexity, a unigram baseline and RTN sensitivity on each held-out text.
-        nlohmann::json report = {{"recipe", {{"steps", r.steps}, {"batch", r.batch}, {"context", r.context},
-                                             {"lr", r.lr}, {"seed", r.seed}, {"train_tokens", tokens.size()}}}};
+        nlohmann::json report = {{"recipe",
+                                  {{"steps", r.steps},
+                                   {"batch", r.batch},
+                                   {"context", r.context},
+                                   {"lr", r.lr},
+                                   {"seed", r.seed},
+                                   {"train_tokens", tokens.size()}}}};
         const std::string rtnDir = workDir + "/rtn";
         fs::create_directories(rtnDir);
         fs::copy_file(outDir + "/config.json", rtnDir + "/config.json", fs::copy_options::overwrite_existing);
-        const std::vector<std::tuple<std::string, int, std::int64_t>> settings{
-            {"fp32", 0, 0}, {"rtn_w8_per_channel", 8, -1}, {"rtn_w4_g128", 4, 128}, {"rtn_w3_g128", 3, 128},
-            {"rtn_w2_g64", 2, 64}};
+        const std::vector<std::tuple<std::string, int, std::int64_t>> settings{{"fp32", 0, 0},
+                                                                               {"rtn_w8_per_channel", 8, -1},
+                                                                               {"rtn_w4_g128", 4, 128},
+                                                                               {"rtn_w3_g128", 3, 128},
+                                                                               {"rtn_w2_g64", 2, 64}};
         for (const auto& [label, bits, group] : settings) {
             std::map<std::string, torch::Tensor> quantized;
             for (const auto& [name, t] : weights) {

@@ -141,10 +141,10 @@ int main(int argc, char** argv)
             throw core::Error(workspaceDir + ": no finished runs named '<variant> w<bits>g<group> seed<n>'");
 
         const std::vector<std::pair<std::string, std::string>> hosts = {{"omniquant-mse", "omniquant-mse-sw"},
-                                                                         {"omniquant-mse", "omniquant-mse-sw-heavy"},
-                                                                         {"omniquant-mse", "omniquant-mse-nlc"},
-                                                                         {"omniquant-mse", "omniquant-mse-kltop"},
-                                                                         {"tesseraq-l2", "tesseraq-l2-sw"}};
+                                                                        {"omniquant-mse", "omniquant-mse-sw-heavy"},
+                                                                        {"omniquant-mse", "omniquant-mse-nlc"},
+                                                                        {"omniquant-mse", "omniquant-mse-kltop"},
+                                                                        {"tesseraq-l2", "tesseraq-l2-sw"}};
         for (const auto& [setting, variants] : table) {
             std::printf("\n### %s\n\n| variant | seeds |", setting.c_str());
             for (const auto& d : datasets)
@@ -162,8 +162,9 @@ int main(int argc, char** argv)
                     std::printf(" %s |", format(summarize(over(seeds, d))).c_str());
                 std::printf("\n");
             }
-            std::printf("\nRecovered fraction of the host's log-perplexity loss, (ln p_host − ln p_variant) / "
-                        "(ln p_host − ln p_fp), paired by seed (positive = better than the host):\n\n| variant | host |");
+            std::printf(
+                "\nRecovered fraction of the host's log-perplexity loss, (ln p_host − ln p_variant) / "
+                "(ln p_host − ln p_fp), paired by seed (positive = better than the host):\n\n| variant | host |");
             for (const auto& d : datasets)
                 std::printf(" %s |", d.c_str());
             std::printf("\n| --- | --- |");

@@ -3,25 +3,25 @@
 // and load/save round-trip, and a tiny calibration launched from the window reaches
 // `finished` (or `cancelled`) and appears in the runs panel.
 
+#include "bar_plot.h"
+#include "curve_plot.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
-#include "bar_plot.h"
-#include "curve_plot.h"
-#include "heat_map_plot.h"
-#include "metric_lines_plot.h"
-#include "store/workspace.h"
-#include <QTableWidget>
 #include "gui/layer_inspector.h"
-#include "gui/plot_export.h"
-#include "histogram_plot.h"
 #include "gui/main_window.h"
-#include "gui/settings.h"
 #include "gui/new_calibration_dialog.h"
+#include "gui/plot_export.h"
 #include "gui/run_config_form.h"
 #include "gui/runs_panel.h"
+#include "gui/settings.h"
+#include "heat_map_plot.h"
+#include "histogram_plot.h"
+#include "metric_lines_plot.h"
+#include "store/workspace.h"
 #include "tiny_model_files.h"
 #include "util/text_file.h"
+#include <QTableWidget>
 
 #include <QLabel>
 #include <QSignalSpy>
@@ -150,7 +150,8 @@ private Q_SLOTS:
                  static_cast<qsizetype>(stored.weight.fp.size()));
         QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).size(),
                  static_cast<qsizetype>(stored.channels[0].size()));
-        QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).value(3), static_cast<double>(stored.channels[0][3]));
+        QCOMPARE(window.inspector()->channelPlot()->plottedValues(0).value(3),
+                 static_cast<double>(stored.channels[0][3]));
         QVERIFY(stored.saliency.has_value());
         const core::FloatArray& map = stored.saliency->obsMap;
         QCOMPARE(window.inspector()->saliencyMap()->cellValue(2, 3),
@@ -200,7 +201,8 @@ private Q_SLOTS:
         QCOMPARE(window.compareView()->perplexityTable()->columnCount(), 3);
         QVERIFY(window.compareView()->perplexityTable()->item(0, 2)->text().contains("("));
         QVERIFY(window.compareView()->showMetric("rel_error"));
-        const core::Workspace workspace(window.runsPanel()->workspaceDirectory().toStdString(), core::OpenMode::ReadOnly);
+        const core::Workspace workspace(window.runsPanel()->workspaceDirectory().toStdString(),
+                                        core::OpenMode::ReadOnly);
         double firstRelError = NAN;
         for (const auto& m : workspace.catalog().layerMetrics(second))
             if (m.metric == "rel_error") {

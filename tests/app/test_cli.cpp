@@ -99,8 +99,8 @@ private Q_SLOTS:
         QCOMPARE(ids.size(), 4);
         QCOMPARE(ids[0].toInt(), 1); // LLaMA BOS <s>
         QCOMPARE(ids[3].toInt(), 262);
-        const CliRun opt = runQuantscope(
-            {"tokenize", "--model", QString::fromStdString(m_dir + "/opt"), "--text", "the", "--json"});
+        const CliRun opt =
+            runQuantscope({"tokenize", "--model", QString::fromStdString(m_dir + "/opt"), "--text", "the", "--json"});
         QCOMPARE(QJsonDocument::fromJson(opt.out).object()["ids"].toArray()[0].toInt(), 2); // OPT BOS </s>
     }
 
@@ -143,7 +143,8 @@ private Q_SLOTS:
             QCOMPARE(result["seq_len"].toInt(), 512);
             QCOMPARE(result["windows"].toInt(), 2);
             // A trained model: far below the 2048 of a uniform guess over its vocabulary.
-            QVERIFY2(result["perplexity"].toDouble() < 400.0, qPrintable(QString::number(result["perplexity"].toDouble())));
+            QVERIFY2(result["perplexity"].toDouble() < 400.0,
+                     qPrintable(QString::number(result["perplexity"].toDouble())));
         }
         QVERIFY(results[0].toObject()["text"].toString().endsWith("brown_test.txt"));
         QVERIFY(results[1].toObject()["text"].toString().endsWith("kjv_test.txt"));
@@ -153,10 +154,11 @@ private Q_SLOTS:
     {
         const QString ws = QString::fromStdString(m_dir + "/ws");
         const QStringList common{"--workspace", ws, "--json", "--quiet"};
-        const QStringList data{"--calib-text", m_text, "--eval-text", m_text, "--samples", "4", "--seq-len", "32",
-                               "--eval-seq-len", "32"};
-        const CliRun rtn = runQuantscope(QStringList{"calibrate", "--model", m_llama, "--method", "rtn", "--wbits", "3",
-                                                     "--group", "16"} + data + common);
+        const QStringList data{"--calib-text", m_text, "--eval-text",    m_text, "--samples", "4",
+                               "--seq-len",    "32",   "--eval-seq-len", "32"};
+        const CliRun rtn = runQuantscope(
+            QStringList{"calibrate", "--model", m_llama, "--method", "rtn", "--wbits", "3", "--group", "16"} + data +
+            common);
         QVERIFY2(rtn.exitCode == 0, rtn.err.constData());
         const QJsonObject first = QJsonDocument::fromJson(rtn.out).object();
         QCOMPARE(first["status"].toString(), QString("finished"));
@@ -170,8 +172,9 @@ private Q_SLOTS:
         const std::string config = m_dir + "/gptq.json";
         writeFile(config, R"({"method": "gptq", "name": "from file", "weights": {"bits": 2, "group_size": 16},
                              "gptq": {"act_order": true}})");
-        const CliRun gptq = runQuantscope(QStringList{"calibrate", "--config", QString::fromStdString(config),
-                                                      "--model", m_llama, "--wbits", "3"} + data + common);
+        const CliRun gptq = runQuantscope(
+            QStringList{"calibrate", "--config", QString::fromStdString(config), "--model", m_llama, "--wbits", "3"} +
+            data + common);
         QVERIFY2(gptq.exitCode == 0, gptq.err.constData());
         const QJsonObject second = QJsonDocument::fromJson(gptq.out).object();
         QCOMPARE(second["name"].toString(), QString("from file"));
@@ -196,14 +199,17 @@ private Q_SLOTS:
         const QString out = QString::fromStdString(m_dir + "/exported");
         const CliRun exported = runQuantscope({"export", id2, "--out", out, "--workspace", ws, "--quiet"});
         QVERIFY2(exported.exitCode == 0, exported.err.constData());
-        const CliRun eval = runQuantscope({"eval", "--model", out, "--text", m_text, "--seq-len", "32", "--json", "--quiet"});
+        const CliRun eval =
+            runQuantscope({"eval", "--model", out, "--text", m_text, "--seq-len", "32", "--json", "--quiet"});
         QVERIFY2(eval.exitCode == 0, eval.err.constData());
         QCOMPARE(QJsonDocument::fromJson(eval.out).object()["perplexity"].toDouble(),
                  second["perplexity"].toObject()["text"].toDouble());
 
         const CliRun removed = runQuantscope({"runs", "delete", id1, "--workspace", ws});
         QVERIFY2(removed.exitCode == 0, removed.err.constData());
-        QCOMPARE(QJsonDocument::fromJson(runQuantscope({"runs", "list", "--workspace", ws, "--json"}).out).array().size(), 1);
+        QCOMPARE(
+            QJsonDocument::fromJson(runQuantscope({"runs", "list", "--workspace", ws, "--json"}).out).array().size(),
+            1);
         const CliRun missing = runQuantscope({"runs", "show", id1, "--workspace", ws});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY2(missing.err.contains("not found"), missing.err.constData());
@@ -212,15 +218,15 @@ private Q_SLOTS:
     void diagnosticsOfARun()
     {
         const QString ws = QString::fromStdString(m_dir + "/ws-diag");
-        const CliRun run = runQuantscope({"calibrate", "--model", m_llama, "--method", "gptq", "--group", "16",
-                                          "--calib-text", m_text, "--eval-text", m_text, "--samples", "4",
-                                          "--seq-len", "32", "--eval-seq-len", "32", "--workspace", ws, "--json",
-                                          "--quiet"});
+        const CliRun run = runQuantscope(
+            {"calibrate",    "--model",        m_llama,       "--method",    "gptq",      "--group", "16",
+             "--calib-text", m_text,           "--eval-text", m_text,        "--samples", "4",       "--seq-len",
+             "32",           "--eval-seq-len", "32",          "--workspace", ws,          "--json",  "--quiet"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QString id = QString::number(QJsonDocument::fromJson(run.out).object()["run_id"].toInt());
 
-        const CliRun linear = runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws,
-                                             "--json"});
+        const CliRun linear =
+            runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws, "--json"});
         QVERIFY2(linear.exitCode == 0, linear.err.constData());
         const QJsonObject d = QJsonDocument::fromJson(linear.out).object();
         QCOMPARE(d["input_histogram"].toObject()["fp"].toArray().size(), 256);
@@ -231,7 +237,8 @@ private Q_SLOTS:
         const CliRun block = runQuantscope({"diag", id, "--layer", "model.layers.0", "--workspace", ws});
         QVERIFY2(block.exitCode == 0 && block.out.contains("projected SW"), block.err.constData());
         const CliRun overview = runQuantscope({"diag", id, "--workspace", ws});
-        QVERIFY2(overview.exitCode == 0 && overview.out.contains("model.layers.1.mlp.up_proj"), overview.err.constData());
+        QVERIFY2(overview.exitCode == 0 && overview.out.contains("model.layers.1.mlp.up_proj"),
+                 overview.err.constData());
 
         const std::string csv = m_dir + "/diag-csv";
         const CliRun exported = runQuantscope({"diag", id, "--csv", QString::fromStdString(csv), "--workspace", ws});
@@ -254,9 +261,11 @@ private Q_SLOTS:
         // A truncated artifact file fails `diag` with one line naming it; the run stays listed.
         const std::string artifacts = ws.toStdString() + "/runs/" + id.toStdString() + "/artifacts.h5";
         std::filesystem::resize_file(artifacts, std::filesystem::file_size(artifacts) / 3);
-        const CliRun damaged = runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws});
+        const CliRun damaged =
+            runQuantscope({"diag", id, "--layer", "model.layers.1.mlp.down_proj", "--workspace", ws});
         QCOMPARE(damaged.exitCode, 1);
-        QVERIFY2(damaged.err.contains("artifacts.h5") && !damaged.err.trimmed().contains('\n'), damaged.err.constData());
+        QVERIFY2(damaged.err.contains("artifacts.h5") && !damaged.err.trimmed().contains('\n'),
+                 damaged.err.constData());
         const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
         QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1);
     }
@@ -264,10 +273,12 @@ private Q_SLOTS:
     void learningMethodWithLossShorthand()
     {
         const QString ws = QString::fromStdString(m_dir + "/ws-learn");
-        const QStringList data{"--model", m_llama, "--calib-text", m_text, "--eval-text", m_text, "--samples", "4",
-                               "--seq-len", "32", "--eval-seq-len", "32", "--group", "16", "--workspace", ws};
+        const QStringList data{"--model",   m_llama, "--calib-text", m_text, "--eval-text",    m_text,
+                               "--samples", "4",     "--seq-len",    "32",   "--eval-seq-len", "32",
+                               "--group",   "16",    "--workspace",  ws};
         const CliRun run = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:0.9,sw:0.1",
-                                                     "--epochs", "2", "--json", "--quiet"} + data);
+                                                     "--epochs", "2", "--json", "--quiet"} +
+                                         data);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QJsonObject result = QJsonDocument::fromJson(run.out).object();
         QCOMPARE(result["name"].toString(), QString("omniquant w4g16 mse+sw"));
@@ -286,31 +297,39 @@ private Q_SLOTS:
 
         // TesseraQ through the same flags: --epochs sets its LWC stage.
         const CliRun tesseraq = runQuantscope(QStringList{"calibrate", "--method", "tesseraq", "--epochs", "1",
-                                                          "--iterations", "2", "--json", "--quiet"} + data);
+                                                          "--iterations", "2", "--json", "--quiet"} +
+                                              data);
         QVERIFY2(tesseraq.exitCode == 0, tesseraq.err.constData());
         const QJsonObject config = QJsonDocument::fromJson(tesseraq.out).object()["config"].toObject();
         QCOMPARE(config["tesseraq"].toObject()["lwc_epochs"].toInt(), 1);
         QCOMPARE(config["loss"].toArray()[0].toObject()["type"].toString(), QString("l2"));
 
-        const CliRun bad = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:lots"} + data);
+        const CliRun bad =
+            runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "mse:lots"} + data);
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.contains("--loss: 'mse:lots' is not TYPE[:WEIGHT]"), bad.err.constData());
-        const CliRun unknownTerm = runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "huber"} + data);
+        const CliRun unknownTerm =
+            runQuantscope(QStringList{"calibrate", "--method", "omniquant", "--loss", "huber"} + data);
         QCOMPARE(unknownTerm.exitCode, 1);
         QVERIFY2(unknownTerm.err.contains("unknown loss type 'huber'"), unknownTerm.err.constData());
         const CliRun wrongMethod = runQuantscope(QStringList{"calibrate", "--method", "gptq", "--loss", "mse"} + data);
         QCOMPARE(wrongMethod.exitCode, 1);
-        QVERIFY2(wrongMethod.err.contains("'loss' applies to block-reconstruction methods"), wrongMethod.err.constData());
+        QVERIFY2(wrongMethod.err.contains("'loss' applies to block-reconstruction methods"),
+                 wrongMethod.err.constData());
     }
 
     void badRunConfigChangesNothing_data()
     {
         QTest::addColumn<QString>("config");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("unknown key") << R"({"method": "rtn", "weights": {"bitz": 3}})" << "unknown key 'weights.bitz'";
-        QTest::newRow("bad value") << R"({"method": "rtn", "calibration": {"samples": -3}})" << "calibration.samples";
-        QTest::newRow("not json") << "{method" << "not valid JSON";
-        QTest::newRow("no method") << R"({"weights": {"bits": 3}})" << "'method' is required";
+        QTest::newRow("unknown key") << R"({"method": "rtn", "weights": {"bitz": 3}})"
+                                     << "unknown key 'weights.bitz'";
+        QTest::newRow("bad value") << R"({"method": "rtn", "calibration": {"samples": -3}})"
+                                   << "calibration.samples";
+        QTest::newRow("not json") << "{method"
+                                  << "not valid JSON";
+        QTest::newRow("no method") << R"({"weights": {"bits": 3}})"
+                                   << "'method' is required";
     }
 
     void badRunConfigChangesNothing()
@@ -320,8 +339,8 @@ private Q_SLOTS:
         const QString ws = QString::fromStdString(m_dir + "/ws-bad");
         const std::string path = m_dir + "/bad.json";
         writeFile(path, config.toStdString());
-        const CliRun run = runQuantscope({"calibrate", "--config", QString::fromStdString(path), "--model", m_llama,
-                                          "--workspace", ws, "--quiet"});
+        const CliRun run = runQuantscope(
+            {"calibrate", "--config", QString::fromStdString(path), "--model", m_llama, "--workspace", ws, "--quiet"});
         QCOMPARE(run.exitCode, 1);
         const QString err = QString::fromUtf8(run.err).trimmed();
         QVERIFY2(err.contains(expected) && err.contains("bad.json"), qPrintable(err));
@@ -359,16 +378,36 @@ private Q_SLOTS:
         QTest::addColumn<QString>("breakage");
         QTest::addColumn<QString>("command");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing dir") << "none" << "info" << "model directory not found";
-        QTest::newRow("corrupt safetensors") << "garbage" << "info" << "corrupt safetensors header";
-        QTest::newRow("truncated safetensors") << "truncate" << "info" << "out of range";
-        QTest::newRow("config key missing") << "no-hidden" << "info" << "missing key 'hidden_size'";
-        QTest::newRow("config inconsistent") << "wrong-ff" << "info" << "config.json implies";
-        QTest::newRow("unsupported model_type") << "gptj" << "info" << "unsupported model_type 'gptj'";
-        QTest::newRow("missing tokenizer") << "no-tokenizer" << "eval" << "missing tokenizer";
-        QTest::newRow("text too short") << "short-text" << "eval" << "fewer than one window";
-        QTest::newRow("nan weights") << "nan" << "eval" << "contains NaN or Inf";
-        QTest::newRow("seq-len out of range") << "seq-len" << "eval" << "--seq-len";
+        QTest::newRow("missing dir") << "none"
+                                     << "info"
+                                     << "model directory not found";
+        QTest::newRow("corrupt safetensors") << "garbage"
+                                             << "info"
+                                             << "corrupt safetensors header";
+        QTest::newRow("truncated safetensors") << "truncate"
+                                               << "info"
+                                               << "out of range";
+        QTest::newRow("config key missing") << "no-hidden"
+                                            << "info"
+                                            << "missing key 'hidden_size'";
+        QTest::newRow("config inconsistent") << "wrong-ff"
+                                             << "info"
+                                             << "config.json implies";
+        QTest::newRow("unsupported model_type") << "gptj"
+                                                << "info"
+                                                << "unsupported model_type 'gptj'";
+        QTest::newRow("missing tokenizer") << "no-tokenizer"
+                                           << "eval"
+                                           << "missing tokenizer";
+        QTest::newRow("text too short") << "short-text"
+                                        << "eval"
+                                        << "fewer than one window";
+        QTest::newRow("nan weights") << "nan"
+                                     << "eval"
+                                     << "contains NaN or Inf";
+        QTest::newRow("seq-len out of range") << "seq-len"
+                                              << "eval"
+                                              << "--seq-len";
     }
 
     void badInputGivesOneClearLine()

@@ -2,8 +2,8 @@
 // pick a broken one, see the error instead of a crash or a frozen window.
 
 #include "gui/main_window.h"
-#include "gui/settings.h"
 #include "gui/runs_panel.h"
+#include "gui/settings.h"
 #include "model_info_panel.h"
 #include "tiny_model_files.h"
 

@@ -68,7 +68,8 @@ private Q_SLOTS:
         QCOMPARE(panel.model()->index(row, method).data().toString(), QString("omniquant"));
         QCOMPARE(panel.model()->index(row, loss).data().toString(), QString("mse+sw"));
         QCOMPARE(panel.model()->index(row, app::RunsTableModel::Weights).data().toString(), QString("w2g128"));
-        QCOMPARE(panel.model()->index(panel.model()->rowOf(50), app::RunsTableModel::Status)
+        QCOMPARE(panel.model()
+                     ->index(panel.model()->rowOf(50), app::RunsTableModel::Status)
                      .data(Qt::ToolTipRole)
                      .toString(),
                  QString("out of memory"));

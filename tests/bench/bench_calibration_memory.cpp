@@ -58,9 +58,9 @@ int main(int, char** argv)
     const core::ModelInfo info = core::inspectModel(core::parseRunConfig(result.configJson).model);
     const core::RunConfig resolved = core::parseRunConfig(result.configJson);
     const double weightsMb = 2.0 * static_cast<double>(info.parameterCount) * 4.0 / (1024.0 * 1024.0);
-    const double streamsMb = 2.0 * static_cast<double>(resolved.calibration.samples * resolved.calibration.seqLen *
-                                                        info.hiddenSize) *
-                             4.0 / (1024.0 * 1024.0);
+    const double streamsMb =
+        2.0 * static_cast<double>(resolved.calibration.samples * resolved.calibration.seqLen * info.hiddenSize) * 4.0 /
+        (1024.0 * 1024.0);
     const double peak = peakResidentMb();
     const nlohmann::json report{{"benchmark", "calibration_memory"},
                                 {"method", "gptq w3g128"},

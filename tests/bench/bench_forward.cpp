@@ -34,21 +34,19 @@ int main(int, char** argv)
     core::configureThreads(); // as the quantscope executable does
     torch::NoGradGuard noGrad;
     const std::int64_t hidden = 1024, layers = 8, heads = 16, ff = 2816, vocab = 32000, seqLen = 512;
-    const std::string configText = nlohmann::json{{"model_type", "llama"},
-                                                  {"hidden_size", hidden},
-                                                  {"intermediate_size", ff},
-                                                  {"num_hidden_layers", layers},
-                                                  {"num_attention_heads", heads},
-                                                  {"vocab_size", vocab},
-                                                  {"max_position_embeddings", 2048}}
-                                       .dump();
+    const std::string configText =
+        nlohmann::json{{"model_type", "llama"},          {"hidden_size", hidden},        {"intermediate_size", ff},
+                       {"num_hidden_layers", layers},    {"num_attention_heads", heads}, {"vocab_size", vocab},
+                       {"max_position_embeddings", 2048}}
+            .dump();
     const core::ModelConfig config = core::parseModelConfig(configText, "bench config");
     torch::manual_seed(0);
     std::vector<core::BlockWeights> blocks(static_cast<std::size_t>(layers));
     std::int64_t linearParams = 0;
     for (auto& block : blocks)
         for (const auto& spec : core::blockTensorSpecs(config)) {
-            block.tensors[spec.name] = spec.shape.size() == 1 ? torch::ones(spec.shape) : torch::randn(spec.shape) * 0.02;
+            block.tensors[spec.name] =
+                spec.shape.size() == 1 ? torch::ones(spec.shape) : torch::randn(spec.shape) * 0.02;
             if (spec.shape.size() == 2 && &block == &blocks.front())
                 linearParams += spec.shape[0] * spec.shape[1];
         }
@@ -62,7 +60,8 @@ int main(int, char** argv)
     const auto forward = [&] {
         torch::Tensor h = core::embedTokens(config, globals, ids);
         for (std::int64_t i = 0; i < layers; ++i)
-            h = core::decoderBlock(config, blocks[static_cast<std::size_t>(i)], h, attention, core::blockPrefix(config, i));
+            h = core::decoderBlock(config, blocks[static_cast<std::size_t>(i)], h, attention,
+                                   core::blockPrefix(config, i));
         core::outputLogits(config, globals, h);
     };
     const double forwardSeconds = seconds(forward, 3);

@@ -63,21 +63,16 @@ int main(int, char** argv)
     using core::LossTerm;
     using core::LossType;
     const double mse = stepSeconds(config, block, inputs, targets, attention, {LossTerm{LossType::Mse, 1.0}}, kRepeats);
-    const double sw64 = stepSeconds(config, block, inputs, targets, attention,
-                                    {LossTerm{LossType::Mse, 0.9}, LossTerm{LossType::SlicedWasserstein, 0.1, 64, 1}},
-                                    kRepeats);
-    const double sw128 = stepSeconds(config, block, inputs, targets, attention,
-                                     {LossTerm{LossType::Mse, 0.9}, LossTerm{LossType::SlicedWasserstein, 0.1, 128, 1}},
-                                     kRepeats);
-    const nlohmann::json report{{"benchmark", "losses"},
-                                {"threads", torch::get_num_threads()},
-                                {"tokens", 32 * 256},
-                                {"step_seconds_mse", mse},
-                                {"step_seconds_mse_sw64", sw64},
-                                {"step_seconds_mse_sw128", sw128},
-                                {"ratio_sw64_to_mse", sw64 / mse},
-                                {"ratio_sw128_to_mse", sw128 / mse},
-                                {"target_ratio", 1.25}};
+    const double sw64 =
+        stepSeconds(config, block, inputs, targets, attention,
+                    {LossTerm{LossType::Mse, 0.9}, LossTerm{LossType::SlicedWasserstein, 0.1, 64, 1}}, kRepeats);
+    const double sw128 =
+        stepSeconds(config, block, inputs, targets, attention,
+                    {LossTerm{LossType::Mse, 0.9}, LossTerm{LossType::SlicedWasserstein, 0.1, 128, 1}}, kRepeats);
+    const nlohmann::json report{
+        {"benchmark", "losses"},           {"threads", torch::get_num_threads()}, {"tokens", 32 * 256},
+        {"step_seconds_mse", mse},         {"step_seconds_mse_sw64", sw64},       {"step_seconds_mse_sw128", sw128},
+        {"ratio_sw64_to_mse", sw64 / mse}, {"ratio_sw128_to_mse", sw128 / mse},   {"target_ratio", 1.25}};
     std::cout << report.dump(2) << std::endl;
     return 0;
 }

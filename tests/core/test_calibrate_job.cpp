@@ -3,21 +3,21 @@
 // eval reproducing the run's perplexity, cancel, and bad inputs that must leave
 // the catalog as it was.
 
+#include "calib/calibration_data.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
-#include "metrics/histogram.h"
-#include "store/tensor_arrays.h"
-#include "calib/calibration_data.h"
+#include "io/tokenizer.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
-#include "io/tokenizer.h"
 #include "jobs/eval_job.h"
 #include "jobs/export_job.h"
+#include "metrics/histogram.h"
 #include "model/decoder_model.h"
 #include "quant/weight_quantizer.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
+#include "store/tensor_arrays.h"
 #include "tiny_model_files.h"
 #include "tiny_models.h"
 #include "util/error.h"
@@ -28,8 +28,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <numeric>
 #include <filesystem>
+#include <numeric>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -167,7 +167,8 @@ private Q_SLOTS:
         // of the FP ones outside the edges fixed from their own range.
         const auto q = reader.linear("model.layers.1.self_attn.q_proj");
         const auto total = [](const std::vector<std::int64_t>& counts, const std::array<std::int64_t, 3>& outside) {
-            return std::accumulate(counts.begin(), counts.end(), std::int64_t(0)) + outside[0] + outside[1] + outside[2];
+            return std::accumulate(counts.begin(), counts.end(), std::int64_t(0)) + outside[0] + outside[1] +
+                   outside[2];
         };
         QCOMPARE(total(q.input.fp, q.input.fpOutside), std::int64_t(6 * 32 * 48));
         QCOMPARE(q.input.fpOutside[0] + q.input.fpOutside[1], std::int64_t(0));
@@ -227,7 +228,8 @@ private Q_SLOTS:
                                                 model.config().bosTokenId);
         const auto windows = core::drawCalibrationWindows(tokens, 6, 32, 0);
         std::vector<torch::Tensor> seen;
-        const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+        const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input,
+                                                  const torch::Tensor&) {
             if (name == "model.layers.1.self_attn.o_proj")
                 seen.push_back(input.reshape({-1, input.size(-1)}));
         };
@@ -242,8 +244,8 @@ private Q_SLOTS:
         recount.add(quantized);
         QCOMPARE(recount.histogram().counts, recorded.quantized);
 
-        QVERIFY_THROWS_EXCEPTION(core::Error, core::dumpLayerInputs(workspace, result.runId, "model.layers.1.mlp",
-                                                                    m_dir + "/never.h5"));
+        QVERIFY_THROWS_EXCEPTION(
+            core::Error, core::dumpLayerInputs(workspace, result.runId, "model.layers.1.mlp", m_dir + "/never.h5"));
     }
 
     void damagedArtifactsFailOnlyTheirReader()
@@ -304,9 +306,9 @@ private Q_SLOTS:
         QCOMPARE(quantization["bits"].get<int>(), 3);
         QCOMPARE(quantization["layers"].size(), std::size_t(14));
         const auto& layer = quantization["layers"]["model.layers.0.self_attn.q_proj"];
-        QCOMPARE(layer["scale"].size(), std::size_t(48));      // rows
-        QCOMPARE(layer["scale"][0].size(), std::size_t(3));    // 48 columns / 16
-        QVERIFY(layer.contains("group_index"));                // act-order scatters the groups
+        QCOMPARE(layer["scale"].size(), std::size_t(48));   // rows
+        QCOMPARE(layer["scale"][0].size(), std::size_t(3)); // 48 columns / 16
+        QVERIFY(layer.contains("group_index"));             // act-order scatters the groups
 
         // Export never overwrites, and refuses a model that changed since the run.
         QVERIFY_THROWS_EXCEPTION(core::Error, core::exportRun(workspace, result.runId, out));
@@ -320,7 +322,8 @@ private Q_SLOTS:
         config.omniquant->epochs = 2;
         config.omniquant->batchSize = 2;
         config.omniquant->let = true;
-        config.loss = {core::LossTerm{core::LossType::Mse, 0.9}, core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 16, 1}};
+        config.loss = {core::LossTerm{core::LossType::Mse, 0.9},
+                       core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 16, 1}};
         const auto result = core::runCalibrationJob(workspace, config);
 
         // Loss curves: 2 epochs of 3 steps per block, each step mse, sw, total.
@@ -396,13 +399,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing model") << "model" << "no-such-model";
-        QTest::newRow("group size") << "group" << "does not divide";
-        QTest::newRow("context") << "seqlen" << "exceeds the model's context";
-        QTest::newRow("missing eval text") << "evaltext" << "missing.txt";
-        QTest::newRow("missing calibration text") << "calibtext" << "nope.txt";
-        QTest::newRow("truncated weights") << "truncated" << "model.safetensors";
-        QTest::newRow("missing tokenizer") << "tokenizer" << "tokenizer";
+        QTest::newRow("missing model") << "model"
+                                       << "no-such-model";
+        QTest::newRow("group size") << "group"
+                                    << "does not divide";
+        QTest::newRow("context") << "seqlen"
+                                 << "exceeds the model's context";
+        QTest::newRow("missing eval text") << "evaltext"
+                                           << "missing.txt";
+        QTest::newRow("missing calibration text") << "calibtext"
+                                                  << "nope.txt";
+        QTest::newRow("truncated weights") << "truncated"
+                                           << "model.safetensors";
+        QTest::newRow("missing tokenizer") << "tokenizer"
+                                           << "tokenizer";
     }
 
     void badInputsRecordNothing()

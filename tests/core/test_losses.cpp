@@ -81,8 +81,9 @@ private Q_SLOTS:
         const double sw = core::slicedWassersteinLoss(a, b, directions, 1).item<double>();
         QVERIFY2(std::abs(sw - expected) < 1e-12, qPrintable(QString("%1 vs %2").arg(sw).arg(expected)));
         // The same as the diagnostics' SW1 on the same directions (float32 there).
-        const auto distances = core::projectedDistances(core::projectOnto(b.to(torch::kFloat32), directions.to(torch::kFloat32)),
-                                                        core::projectOnto(a.to(torch::kFloat32), directions.to(torch::kFloat32)));
+        const auto distances =
+            core::projectedDistances(core::projectOnto(b.to(torch::kFloat32), directions.to(torch::kFloat32)),
+                                     core::projectOnto(a.to(torch::kFloat32), directions.to(torch::kFloat32)));
         QVERIFY(std::abs(distances.sw1 - sw) < 1e-5);
     }
 
@@ -151,9 +152,9 @@ private Q_SLOTS:
     void compositeLossIsTheWeightedSumAndReproducible()
     {
         const torch::Tensor target = randomOutputs(11).to(torch::kFloat32), prediction = target + 0.1;
-        core::CompositeLoss loss({core::LossTerm{core::LossType::Mse, 0.9},
-                                  core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 64, 1}},
-                                 42);
+        core::CompositeLoss loss(
+            {core::LossTerm{core::LossType::Mse, 0.9}, core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 64, 1}},
+            42);
         QCOMPARE(loss.termNames(), (std::vector<std::string>{"mse", "sw"}));
         const auto a = loss.evaluate(prediction, target, 2, 7);
         QCOMPARE(a.terms.size(), std::size_t(2));

@@ -11,8 +11,8 @@
 #include "jobs/resources.h"
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
-#include "quant/learnable_clipping.h"
 #include "pipeline_eval.h"
+#include "quant/learnable_clipping.h"
 #include "tiny_models.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -164,8 +164,8 @@ private Q_SLOTS:
         options.onBlockFinished = {};
         const auto rtn = core::runBlockPipeline(model, windows.ids, *core::createCalibrationMethod("rtn"), options);
 
-        const auto test = core::encodeWithBos(
-            *tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_test.txt"), 1);
+        const auto test =
+            core::encodeWithBos(*tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_test.txt"), 1);
         const double omniquantPpl = testsupport::perplexityWithBlocks(modelDir, trained, test, 40);
         const double rtnPpl = testsupport::perplexityWithBlocks(modelDir, rtn, test, 40);
         qInfo("W3 g128, 8x256 tokens, 4 epochs: omniquant ppl %.3f, rtn ppl %.3f", omniquantPpl, rtnPpl);

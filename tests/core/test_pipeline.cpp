@@ -50,8 +50,8 @@ private Q_SLOTS:
                                      core::quantizeRtn(original, options.spec)));
             }
         // The model's own weights are untouched.
-        QVERIFY(!torch::equal(model.block(0).at("mlp.up_proj.weight"),
-                              result.quantizedBlocks[0].at("mlp.up_proj.weight")));
+        QVERIFY(
+            !torch::equal(model.block(0).at("mlp.up_proj.weight"), result.quantizedBlocks[0].at("mlp.up_proj.weight")));
         for (const auto& layer : result.layers)
             QVERIFY(layer.relativeError > 0.0 && layer.relativeError < 1.0 && layer.sqnrDb > 0.0);
     }
@@ -75,7 +75,8 @@ private Q_SLOTS:
             rtnError += rtn.layers[i].relativeError;
             gptqError += gptq.layers[i].relativeError;
         }
-        QVERIFY2(gptqError < rtnError, qPrintable(QString("mean rel. error gptq %1 vs rtn %2").arg(gptqError).arg(rtnError)));
+        QVERIFY2(gptqError < rtnError,
+                 qPrintable(QString("mean rel. error gptq %1 vs rtn %2").arg(gptqError).arg(rtnError)));
         const double rtnPpl = testsupport::perplexityWithBlocks(modelDir, rtn, test, 6);
         const double gptqPpl = testsupport::perplexityWithBlocks(modelDir, gptq, test, 6);
         qInfo("W3 g128, 16x256 calibration tokens: rtn ppl %.3f (rel. error sum %.4f), gptq ppl %.3f (%.4f)", rtnPpl,

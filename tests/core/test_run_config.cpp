@@ -121,14 +121,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("not json") << "{method: rtn}" << "not valid JSON";
-        QTest::newRow("not an object") << "[1]" << "must be a JSON object";
-        QTest::newRow("no method") << "{}" << "'method' is required";
-        QTest::newRow("unknown method") << R"({"method": "awq"})" << "method 'awq' is unknown";
-        QTest::newRow("unknown top key") << R"({"method": "rtn", "wbits": 3})" << "unknown key 'wbits'";
+        QTest::newRow("not json") << "{method: rtn}"
+                                  << "not valid JSON";
+        QTest::newRow("not an object") << "[1]"
+                                       << "must be a JSON object";
+        QTest::newRow("no method") << "{}"
+                                   << "'method' is required";
+        QTest::newRow("unknown method") << R"({"method": "awq"})"
+                                        << "method 'awq' is unknown";
+        QTest::newRow("unknown top key") << R"({"method": "rtn", "wbits": 3})"
+                                         << "unknown key 'wbits'";
         QTest::newRow("unknown nested key") << R"({"method": "rtn", "weights": {"bitz": 3}})"
                                             << "unknown key 'weights.bitz'";
-        QTest::newRow("bits range") << R"({"method": "rtn", "weights": {"bits": 9}})" << "weights.bits must be in 2..8";
+        QTest::newRow("bits range") << R"({"method": "rtn", "weights": {"bits": 9}})"
+                                    << "weights.bits must be in 2..8";
         QTest::newRow("bits type") << R"({"method": "rtn", "weights": {"bits": "3"}})"
                                    << "weights.bits must be an integer";
         QTest::newRow("bits fraction") << R"({"method": "rtn", "weights": {"bits": 3.5}})"
@@ -159,19 +165,22 @@ private Q_SLOTS:
                                       << "diagnostics.saliency_map_size must be in 8..256";
         QTest::newRow("section of another method") << R"({"method": "rtn", "gptq": {}})"
                                                    << "section 'gptq' applies to method 'gptq' only";
-        QTest::newRow("percdamp") << R"({"method": "gptq", "gptq": {"percdamp": 0}})" << "gptq.percdamp must be in (0, 1]";
+        QTest::newRow("percdamp") << R"({"method": "gptq", "gptq": {"percdamp": 0}})"
+                                  << "gptq.percdamp must be in (0, 1]";
         QTest::newRow("loss on rtn") << R"({"method": "rtn", "loss": [{"type": "mse"}]})"
                                      << "'loss' applies to block-reconstruction methods";
         QTest::newRow("loss type") << R"({"method": "omniquant", "loss": [{"type": "huber"}]})"
                                    << "loss[0].type: unknown loss type 'huber' (known: mse, l2, sw, nlc, kl_top)";
-        QTest::newRow("loss no type") << R"({"method": "omniquant", "loss": [{"weight": 1}]})" << "loss[0].type is required";
+        QTest::newRow("loss no type") << R"({"method": "omniquant", "loss": [{"weight": 1}]})"
+                                      << "loss[0].type is required";
         QTest::newRow("option of another type") << R"({"method": "omniquant", "loss": [{"type": "mse", "p": 2}]})"
                                                 << "unknown key 'loss[0].p' (known: type, weight)";
         QTest::newRow("sw p") << R"({"method": "omniquant", "loss": [{"type": "mse"}, {"type": "sw", "p": 3}]})"
                               << "loss[1].p must be 1 or 2";
         QTest::newRow("loss weights") << R"({"method": "omniquant", "loss": [{"type": "mse", "weight": 0}]})"
                                       << "at least one term needs a weight > 0";
-        QTest::newRow("empty loss") << R"({"method": "omniquant", "loss": []})" << "loss must be a non-empty array";
+        QTest::newRow("empty loss") << R"({"method": "omniquant", "loss": []})"
+                                    << "loss must be a non-empty array";
         QTest::newRow("epochs") << R"({"method": "omniquant", "omniquant": {"epochs": 0}})"
                                 << "omniquant.epochs must be in 1..10000";
         QTest::newRow("omniquant on gptq") << R"({"method": "gptq", "omniquant": {}})"
@@ -182,7 +191,8 @@ private Q_SLOTS:
                                           << "tesseraq.thresholds[0] must be in [0, 1)";
         QTest::newRow("thresholds type") << R"({"method": "tesseraq", "tesseraq": {"thresholds": ["a"]}})"
                                          << "tesseraq.thresholds must contain only numbers";
-        QTest::newRow("section type") << R"({"method": "rtn", "weights": 4})" << "weights must be an object";
+        QTest::newRow("section type") << R"({"method": "rtn", "weights": 4})"
+                                      << "weights must be an object";
     }
 
     void errorsNameTheKey()

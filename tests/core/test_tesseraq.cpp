@@ -89,7 +89,8 @@ private Q_SLOTS:
             curves.push_back(outcome.lossCurve);
             const std::string prefix = core::blockPrefix(config, outcome.blockIndex);
             for (const auto& [layer, stored] : outcome.stored) // every weight on its grid
-                QVERIFY(torch::equal(stored.dequantize(), outcome.quantized.at(layer.substr(prefix.size()) + ".weight")));
+                QVERIFY(
+                    torch::equal(stored.dequantize(), outcome.quantized.at(layer.substr(prefix.size()) + ".weight")));
         };
         const auto result = core::runBlockPipeline(model, ids, method, pipeline);
         QCOMPARE(curves.size(), std::size_t(2));
@@ -106,7 +107,11 @@ private Q_SLOTS:
         for (const auto& name : core::linearShortNames(config.family))
             nearest.tensors[name + ".weight"] = core::quantizeRtn(nearest.at(name + ".weight"), m_spec);
         const auto error = [&](const core::BlockWeights& block) {
-            return (core::decoderBlock(config, block, inputs, attention, prefix) - target).pow(2).sum(-1).mean().item<double>();
+            return (core::decoderBlock(config, block, inputs, attention, prefix) - target)
+                .pow(2)
+                .sum(-1)
+                .mean()
+                .item<double>();
         };
         const double trained = error(result.quantizedBlocks[0]), initial = error(nearest);
         qInfo("block 0 l2: nearest rounding %.5g, tesseraq %.5g", initial, trained);
