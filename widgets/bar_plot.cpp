@@ -1,5 +1,6 @@
 #include "bar_plot.h"
 
+#include "plot_frame.h"
 #include "qcustomplot_include.h"
 
 #include <QVBoxLayout>
@@ -8,12 +9,7 @@ namespace widgets {
 
 BarPlot::BarPlot(QWidget* parent) : QWidget(parent)
 {
-    m_plot = new QCustomPlot(this);
-    m_plot->setMinimumHeight(150);
-    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->plotLayout()->insertRow(0);
-    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize(), QFont::Bold));
-    m_plot->plotLayout()->addElement(0, 0, m_title);
+    m_plot = createPlot(this, 150, &m_title);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(QColor(0x1f, 0x77, 0xb4, 170));

@@ -1,5 +1,6 @@
 #include "heat_map_plot.h"
 
+#include "plot_frame.h"
 #include "qcustomplot_include.h"
 
 #include <QCheckBox>
@@ -10,12 +11,7 @@ namespace widgets {
 
 HeatMapPlot::HeatMapPlot(QWidget* parent) : QWidget(parent)
 {
-    m_plot = new QCustomPlot(this);
-    m_plot->setMinimumHeight(220);
-    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->plotLayout()->insertRow(0);
-    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize(), QFont::Bold));
-    m_plot->plotLayout()->addElement(0, 0, m_title);
+    m_plot = createPlot(this, 220, &m_title);
     m_plot->xAxis->setLabel(tr("input channel (weight column)"));
     m_plot->yAxis->setLabel(tr("output channel (weight row)"));
     m_plot->yAxis->setRangeReversed(true); // row 0 at the top, as a matrix is read

@@ -3,25 +3,20 @@
 #include <QCheckBox>
 #include <QVBoxLayout>
 
+#include "plot_frame.h"
 #include "qcustomplot_include.h"
 
 namespace widgets {
 
 HistogramPlot::HistogramPlot(QWidget* parent) : QWidget(parent)
 {
-    m_plot = new QCustomPlot(this);
-    m_plot->setMinimumHeight(180);
-    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->plotLayout()->insertRow(0);
-    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize(), QFont::Bold));
-    m_plot->plotLayout()->addElement(0, 0, m_title);
-    const QColor colors[2] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e)};
+    m_plot = createPlot(this, 180, &m_title);
     const char* names[2] = {"full precision", "quantized"};
     for (int series = 0; series < 2; ++series) {
         QCPGraph* graph = m_plot->addGraph();
         graph->setName(tr(names[series]));
         graph->setLineStyle(QCPGraph::lsStepLeft);
-        graph->setPen(QPen(colors[series], 1.5));
+        graph->setPen(QPen(seriesColor(series), 1.5));
     }
     m_plot->legend->setVisible(true);
     m_plot->yAxis->setLabel(tr("count"));
@@ -71,22 +66,16 @@ void HistogramPlot::setLogScale(bool logarithmic)
 {
     if (m_logScale->isChecked() != logarithmic)
         m_logScale->setChecked(logarithmic);
-    m_plot->yAxis->setScaleType(logarithmic ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    if (logarithmic)
-        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    else
-        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    setLogarithmicY(m_plot, logarithmic);
     m_plot->yAxis->setRangeLower(logarithmic ? 0.5 : 0.0);
     m_plot->replot();
 }
 
 QVector<double> HistogramPlot::plottedCounts(int series) const
 {
-    QVector<double> counts;
-    const auto data = m_plot->graph(series)->data();
-    // The last point repeats the last bin at the right edge.
-    for (int i = 0; i + 1 < data->size(); ++i)
-        counts << data->at(i)->value;
+    QVector<double> counts = graphValues(m_plot, series);
+    if (!counts.isEmpty())
+        counts.removeLast(); // the last point repeats the last bin at the right edge
     return counts;
 }
 

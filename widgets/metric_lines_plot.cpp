@@ -1,5 +1,6 @@
 #include "metric_lines_plot.h"
 
+#include "plot_frame.h"
 #include "qcustomplot_include.h"
 
 #include <QVBoxLayout>
@@ -10,12 +11,7 @@ namespace widgets {
 
 MetricLinesPlot::MetricLinesPlot(QWidget* parent) : QWidget(parent)
 {
-    m_plot = new QCustomPlot(this);
-    m_plot->setMinimumHeight(200);
-    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->plotLayout()->insertRow(0);
-    m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize(), QFont::Bold));
-    m_plot->plotLayout()->addElement(0, 0, m_title);
+    m_plot = createPlot(this, 200, &m_title);
     m_plot->legend->setVisible(true);
     m_plot->xAxis->setLabel(tr("layer"));
     auto* layout = new QVBoxLayout(this);
@@ -26,8 +22,6 @@ MetricLinesPlot::MetricLinesPlot(QWidget* parent) : QWidget(parent)
 void MetricLinesPlot::setSeries(const QString& title, const QString& metric, const QStringList& layers,
                                 const QVector<MetricSeries>& series)
 {
-    static const QColor palette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
-                                     QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b)};
     m_plot->clearGraphs();
     m_title->setText(title);
     m_plot->yAxis->setLabel(metric);
@@ -40,7 +34,7 @@ void MetricLinesPlot::setSeries(const QString& title, const QString& metric, con
     for (int s = 0; s < series.size(); ++s) {
         QCPGraph* graph = m_plot->addGraph();
         graph->setName(series[s].name);
-        graph->setPen(QPen(palette[s % 6], 1.5));
+        graph->setPen(QPen(seriesColor(s), 1.5));
         graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
         QVector<double> x, y;
         for (int i = 0; i < series[s].values.size(); ++i) {
@@ -61,13 +55,7 @@ void MetricLinesPlot::setSeries(const QString& title, const QString& metric, con
 
 QVector<double> MetricLinesPlot::plottedValues(int i) const
 {
-    QVector<double> values;
-    if (i < 0 || i >= m_plot->graphCount())
-        return values;
-    const auto data = m_plot->graph(i)->data();
-    for (int k = 0; k < data->size(); ++k)
-        values << data->at(k)->value;
-    return values;
+    return graphValues(m_plot, i);
 }
 
 } // namespace widgets
