@@ -103,7 +103,12 @@ void printRunsList(const core::Workspace& workspace)
 json runShowJson(const core::Workspace& workspace, std::int64_t runId)
 {
     const core::RunRecord run = workspace.catalog().run(runId);
-    json out = runSummaryJson(run, workspace.catalog().datasetMetricOfAllRuns("perplexity"));
+    // One run: its own dataset table, not every run's perplexities.
+    Perplexities perplexities;
+    for (const auto& [dataset, metrics] : datasetTable(workspace, runId))
+        if (metrics.count("perplexity"))
+            perplexities[runId][dataset] = metrics.at("perplexity");
+    json out = runSummaryJson(run, perplexities);
     out["config"] = json::parse(run.configJson);
     out["model_path"] = run.modelPath;
     out["model_fingerprint"] = run.modelFingerprint;
