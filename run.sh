@@ -50,13 +50,9 @@ case "$mode" in
     ;;
   main)
     configure_and_build --target quantscope
-    # The main job: RTN and GPTQ at 3 bits (groups of 128) on the bundled brown-llama,
-    # both recorded in the workspace ($QUANTSCOPE_WORKSPACE, default ~/.local/share/quantscope/workspace), then compared.
-    q="$build/app/quantscope"
-    run_id() { sed -n 's/^  "run_id": \([0-9]*\),\{0,1\}$/\1/p'; }
-    rtn=$("$q" calibrate --method rtn --wbits 3 --group 128 --json | run_id)
-    gptq=$("$q" calibrate --method gptq --wbits 3 --group 128 --json | run_id)
-    "$q" compare "$rtn" "$gptq"
+    # The demo calibrations of the bundled brown-llama into the demo workspace, then the
+    # comparison (scripts/demo_job.sh).
+    "$root/scripts/demo_job.sh" "$build/app/quantscope"
     ;;
   *)
     echo "usage: ./run.sh [test]" >&2

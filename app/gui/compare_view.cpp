@@ -2,16 +2,20 @@
 
 #include "curve_plot.h"
 #include "gui/plot_export.h"
+#include "labelled_heat_map.h"
 #include "metric_lines_plot.h"
+#include "qcustomplot_include.h"
 #include "store/artifact_file.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -21,11 +25,48 @@
 
 namespace app {
 
+namespace {
+
+/// Metrics where a larger value means a better quantized model: their change is negated in
+/// the difference map so that red always means worse.
+bool higherIsBetter(const std::string& metric)
+{
+    return metric == "sqnr_db" || metric == "out_sqnr_db" || metric == "out_cosine" || metric.rfind("qsur_", 0) == 0;
+}
+
+/// Per-layer metrics whose change between runs says something about quality: not timings,
+/// and not training losses (runs with different loss terms optimize different numbers).
+bool comparable(const std::string& metric)
+{
+    return metric != "seconds" && metric.rfind("loss_", 0) != 0;
+}
+
+/// "model.layers.3" is a block; "model.layers.3.mlp.down_proj" a Linear inside it.
+bool isBlock(const std::string& layer)
+{
+    const auto at = layer.find("layers.");
+    return at != std::string::npos && layer.find('.', at + 7) == std::string::npos;
+}
+
+/// "model.layers.3.mlp.down_proj" → "3.down_proj": short enough for a tick label.
+QString shortLayerLabel(const std::string& layer)
+{
+    const auto at = layer.find("layers.");
+    std::string label = at == std::string::npos ? layer : layer.substr(at + 7);
+    for (const char* part : {"self_attn.", "mlp."})
+        if (const auto p = label.find(part); p != std::string::npos)
+            label.erase(p, std::string(part).size());
+    return QString::fromStdString(label);
+}
+
+} // namespace
+
 CompareView::CompareView(QWidget* parent) : QWidget(parent)
 {
     m_table = new QTableWidget(this);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->setMaximumHeight(160);
+    m_table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    m_table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
     m_metric = new QComboBox(this);
     m_plot = new widgets::MetricLinesPlot(this);
     m_block = new QComboBox(this);
@@ -35,24 +76,30 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     auto* lossChooser = new QFormLayout();
     lossChooser->addRow(tr("Training loss of &block:"), m_block);
     // Metric per layer on the left, training loss on the right: both get the full height.
-    auto* metricSide = new QWidget(this);
-    auto* metricLayout = new QVBoxLayout(metricSide);
+    auto* metricPage = new QWidget(this);
+    auto* metricLayout = new QVBoxLayout(metricPage);
     metricLayout->setContentsMargins(0, 0, 0, 0);
     metricLayout->addLayout(chooser);
     metricLayout->addWidget(m_plot, 1);
+    m_layerViews = new QTabWidget(this);
+    m_layerViews->addTab(metricPage, tr("Metric per layer"));
+    m_layerViews->addTab(buildDifferencePage(), tr("Difference map"));
     auto* lossSide = new QWidget(this);
     auto* lossLayout = new QVBoxLayout(lossSide);
     lossLayout->setContentsMargins(0, 0, 0, 0);
     lossLayout->addLayout(lossChooser);
     lossLayout->addWidget(m_lossPlot, 1);
     auto* splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(metricSide);
+    splitter->addWidget(m_layerViews);
     splitter->addWidget(lossSide);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_table);
     layout->addWidget(splitter, 1);
     installPlotExport(m_plot->plot(), {});
     installPlotExport(m_lossPlot->plot(), {});
+    installPlotExport(m_difference->plot(), {});
     connect(m_block, &QComboBox::currentTextChanged, this, [this](const QString& block) {
         if (!block.isEmpty())
             showLossCurves(block);
@@ -61,6 +108,115 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
         if (!metric.isEmpty())
             showMetric(metric);
     });
+}
+
+QWidget* CompareView::buildDifferencePage()
+{
+    auto* page = new QWidget(this);
+    m_differenceRun = new QComboBox(page);
+    m_differenceRun->setToolTip(tr("The run compared with the first selected run (the reference)"));
+    m_differenceLevel = new QComboBox(page);
+    m_differenceLevel->addItems({tr("Linears"), tr("blocks")});
+    m_difference = new widgets::LabelledHeatMap(page);
+    auto* form = new QFormLayout();
+    form->addRow(tr("&Run vs first:"), m_differenceRun);
+    form->addRow(tr("&Layers:"), m_differenceLevel);
+    auto* layout = new QVBoxLayout(page);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(form);
+    layout->addWidget(m_difference, 1);
+    connect(m_differenceRun, &QComboBox::currentIndexChanged, this, &CompareView::showChosenDifference);
+    connect(m_differenceLevel, &QComboBox::currentIndexChanged, this, &CompareView::showChosenDifference);
+    return page;
+}
+
+void CompareView::showChosenDifference()
+{
+    if (m_runs.size() >= 2)
+        showDifference(m_differenceRun->currentIndex() + 1, m_differenceLevel->currentIndex() == 1);
+}
+
+bool CompareView::showDifference(int index, bool blocks)
+{
+    if (index < 1 || index >= static_cast<int>(m_runs.size()))
+        return false;
+    const RunData& reference = m_runs.front();
+    const RunData& run = m_runs[static_cast<std::size_t>(index)];
+    // Columns: the metrics both runs have at this level; rows: the reference's layers in order.
+    QStringList columns;
+    std::vector<std::string> metrics;
+    for (const auto& [metric, layers] : reference.layers) {
+        const auto other = run.layers.find(metric);
+        if (!comparable(metric) || other == run.layers.end())
+            continue;
+        const bool atLevel = std::any_of(layers.begin(), layers.end(),
+                                         [&](const auto& entry) { return isBlock(entry.first) == blocks; });
+        if (atLevel) {
+            metrics.push_back(metric);
+            columns << QString::fromStdString(metric);
+        }
+    }
+    std::vector<std::string> layers;
+    for (const auto& layer : reference.layerOrder)
+        if (isBlock(layer) == blocks)
+            layers.push_back(layer);
+    for (const auto& metric : metrics)
+        for (const auto& [layer, value] : reference.layers.at(metric))
+            if (isBlock(layer) == blocks && std::find(layers.begin(), layers.end(), layer) == layers.end())
+                layers.push_back(layer);
+    if (metrics.empty() || layers.empty()) {
+        m_difference->clear(tr("The runs share no per-%1 metric").arg(blocks ? tr("block") : tr("Linear")));
+        return false;
+    }
+    QStringList rows;
+    QVector<double> values;
+    double largest = 0.0;
+    for (const auto& layer : layers) {
+        rows << shortLayerLabel(layer);
+        for (const auto& metric : metrics) {
+            const auto& a = reference.layers.at(metric);
+            const auto& b = run.layers.at(metric);
+            double change = NAN;
+            if (a.count(layer) && b.count(layer)) {
+                const double before = a.at(layer), after = b.at(layer);
+                change = before == after ? 0.0 : 100.0 * (after - before) / std::abs(before);
+                if (higherIsBetter(metric))
+                    change = -change;
+            }
+            if (std::isfinite(change))
+                largest = std::max(largest, std::abs(change));
+            values << change;
+        }
+    }
+    m_difference->setMap(tr("%1 vs %2").arg(run.name, reference.name),
+                         tr("change, % (red = worse)"), rows, columns, values, std::min(largest, 100.0));
+    return true;
+}
+
+QStringList CompareView::exportPlots(const QString& directory, int width, int height)
+{
+    QStringList written;
+    QDir().mkpath(directory);
+    const auto save = [&](QCustomPlot* plot, const QString& name) {
+        const QString path = QDir(directory).filePath(name + QStringLiteral(".png"));
+        if (plot->savePng(path, width, height, 1.0))
+            written << path;
+        else
+            Q_EMIT message(tr("Could not write %1").arg(path), true);
+    };
+    for (const QString& metric : metrics())
+        if (showMetric(metric))
+            save(m_plot->plot(), QStringLiteral("metric_") + metric);
+    for (int run = 1; run < static_cast<int>(m_runs.size()); ++run)
+        for (const bool blocks : {false, true})
+            if (showDifference(run, blocks))
+                save(m_difference->plot(), QStringLiteral("difference_run%1_%2")
+                                               .arg(m_runIds.value(run))
+                                               .arg(blocks ? QStringLiteral("blocks") : QStringLiteral("linears")));
+    for (int i = 0; i < m_block->count(); ++i)
+        if (showLossCurves(m_block->itemText(i)))
+            save(m_lossPlot->plot(), QStringLiteral("loss_") + QString(m_block->itemText(i)).replace('.', '_'));
+    return written;
 }
 
 bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64>& runIds)
@@ -79,7 +235,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
                     data.fpPerplexity[d.dataset] = d.value;
             }
             for (const auto& m : workspace.catalog().layerMetrics(id)) {
-                if (!data.layers[m.metric].count(m.layer) && m.metric == "rel_error")
+                if (std::find(data.layerOrder.begin(), data.layerOrder.end(), m.layer) == data.layerOrder.end())
                     data.layerOrder.push_back(m.layer);
                 data.layers[m.metric][m.layer] = m.value;
             }
@@ -152,6 +308,16 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
     m_block->setVisible(!blocks.empty());
     if (!blocks.empty())
         showLossCurves(m_block->currentText());
+
+    {
+        const int previousRun = m_differenceRun->currentIndex();
+        const QSignalBlocker blockRuns(m_differenceRun);
+        m_differenceRun->clear();
+        for (std::size_t r = 1; r < m_runs.size(); ++r)
+            m_differenceRun->addItem(m_runs[r].name);
+        m_differenceRun->setCurrentIndex(std::clamp(previousRun, 0, std::max(0, m_differenceRun->count() - 1)));
+    }
+    showChosenDifference();
     return true;
 }
 
@@ -217,15 +383,8 @@ bool CompareView::showMetric(const QString& metric)
     if (layers.empty())
         return false;
     QStringList labels;
-    for (const auto& layer : layers) {
-        // "model.layers.3.mlp.down_proj" → "3.down_proj": short enough for a tick label.
-        const auto at = layer.find("layers.");
-        std::string label = at == std::string::npos ? layer : layer.substr(at + 7);
-        for (const char* part : {"self_attn.", "mlp."})
-            if (const auto p = label.find(part); p != std::string::npos)
-                label.erase(p, std::string(part).size());
-        labels << QString::fromStdString(label);
-    }
+    for (const auto& layer : layers)
+        labels << shortLayerLabel(layer);
     QVector<widgets::MetricSeries> series;
     for (const auto& run : m_runs) {
         widgets::MetricSeries line{run.name, {}};

@@ -1,7 +1,8 @@
 #pragma once
 // The compare view: two or more runs side by side — per-dataset perplexity with the change
-// against the first run, and any per-layer metric against the layer, one line per run (the
-// "MSE vs MSE+SW at a glance" view).
+// against the first run, any per-layer metric against the layer (one line per run), a
+// difference heat map (layers × metrics, a run against the first) and the training loss of a
+// block overlaid (the "MSE vs MSE+SW at a glance" view).
 
 #include <QWidget>
 
@@ -9,10 +10,12 @@
 #include <string>
 
 class QComboBox;
+class QTabWidget;
 class QTableWidget;
 
 namespace widgets {
 class CurvePlot;
+class LabelledHeatMap;
 class MetricLinesPlot;
 } // namespace widgets
 
@@ -31,16 +34,27 @@ public:
     /// Overlays the training loss (weighted total per step) of `block` for every run that
     /// learned it; false if none did.
     bool showLossCurves(const QString& block);
+    /// Difference map of run `index` (1 … runs-1) against the first run, for the Linears
+    /// (`blocks` false) or the blocks: the relative change of every metric, in %, signed so
+    /// that positive = worse. False when the runs share no metric at that level.
+    bool showDifference(int index, bool blocks);
+    /// Writes the view's plots as PNG files of `width` × `height` pixels into `directory`
+    /// (per-layer metrics, difference maps, each block's loss curves); the paths written.
+    QStringList exportPlots(const QString& directory, int width, int height);
     QList<qint64> runIds() const { return m_runIds; }
 
     QTableWidget* perplexityTable() const { return m_table; }
     widgets::MetricLinesPlot* metricPlot() const { return m_plot; }
     widgets::CurvePlot* lossPlot() const { return m_lossPlot; }
+    widgets::LabelledHeatMap* differenceMap() const { return m_difference; }
 
 Q_SIGNALS:
     void message(const QString& text, bool error);
 
 private:
+    QWidget* buildDifferencePage();
+    void showChosenDifference();
+
     struct RunData {
         QString name;
         std::map<std::string, double> perplexity, fpPerplexity;
@@ -56,6 +70,10 @@ private:
     widgets::CurvePlot* m_lossPlot = nullptr;
     QTableWidget* m_table = nullptr;
     widgets::MetricLinesPlot* m_plot = nullptr;
+    QTabWidget* m_layerViews = nullptr;
+    QComboBox* m_differenceRun = nullptr;
+    QComboBox* m_differenceLevel = nullptr;
+    widgets::LabelledHeatMap* m_difference = nullptr;
 };
 
 } // namespace app

@@ -6,6 +6,7 @@
 #include "gui/plot_export.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
+#include "metric_lines_plot.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
@@ -19,6 +20,7 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <cmath>
 #include <map>
 
 namespace app {
@@ -78,6 +80,8 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     saliency->addWidget(m_topSalient);
     saliency->setStretchFactor(0, 3);
     m_views->addTab(saliency, tr("Saliency"));
+    m_qsurPlot = new widgets::MetricLinesPlot(this);
+    m_views->addTab(m_qsurPlot, tr("QSUR"));
     auto* splitter = new QSplitter(this);
     splitter->addWidget(m_tree);
     splitter->addWidget(m_views);
@@ -87,7 +91,7 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     layout->addWidget(splitter, 1);
 
     for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_channelPlot->plot(),
-                              m_projectionPlot->plot(), m_saliencyMap->plot()})
+                              m_projectionPlot->plot(), m_saliencyMap->plot(), m_qsurPlot->plot()})
         installPlotExport(plot, {});
     installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
@@ -184,7 +188,36 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
         fill(item, layer);
     }
     m_tree->expandAll();
+    showQsur(metrics);
     return true;
+}
+
+void LayerInspector::showQsur(const std::map<std::string, std::map<std::string, double>>& metrics)
+{
+    // QSUR (OSTQuant): how much of the quantization grid's hypercube the data's ellipsoid fills;
+    // a per-layer picture of which inputs waste the grid.
+    const std::vector<std::pair<const char*, QString>> series = {
+        {"qsur_input_fp", tr("inputs, full-precision model")},
+        {"qsur_input_quantized", tr("inputs, quantized model")},
+        {"qsur_weight", tr("weight rows")}};
+    QStringList labels;
+    QVector<widgets::MetricSeries> lines;
+    for (const auto& [metric, title] : series)
+        lines << widgets::MetricSeries{title, {}};
+    for (const auto& layer : m_reader->linearLayers()) {
+        const auto found = metrics.find(layer);
+        if (found == metrics.end() || !found->second.count("qsur_input_fp"))
+            continue;
+        QString label = QString::fromStdString(layer).section(QStringLiteral("layers."), 1);
+        labels << label.remove(QStringLiteral("self_attn.")).remove(QStringLiteral("mlp."));
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            const auto value = found->second.find(series[s].first);
+            lines[static_cast<qsizetype>(s)].values << (value == found->second.end() ? NAN : value->second);
+        }
+    }
+    m_qsurPlot->setSeries(tr("QSUR per Linear (per dimension, QSUR^(1/d); higher = the grid is better used)"),
+                          tr("QSUR^(1/d)"), labels,
+                          lines);
 }
 
 bool LayerInspector::selectLayer(const QString& layer)

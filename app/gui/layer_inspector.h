@@ -6,11 +6,14 @@
 //   Projected SW  — a block's outputs projected on one stored direction (step through them),
 //                   and W1 per direction;
 //   Channels      — per input channel absmax of a Linear's inputs, FP vs quantized (outliers);
-//   Saliency      — a Linear's max-pooled OBS saliency map with its top-k salient weights.
+//   Saliency      — a Linear's max-pooled OBS saliency map with its top-k salient weights;
+//   QSUR          — quantization space utilization of every Linear across the model.
 
 #include <QWidget>
 
+#include <map>
 #include <memory>
+#include <string>
 
 class QLabel;
 class QSpinBox;
@@ -26,6 +29,7 @@ class BarPlot;
 class HeatMapPlot;
 class CurvePlot;
 class HistogramPlot;
+class MetricLinesPlot;
 } // namespace widgets
 
 namespace app {
@@ -51,6 +55,7 @@ public:
     widgets::CurvePlot* channelPlot() const { return m_channelPlot; }
     widgets::HeatMapPlot* saliencyMap() const { return m_saliencyMap; }
     QTableWidget* topSalient() const { return m_topSalient; }
+    widgets::MetricLinesPlot* qsurPlot() const { return m_qsurPlot; }
     /// Shows projection direction `k` of the selected block.
     void showDirection(int k);
     QTreeWidget* tree() const { return m_tree; }
@@ -60,6 +65,7 @@ Q_SIGNALS:
 
 private:
     void showLayer(const QString& layer);
+    void showQsur(const std::map<std::string, std::map<std::string, double>>& metrics);
     QWidget* buildProjectionTab();
 
     QLabel* m_header = nullptr;
@@ -71,6 +77,7 @@ private:
     widgets::CurvePlot* m_channelPlot = nullptr;
     widgets::HeatMapPlot* m_saliencyMap = nullptr;
     QTableWidget* m_topSalient = nullptr;
+    widgets::MetricLinesPlot* m_qsurPlot = nullptr;
     QSpinBox* m_direction = nullptr;
     QTabWidget* m_views = nullptr;
     std::unique_ptr<struct BlockDiagnosticsHolder> m_block; ///< the selected block's data

@@ -8,6 +8,7 @@
 #include "gui/palette.h"
 #include "gui/plot_export.h"
 #include "gui/runs_panel.h"
+#include "jobs/export_job.h"
 #include "jobs/resources.h"
 #include "jobs/runtime.h"
 #include "model_info_panel.h"
@@ -116,13 +117,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
     connect(m_cancel, &QPushButton::clicked, m_runner, &CalibrationRunner::cancel);
+    connect(m_runsPanel, &RunsPanel::rerunRequested, this, &MainWindow::rerun);
+    connect(m_runsPanel, &RunsPanel::exportRequested, this, &MainWindow::askExport);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
     m_live = std::make_unique<LiveLoss>();
     m_livePlot = new widgets::CurvePlot(this);
     auto* liveDock = new QDockWidget(tr("Live training loss"), this);
     liveDock->setObjectName(QStringLiteral("liveDock"));
     liveDock->setWidget(m_livePlot);
-    addDockWidget(Qt::RightDockWidgetArea, liveDock);
+    // Beside the runs table: the main area keeps the full width for the inspector's plots.
+    addDockWidget(Qt::BottomDockWidgetArea, liveDock);
+    splitDockWidget(runsDock, liveDock, Qt::Horizontal);
     installPlotExport(m_livePlot->plot(), {});
     connect(m_runner, &CalibrationRunner::progress, this,
             [this](const QString& stage, double fraction, const QString& message, const QStringList& names,
@@ -162,8 +167,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&m_infoWatcher, &QFutureWatcher<ModelInfoOutcome>::finished, this, &MainWindow::onModelRead);
 
     if (!restoreGeometry(m_settings.windowGeometry()))
-        resize(1200, 820);
-    restoreState(m_settings.windowState());
+        resize(1400, 900);
+    if (!restoreState(m_settings.windowState())) {
+        // First start: the plots get most of the height, the runs table two thirds of the docks' width.
+        resizeDocks({runsDock}, {200}, Qt::Vertical);
+        resizeDocks({runsDock, liveDock}, {900, 450}, Qt::Horizontal);
+    }
     statusBar()->showMessage(tr("Ready"));
     const QString workspace = m_settings.lastWorkspaceDirectory();
     openWorkspace(workspace.isEmpty() ? QString::fromStdString(core::defaultWorkspaceDirectory()) : workspace);
@@ -177,6 +186,8 @@ MainWindow::~MainWindow()
     m_modelPicker->lineEdit()->disconnect(this);
     m_infoWatcher.disconnect(this);
     m_infoWatcher.waitForFinished();
+    m_exportWatcher.disconnect(this);
+    m_exportWatcher.waitForFinished();
 }
 
 void MainWindow::buildMenus()
@@ -204,6 +215,7 @@ void MainWindow::buildMenus()
         m_settings.setDarkPalette(on);
     });
     view->addAction(findChild<QDockWidget*>(QStringLiteral("runsDock"))->toggleViewAction());
+    view->addAction(findChild<QDockWidget*>(QStringLiteral("liveDock"))->toggleViewAction());
 
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Quantscope"), this, &MainWindow::showAbout);
@@ -302,16 +314,70 @@ bool MainWindow::startCalibration(const core::RunConfig& config)
 
 void MainWindow::showNewCalibration()
 {
+    openCalibrationDialog(std::nullopt);
+}
+
+void MainWindow::openCalibrationDialog(const std::optional<core::RunConfig>& initial)
+{
     if (m_runner->isRunning()) {
         statusBar()->showMessage(tr("A calibration is running; cancel it or wait for it to finish."));
         return;
     }
     NewCalibrationDialog dialog(this);
-    dialog.form()->setModelDirectory(m_modelPicker->currentText());
+    if (initial)
+        dialog.form()->setConfig(*initial);
+    else
+        dialog.form()->setModelDirectory(m_modelPicker->currentText());
     if (dialog.exec() != QDialog::Accepted)
         return;
     if (const auto config = dialog.form()->config())
         startCalibration(*config);
+}
+
+void MainWindow::rerun(qint64 runId)
+{
+    try {
+        const core::Workspace workspace(m_runsPanel->workspaceDirectory().toStdString(), core::OpenMode::ReadOnly);
+        const core::RunRecord run = workspace.catalog().run(runId);
+        openCalibrationDialog(core::parseRunConfig(run.configJson, "run " + std::to_string(runId) + " config"));
+    } catch (const core::Error& e) {
+        statusBar()->showMessage(tr("Cannot re-run run %1: %2").arg(runId).arg(QString::fromUtf8(e.what())));
+    }
+}
+
+void MainWindow::askExport(qint64 runId)
+{
+    const QString directory = QFileDialog::getSaveFileName(
+        this, tr("Export run %1 as a Hugging Face model directory").arg(runId),
+        QDir(m_runsPanel->workspaceDirectory()).filePath(QStringLiteral("export-run%1").arg(runId)));
+    if (!directory.isEmpty())
+        exportRunModel(runId, directory);
+}
+
+void MainWindow::exportRunModel(qint64 runId, const QString& directory)
+{
+    if (m_exportWatcher.isRunning()) {
+        statusBar()->showMessage(tr("An export is running; wait for it to finish."));
+        return;
+    }
+    const QString workspaceDirectory = m_runsPanel->workspaceDirectory();
+    statusBar()->showMessage(tr("Exporting run %1 to %2 …").arg(runId).arg(directory));
+    m_exportWatcher.disconnect(this);
+    connect(&m_exportWatcher, &QFutureWatcher<QString>::finished, this, [this, runId, directory] {
+        const QString error = m_exportWatcher.result();
+        statusBar()->showMessage(error.isEmpty() ? tr("Exported run %1 to %2").arg(runId).arg(directory)
+                                                 : tr("Export of run %1 failed: %2").arg(runId).arg(error));
+        Q_EMIT exportDone(runId, directory, error);
+    });
+    m_exportWatcher.setFuture(QtConcurrent::run([workspaceDirectory, runId, directory]() -> QString {
+        try {
+            const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
+            core::exportRun(workspace, runId, directory.toStdString());
+            return {};
+        } catch (const std::exception& e) {
+            return QString::fromUtf8(e.what());
+        }
+    }));
 }
 
 void MainWindow::browseForWorkspace()

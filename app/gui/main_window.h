@@ -53,6 +53,11 @@ public:
     /// Starts `config` in the open workspace on a worker thread (progress and Cancel in the
     /// status bar); false when a calibration runs already or no workspace is open.
     bool startCalibration(const core::RunConfig& config);
+    /// Opens the New Calibration dialog filled with run `runId`'s config.
+    void rerun(qint64 runId);
+    /// Exports finished run `runId` into `directory` on a worker thread (result in the status
+    /// bar and exportDone()).
+    void exportRunModel(qint64 runId, const QString& directory);
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }
@@ -61,6 +66,8 @@ public:
 Q_SIGNALS:
     void modelShown(const QString& directory);
     void modelFailed(const QString& message);
+    /// An export ended: `error` empty on success.
+    void exportDone(qint64 runId, const QString& directory, const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -70,6 +77,8 @@ private:
     void browseForModel();
     void browseForWorkspace();
     void showNewCalibration();
+    void openCalibrationDialog(const std::optional<core::RunConfig>& initial);
+    void askExport(qint64 runId);
     void showAbout();
     void onModelRead();
     void addLiveLoss(const QString& message, const QStringList& names, const QVector<double>& values);
@@ -88,6 +97,7 @@ private:
     struct LiveLoss;
     std::unique_ptr<LiveLoss> m_live; ///< the running block's loss curves
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
+    QFutureWatcher<QString> m_exportWatcher; ///< the export's error, "" on success
     QString m_pendingDirectory;
 };
 

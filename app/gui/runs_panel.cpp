@@ -157,6 +157,12 @@ void RunsPanel::showContextMenu(const QPoint& position)
     rename->setEnabled(ids.size() == 1);
     tags->setEnabled(ids.size() == 1);
     menu.addSeparator();
+    QAction* rerun = menu.addAction(tr("Re-run with This &Config…"));
+    rerun->setEnabled(ids.size() == 1);
+    QAction* exportModel = menu.addAction(tr("&Export Model…"));
+    const int row = m_model->rowOf(ids.front());
+    exportModel->setEnabled(ids.size() == 1 && row >= 0 && m_model->runs()[row].status == QLatin1String("finished"));
+    menu.addSeparator();
     QAction* remove = menu.addAction(tr("&Delete %n run(s)…", nullptr, static_cast<int>(ids.size())));
     QAction* chosen = menu.exec(m_view->viewport()->mapToGlobal(position));
     if (chosen == rename)
@@ -165,6 +171,10 @@ void RunsPanel::showContextMenu(const QPoint& position)
         askTags(ids.front());
     else if (chosen == remove)
         askDelete(ids);
+    else if (chosen == rerun)
+        Q_EMIT rerunRequested(ids.front());
+    else if (chosen == exportModel)
+        Q_EMIT exportRequested(ids.front());
 }
 
 void RunsPanel::askRename(qint64 id)

@@ -1,7 +1,7 @@
 #pragma once
 // The runs panel (a dock of the main window): every run of the workspace, filtered as the
-// user types and sortable by any column, multi-selection, and a context menu to rename, tag
-// or delete runs (deletion asks first). Reads and writes the catalog on the GUI thread:
+// user types and sortable by any column, multi-selection, and a context menu to rename, tag,
+// re-run, export or delete runs (deletion asks first; re-run and export go to the window). Reads and writes the catalog on the GUI thread:
 // each is one short SQLite transaction (1 000 runs load in a few milliseconds).
 
 #include "gui/runs_table_model.h"
@@ -47,6 +47,10 @@ public:
 
 Q_SIGNALS:
     void selectionChanged(const QList<qint64>& runIds);
+    /// The user asks to calibrate again with run `runId`'s config (the window opens the form).
+    void rerunRequested(qint64 runId);
+    /// The user asks to export finished run `runId` as a Hugging Face model directory.
+    void exportRequested(qint64 runId);
     /// A status-bar message; `error` for failures that are not fatal.
     void message(const QString& text, bool error);
 

@@ -12,7 +12,7 @@ report=${REPORT:-$root/build/experiments/sw_alignment_report}
 workspace=${WORKSPACE:-$here/workspace}
 seeds=${SEEDS:-"0 1 2"}
 settings=${SETTINGS:-"2:64 3:128"}
-variants=${VARIANTS:-"rtn gptq omniquant-mse omniquant-mse-sw omniquant-mse-sw-heavy omniquant-mse-nlc omniquant-mse-kltop tesseraq-l2 tesseraq-l2-sw"}
+variants=${VARIANTS:-"rtn gptq omniquant-mse omniquant-mse-sw omniquant-mse-sw-heavy omniquant-mse-nlc omniquant-mse-kltop tesseraq-l2 tesseraq-l2-sw tesseraq-l2-sw-scaled"}
 
 finished() { "$qs" runs list --workspace "$workspace" --json | grep -A8 -F "\"name\": \"$1\"" | grep -q '"status": "finished"'; }
 
