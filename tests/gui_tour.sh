@@ -29,9 +29,9 @@ cat >"$tmp/tour.json" <<'JSON'
 JSON
 xvfb-run -a -s "-screen 0 1400x900x24" "$qs" gui --workspace "$ws" --tour "$tmp/tour.json" --screenshots "$shots"
 
-expected=(01-main-window 02-new-calibration 03-calibrating 04-inspector-distributions
-  05-inspector-projected-sw 06-inspector-channels 07-inspector-saliency 08-inspector-qsur
-  09-compare-metric-per-layer 10-compare-difference-map)
+expected=(01-main-window 02-new-calibration 03-calibrating-loss 04-calibrating-layers
+  05-inspector-distributions 06-inspector-projected-sw 07-inspector-channels 08-inspector-saliency
+  09-inspector-qsur 10-compare-metric-per-layer 11-compare-difference-map)
 for name in "${expected[@]}"; do
   [ -s "$shots/$name.png" ] || { echo "gui_tour: missing screenshot $name.png" >&2; exit 1; }
 done

@@ -25,6 +25,8 @@ public:
                 const QVector<double>& values, double limit);
     void clear(const QString& message);
     double cellValue(int row, int column) const;
+    QStringList rowLabels() const { return m_rows; }
+    QStringList columnLabels() const { return m_columns; }
     /// "row label · column label: value" for a point in plot coordinates (the hover text).
     QString describe(double x, double y) const;
     QCustomPlot* plot() const { return m_plot; }

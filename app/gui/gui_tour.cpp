@@ -3,6 +3,7 @@
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
+#include "gui/live_run_view.h"
 #include "gui/main_window.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/runs_panel.h"
@@ -82,7 +83,11 @@ void GuiTour::openDialogAndRun()
                 // One picture of the running job once the live loss has a few points.
                 if (!m_shotLive && !names.isEmpty() && fraction > 0.3) {
                     m_shotLive = true;
-                    shoot(m_window, QStringLiteral("03-calibrating"));
+                    auto* liveTabs = m_window->liveView()->findChild<QTabWidget*>();
+                    shoot(m_window, QStringLiteral("03-calibrating-loss"));
+                    liveTabs->setCurrentIndex(1);
+                    shoot(m_window, QStringLiteral("04-calibrating-layers"));
+                    liveTabs->setCurrentIndex(0);
                 }
             });
     connect(runner, &CalibrationRunner::finished, this, [this](qint64 runId, const QString&) {
@@ -106,7 +111,7 @@ void GuiTour::inspectAndCompare(qint64 runId)
     if (!inspector->selectLayer(linear))
         return fail(QStringLiteral("the inspector has no %1").arg(linear));
     auto* views = inspector->findChild<QTabWidget*>();
-    int shot = 4;
+    int shot = 5;
     for (int t = 0; t < views->count(); ++t) {
         const QString tab = views->tabText(t);
         // The projected-SW view is a block's; every other view shows the Linear.

@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
 
 namespace app {
@@ -86,6 +87,7 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     splitter->addWidget(m_tree);
     splitter->addWidget(m_views);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({480, 900}); // the tree wide enough for a Linear's name and two metric columns
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_header);
     layout->addWidget(splitter, 1);
@@ -155,12 +157,16 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
     m_inputPlot->clear(QString());
     m_weightPlot->clear(QString());
     std::map<std::string, std::map<std::string, double>> metrics;
+    std::vector<std::string> executionOrder;
     try {
         const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
         const core::RunRecord run = workspace.catalog().run(runId);
         m_header->setText(tr("Run %1: %2").arg(runId).arg(QString::fromStdString(run.name)));
-        for (const auto& m : workspace.catalog().layerMetrics(runId))
+        for (const auto& m : workspace.catalog().layerMetrics(runId)) {
+            if (!metrics.count(m.layer))
+                executionOrder.push_back(m.layer); // the catalog lists layers as the job ran them
             metrics[m.layer][m.metric] = m.value;
+        }
         m_reader = std::make_unique<core::DiagnosticsReader>(workspace.artifactPath(runId));
     } catch (const core::Error& e) {
         const QString reason = QString::fromStdString(e.what());
@@ -180,7 +186,15 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
         fill(item, block);
         blocks[block] = item;
     }
-    for (const auto& layer : m_reader->linearLayers()) {
+    // Linears in the order the model runs them (q, k, v, o, gate, up, down), as every view lists them.
+    std::vector<std::string> linears = m_reader->linearLayers();
+    const auto rank = [&executionOrder](const std::string& layer) {
+        return std::find(executionOrder.begin(), executionOrder.end(), layer) - executionOrder.begin();
+    };
+    std::stable_sort(linears.begin(), linears.end(),
+                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+    m_linears = linears;
+    for (const auto& layer : linears) {
         const std::string block = layer.substr(0, layer.find('.', layer.find("layers.") + 7));
         QTreeWidgetItem* parent = blocks.count(block) ? blocks[block] : nullptr;
         auto* item = parent ? new QTreeWidgetItem(parent, {QString::fromStdString(layer)})
@@ -204,7 +218,7 @@ void LayerInspector::showQsur(const std::map<std::string, std::map<std::string, 
     QVector<widgets::MetricSeries> lines;
     for (const auto& [metric, title] : series)
         lines << widgets::MetricSeries{title, {}};
-    for (const auto& layer : m_reader->linearLayers()) {
+    for (const auto& layer : m_linears) {
         const auto found = metrics.find(layer);
         if (found == metrics.end() || !found->second.count("qsur_input_fp"))
             continue;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 class QLabel;
 class QSpinBox;
@@ -82,6 +83,7 @@ private:
     QTabWidget* m_views = nullptr;
     std::unique_ptr<struct BlockDiagnosticsHolder> m_block; ///< the selected block's data
     std::unique_ptr<core::DiagnosticsReader> m_reader;
+    std::vector<std::string> m_linears; ///< the run's Linears in execution order
     qint64 m_runId = 0;
 };
 

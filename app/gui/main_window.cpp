@@ -4,6 +4,7 @@
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
+#include "gui/live_run_view.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/palette.h"
 #include "gui/plot_export.h"
@@ -34,12 +35,6 @@
 #include <QtConcurrent>
 
 namespace app {
-
-struct MainWindow::LiveLoss {
-    double lastStep = 0.0;
-    QString block;
-    QVector<widgets::Curve> curves;
-};
 
 namespace {
 
@@ -120,25 +115,30 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_runsPanel, &RunsPanel::rerunRequested, this, &MainWindow::rerun);
     connect(m_runsPanel, &RunsPanel::exportRequested, this, &MainWindow::askExport);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
-    m_live = std::make_unique<LiveLoss>();
-    m_livePlot = new widgets::CurvePlot(this);
-    auto* liveDock = new QDockWidget(tr("Live training loss"), this);
+    m_live = new LiveRunView(this);
+    auto* liveDock = new QDockWidget(tr("Running calibration"), this);
     liveDock->setObjectName(QStringLiteral("liveDock"));
-    liveDock->setWidget(m_livePlot);
+    liveDock->setWidget(m_live);
     // Beside the runs table: the main area keeps the full width for the inspector's plots.
     addDockWidget(Qt::BottomDockWidgetArea, liveDock);
     splitDockWidget(runsDock, liveDock, Qt::Horizontal);
-    installPlotExport(m_livePlot->plot(), {});
+    connect(m_runner, &CalibrationRunner::runCreated, this,
+            [this](qint64 id) { m_live->start(m_runsPanel->workspaceDirectory(), id); });
     connect(m_runner, &CalibrationRunner::progress, this,
             [this](const QString& stage, double fraction, const QString& message, const QStringList& names,
                    const QVector<double>& values) {
                 m_progress->setValue(static_cast<int>(fraction * 1000.0));
                 m_progress->setFormat(QStringLiteral("%1 %p%").arg(stage));
                 statusBar()->showMessage(message);
-                if (!names.isEmpty())
-                    addLiveLoss(message, names, values);
+                m_live->onProgress(stage, message, names, values);
+                if (stage != m_runningStage) { // queued → running → evaluating: the table follows
+                    m_runningStage = stage;
+                    m_runsPanel->refresh();
+                }
             });
     const auto done = [this](const QString& message) {
+        m_runningStage.clear();
+        m_live->refreshLayers();
         m_progress->hide();
         m_cancel->hide();
         m_runsPanel->refresh();
@@ -272,37 +272,13 @@ bool MainWindow::openWorkspace(const QString& directory)
     return true;
 }
 
-void MainWindow::addLiveLoss(const QString& message, const QStringList& names, const QVector<double>& values)
+widgets::CurvePlot* MainWindow::liveLossPlot() const
 {
-    const int stepIndex = static_cast<int>(names.indexOf(QStringLiteral("step")));
-    if (stepIndex < 0)
-        return;
-    const double step = values[stepIndex];
-    const QString block = message.section(QLatin1Char(':'), 0, 0); // "block 3/6"
-    if (step <= m_live->lastStep || block != m_live->block) {      // a new block starts its own curves
-        m_live->curves.clear();
-        m_live->block = block;
-    }
-    m_live->lastStep = step;
-    for (int i = 0; i < names.size(); ++i) {
-        if (i == stepIndex)
-            continue;
-        auto curve = std::find_if(m_live->curves.begin(), m_live->curves.end(),
-                                  [&](const widgets::Curve& c) { return c.name == names[i]; });
-        if (curve == m_live->curves.end()) {
-            m_live->curves.push_back({names[i], {}, {}});
-            curve = m_live->curves.end() - 1;
-        }
-        curve->x << step;
-        curve->y << values[i];
-    }
-    m_livePlot->setCurves(tr("%1: training loss (live)").arg(block), tr("optimizer step"), tr("loss"), m_live->curves);
+    return m_live->lossPlot();
 }
 
 bool MainWindow::startCalibration(const core::RunConfig& config)
 {
-    m_live->curves.clear();
-    m_live->lastStep = 0.0;
     if (m_runsPanel->workspaceDirectory().isEmpty() || !m_runner->start(m_runsPanel->workspaceDirectory(), config))
         return false;
     m_progress->setValue(0);

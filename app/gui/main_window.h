@@ -30,6 +30,7 @@ namespace app {
 class CalibrationRunner;
 class CompareView;
 class LayerInspector;
+class LiveRunView;
 class RunsPanel;
 
 /// Result of reading a model on a worker thread: exceptions never cross threads.
@@ -61,7 +62,8 @@ public:
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }
-    widgets::CurvePlot* liveLossPlot() const { return m_livePlot; }
+    widgets::CurvePlot* liveLossPlot() const;
+    LiveRunView* liveView() const { return m_live; }
 
 Q_SIGNALS:
     void modelShown(const QString& directory);
@@ -81,7 +83,6 @@ private:
     void askExport(qint64 runId);
     void showAbout();
     void onModelRead();
-    void addLiveLoss(const QString& message, const QStringList& names, const QVector<double>& values);
 
     Settings m_settings;
     QComboBox* m_modelPicker = nullptr;
@@ -93,9 +94,8 @@ private:
     CalibrationRunner* m_runner = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
-    widgets::CurvePlot* m_livePlot = nullptr;
-    struct LiveLoss;
-    std::unique_ptr<LiveLoss> m_live; ///< the running block's loss curves
+    LiveRunView* m_live = nullptr;
+    QString m_runningStage; ///< stage of the running job's last progress event
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
     QFutureWatcher<QString> m_exportWatcher; ///< the export's error, "" on success
     QString m_pendingDirectory;

@@ -181,23 +181,35 @@ void RunConfigForm::updateMethodFields()
 
 std::string RunConfigForm::configJson() const
 {
-    json document = json::object();
+    json document = m_baseJson.empty() ? json::object() : json::parse(m_baseJson);
     const QString method = m_method->currentText();
+    const bool learns = method == QLatin1String("omniquant") || method == QLatin1String("tesseraq");
     document["method"] = method.toStdString();
-    if (!m_name->text().trimmed().isEmpty())
-        document["name"] = m_name->text().trimmed().toStdString();
-    if (!m_model->text().trimmed().isEmpty())
-        document["model"] = m_model->text().trimmed().toStdString();
+    // Optional strings: empty fields mean "the default", so the key goes.
+    const auto setOrErase = [&document](const char* key, const QString& text) {
+        if (text.trimmed().isEmpty())
+            document.erase(key);
+        else
+            document[key] = text.trimmed().toStdString();
+    };
+    setOrErase("name", m_name->text());
+    setOrErase("model", m_model->text());
     bool groupOk = false;
     const qlonglong group = m_group->currentText().trimmed().toLongLong(&groupOk);
-    document["weights"] = {{"bits", m_bits->value()}, {"symmetric", m_symmetric->isChecked()}};
+    document["weights"]["bits"] = m_bits->value();
+    document["weights"]["symmetric"] = m_symmetric->isChecked();
     // A non-number is passed on as text so that the parser names the key.
     document["weights"]["group_size"] = groupOk ? json(group) : json(m_group->currentText().toStdString());
-    document["calibration"] = {
-        {"samples", m_samples->value()}, {"seq_len", m_seqLen->value()}, {"seed", m_seed->value()}};
-    document["eval"] = {{"max_windows", m_evalWindows->value()}};
-    document["diagnostics"] = {{"enabled", m_diagnostics->isChecked()}};
-    if (method == QLatin1String("omniquant") || method == QLatin1String("tesseraq")) {
+    document["calibration"]["samples"] = m_samples->value();
+    document["calibration"]["seq_len"] = m_seqLen->value();
+    document["calibration"]["seed"] = m_seed->value();
+    document["eval"]["max_windows"] = m_evalWindows->value();
+    document["diagnostics"]["enabled"] = m_diagnostics->isChecked();
+    // Each method's own section only for that method, as the canonical JSON has it.
+    for (const char* section : {"omniquant", "tesseraq"})
+        if (method != QLatin1String(section))
+            document.erase(section);
+    if (learns) {
         json terms = json::array();
         try {
             for (const core::LossTerm& term : core::parseLossShorthand(m_loss->text().trimmed().toStdString())) {
@@ -214,13 +226,19 @@ std::string RunConfigForm::configJson() const
             terms = m_loss->text().toStdString(); // invalid: the parser reports it
         }
         document["loss"] = terms;
+    } else {
+        document.erase("loss");
     }
-    if (method == QLatin1String("omniquant"))
-        document["omniquant"] = {
-            {"epochs", m_epochs->value()}, {"lwc_lr", m_learningRate->value()}, {"let", m_let->isChecked()}};
-    if (method == QLatin1String("tesseraq"))
-        document["tesseraq"] = {
-            {"lwc_epochs", m_epochs->value()}, {"iterations", m_iterations->value()}, {"lr", m_learningRate->value()}};
+    if (method == QLatin1String("omniquant")) {
+        document["omniquant"]["epochs"] = m_epochs->value();
+        document["omniquant"]["lwc_lr"] = m_learningRate->value();
+        document["omniquant"]["let"] = m_let->isChecked();
+    }
+    if (method == QLatin1String("tesseraq")) {
+        document["tesseraq"]["lwc_epochs"] = m_epochs->value();
+        document["tesseraq"]["iterations"] = m_iterations->value();
+        document["tesseraq"]["lr"] = m_learningRate->value();
+    }
     return document.dump(2);
 }
 
@@ -260,6 +278,7 @@ void RunConfigForm::setModelDirectory(const QString& directory)
 
 void RunConfigForm::setConfig(const core::RunConfig& config)
 {
+    m_baseJson = core::runConfigToJson(config);
     m_name->setText(QString::fromStdString(config.name));
     m_model->setText(QString::fromStdString(config.model));
     m_method->setCurrentText(QString::fromStdString(config.method));

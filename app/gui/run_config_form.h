@@ -72,6 +72,10 @@ private:
     QSpinBox* m_evalWindows = nullptr;
     QLabel* m_message = nullptr;
     QString m_error;
+    /// The canonical JSON of the config last set (loaded file, preset, re-run): the keys the form
+    /// has no field for (calibration text, batch sizes, eval texts, LET options, …) come from
+    /// it, so that re-running a run changes nothing the user did not edit.
+    std::string m_baseJson;
 };
 
 } // namespace app

@@ -9,6 +9,7 @@
 #include "gui/calibration_runner.h"
 #include "gui/compare_view.h"
 #include "gui/layer_inspector.h"
+#include "gui/live_run_view.h"
 #include "gui/main_window.h"
 #include "gui/new_calibration_dialog.h"
 #include "gui/plot_export.h"
@@ -17,13 +18,16 @@
 #include "gui/settings.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
+#include "labelled_heat_map.h"
 #include "metric_lines_plot.h"
 #include "store/workspace.h"
 #include "tiny_model_files.h"
 #include "util/text_file.h"
 #include <QTableWidget>
 
+#include <QApplication>
 #include <QLabel>
+#include <QTimer>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QtTest>
@@ -215,9 +219,21 @@ private Q_SLOTS:
         // A learning run next to them: its block's loss curve is overlaid (one curve, every step).
         core::RunConfig learned = tinyConfig("omniquant");
         learned.omniquant->epochs = 2;
+        // Per-layer metrics fill in as blocks finish: rows appear while the job still calibrates.
+        int rowsWhileCalibrating = 0;
+        const auto watch = connect(window.runner(), &app::CalibrationRunner::progress, &window,
+                                   [&](const QString& stage, double, const QString&, const QStringList&,
+                                       const QVector<double>&) {
+                                       if (stage == "calibrate")
+                                           rowsWhileCalibrating = std::max(
+                                               rowsWhileCalibrating, window.liveView()->layerTable()->rowCount());
+                                   });
         QVERIFY(window.startCalibration(learned));
         QVERIFY(finished.wait(120000));
+        disconnect(watch);
         const qint64 third = finished.last().at(0).toLongLong();
+        QCOMPARE(rowsWhileCalibrating, 8); // block 0: its 7 Linears and the block itself
+        QCOMPARE(window.liveView()->layerTable()->rowCount(), 16); // both blocks at the end
         // The live dock followed the training: the last block's terms and total, step by step.
         QCOMPARE(window.liveLossPlot()->curveCount(), 2); // mse, total
         QVERIFY(window.liveLossPlot()->plottedValues(0).size() >= 1);
@@ -225,6 +241,69 @@ private Q_SLOTS:
         QVERIFY(window.compareView()->showLossCurves("model.layers.1"));
         QCOMPARE(window.compareView()->lossPlot()->curveCount(), 1);
         QCOMPARE(window.compareView()->lossPlot()->plottedValues(0).size(), 2 * 4); // 2 epochs × 4 samples
+
+        // Difference map, OmniQuant against GPTQ: the relative change per Linear and metric, in %,
+        // negated where higher is better (SQNR), exactly from the catalog's numbers.
+        QVERIFY(window.compareView()->showDifference(1, false));
+        const widgets::LabelledHeatMap* difference = window.compareView()->differenceMap();
+        std::map<std::string, std::map<std::string, double>> before, after; // metric → layer → value
+        for (const auto& m : workspace.catalog().layerMetrics(id))
+            before[m.metric][m.layer] = m.value;
+        for (const auto& m : workspace.catalog().layerMetrics(third))
+            after[m.metric][m.layer] = m.value;
+        const QStringList columns = difference->columnLabels();
+        QVERIFY(columns.contains("rel_error") && columns.contains("sqnr_db") && !columns.contains("seconds"));
+        QCOMPARE(difference->rowLabels().size(), 14); // the tiny model's Linears
+        const std::string firstLinear = "model.layers.0.self_attn.q_proj"; // execution order
+        QCOMPARE(difference->rowLabels().front(), QString("0.q_proj"));
+        const auto change = [&](const char* metric) {
+            const double a = before[metric][firstLinear], b = after[metric][firstLinear];
+            return 100.0 * (b - a) / std::abs(a);
+        };
+        QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("rel_error"))) -
+                         change("rel_error")) < 1e-9);
+        QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("sqnr_db"))) +
+                         change("sqnr_db")) < 1e-9);
+        QVERIFY(window.compareView()->showDifference(1, true)); // blocks: output metrics
+        QVERIFY(difference->columnLabels().contains("sw1"));
+        QCOMPARE(difference->rowLabels().size(), 2);
+        const QStringList written = window.compareView()->exportPlots(QString::fromStdString(m_dir + "/plots"), 600, 400);
+        QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/difference_run" + std::to_string(third) +
+                                                        "_blocks.png")));
+        QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/metric_rel_error.png")));
+        QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/loss_model_layers_1.png")));
+
+        // The inspector's QSUR chart: every Linear's stored QSUR of its FP inputs, in model order.
+        window.runsPanel()->selectRuns({third});
+        const QVector<double> qsur = window.inspector()->qsurPlot()->plottedValues(0);
+        QCOMPARE(qsur.size(), 14);
+        QCOMPARE(qsur.front(), after["qsur_input_fp"][firstLinear]);
+
+        // Re-run from the runs menu: the New Calibration dialog opens with the run's config.
+        std::string offered;
+        QTimer::singleShot(0, &window, [&offered] {
+            auto* dialog = qobject_cast<app::NewCalibrationDialog*>(QApplication::activeModalWidget());
+            if (dialog) {
+                offered = dialog->form()->configJson();
+                dialog->reject();
+            }
+        });
+        window.rerun(third);
+        QVERIFY(!offered.empty());
+        // Everything carries over, the fields the form has no widget for (texts, batch sizes) too.
+        const core::RunConfig storedConfig = core::parseRunConfig(workspace.catalog().run(third).configJson);
+        QCOMPARE(core::runConfigToJson(core::parseRunConfig(offered)), core::runConfigToJson(storedConfig));
+        QCOMPARE(storedConfig.eval.texts, learned.eval.texts);
+
+        // Export from the runs menu: a plain HF model directory, written on a worker thread.
+        QSignalSpy exported(&window, &app::MainWindow::exportDone);
+        window.exportRunModel(third, QString::fromStdString(m_dir + "/exported"));
+        QVERIFY(exported.wait(120000));
+        QCOMPARE(exported.first().at(2).toString(), QString());
+        QVERIFY(std::filesystem::exists(m_dir + "/exported/model.safetensors"));
+        window.exportRunModel(third, QString::fromStdString(m_dir + "/exported")); // not empty: refused
+        QVERIFY(exported.wait(120000));
+        QVERIFY(exported.last().at(2).toString().contains("exported"));
 
         // Cancel as soon as the run exists: it ends `cancelled` and stays listed.
         QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);

@@ -5,6 +5,7 @@
 
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
+#include "synthetic_runs.h"
 #include "tiny_model_files.h"
 
 #include <QAbstractItemModelTester>
@@ -15,26 +16,6 @@
 
 #include <filesystem>
 
-namespace {
-
-// Run i: rtn / gptq / omniquant (mse+sw every third) on w2..w4, perplexity 10 + (i·37 mod 100)/10.
-void fillWorkspace(const std::string& directory, int runs)
-{
-    core::Workspace workspace(directory);
-    for (int i = 1; i <= runs; ++i) {
-        const char* method = i % 3 == 0 ? "omniquant" : i % 3 == 1 ? "rtn" : "gptq";
-        std::string config = std::string(R"({"method": ")") + method + R"(", "weights": {"bits": )" +
-                             std::to_string(2 + i % 3) + R"(, "group_size": 128, "symmetric": false})";
-        config += i % 3 == 0 ? R"(, "loss": [{"type": "mse"}, {"type": "sw"}]})" : "}";
-        const std::int64_t id = workspace.catalog().createRun(
-            {"run " + std::to_string(i), method, config, "/models/brown-llama", "fingerprint"});
-        workspace.catalog().setRunStatus(id, i % 50 == 0 ? core::RunStatus::Failed : core::RunStatus::Finished,
-                                         i % 50 == 0 ? "out of memory" : "");
-        workspace.catalog().addDatasetMetrics(id, {{"brown_test", "perplexity", 10.0 + (i * 37 % 100) / 10.0}});
-    }
-}
-
-} // namespace
 
 class TestRunsPanel : public QObject {
     Q_OBJECT
@@ -46,7 +27,7 @@ private Q_SLOTS:
     {
         QStandardPaths::setTestModeEnabled(true);
         m_dir = testsupport::makeTempDir("runs-panel");
-        fillWorkspace(m_dir + "/ws", 1000);
+        testsupport::fillWorkspaceWithRuns(m_dir + "/ws", 1000);
     }
     void cleanupTestCase() { std::filesystem::remove_all(m_dir); }
 
@@ -99,7 +80,7 @@ private Q_SLOTS:
     void editsReachTheCatalogAndKeepTheSelection()
     {
         const std::string directory = m_dir + "/edit";
-        fillWorkspace(directory, 6);
+        testsupport::fillWorkspaceWithRuns(directory, 6);
         app::RunsPanel panel;
         QVERIFY(panel.openWorkspace(QString::fromStdString(directory)));
         QSignalSpy selection(&panel, &app::RunsPanel::selectionChanged);
