@@ -105,7 +105,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_runner = new CalibrationRunner(this);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1000);
-    m_progress->setMaximumWidth(240);
+    m_progress->setMinimumWidth(260);
+    m_progress->setMaximumWidth(320);
     m_progress->hide();
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_cancel->hide();
@@ -128,7 +129,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             [this](const QString& stage, double fraction, const QString& message, const QStringList& names,
                    const QVector<double>& values) {
                 m_progress->setValue(static_cast<int>(fraction * 1000.0));
-                m_progress->setFormat(QStringLiteral("%1 %p%").arg(stage));
+                m_progress->setFormat(QStringLiteral("%1 %p%%2").arg(stage, etaText(fraction)));
                 statusBar()->showMessage(message);
                 m_live->onProgress(stage, message, names, values);
                 if (stage != m_runningStage) { // queued → running → evaluating: the table follows
@@ -272,6 +273,16 @@ bool MainWindow::openWorkspace(const QString& directory)
     return true;
 }
 
+QString MainWindow::etaText(double fraction) const
+{
+    // Linear extrapolation of the whole job's progress; meaningless in the first seconds.
+    const double elapsed = static_cast<double>(m_runClock.elapsed()) / 1000.0;
+    if (fraction < 0.02 || elapsed < 3.0)
+        return {};
+    const auto remaining = static_cast<qint64>(elapsed * (1.0 - fraction) / fraction);
+    return tr(" · ETA %1:%2").arg(remaining / 60).arg(remaining % 60, 2, 10, QLatin1Char('0'));
+}
+
 widgets::CurvePlot* MainWindow::liveLossPlot() const
 {
     return m_live->lossPlot();
@@ -281,6 +292,7 @@ bool MainWindow::startCalibration(const core::RunConfig& config)
 {
     if (m_runsPanel->workspaceDirectory().isEmpty() || !m_runner->start(m_runsPanel->workspaceDirectory(), config))
         return false;
+    m_runClock.start();
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();

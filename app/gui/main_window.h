@@ -6,6 +6,7 @@
 #include "gui/settings.h"
 #include "jobs/model_info.h"
 
+#include <QElapsedTimer>
 #include <QFutureWatcher>
 #include <QMainWindow>
 
@@ -82,6 +83,8 @@ private:
     void openCalibrationDialog(const std::optional<core::RunConfig>& initial);
     void askExport(qint64 runId);
     void showAbout();
+    /// " · ETA m:ss" for the running job at `fraction` done ("" while too early to say).
+    QString etaText(double fraction) const;
     void onModelRead();
 
     Settings m_settings;
@@ -96,6 +99,7 @@ private:
     QPushButton* m_cancel = nullptr;
     LiveRunView* m_live = nullptr;
     QString m_runningStage; ///< stage of the running job's last progress event
+    QElapsedTimer m_runClock; ///< since the running job started (ETA)
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
     QFutureWatcher<QString> m_exportWatcher; ///< the export's error, "" on success
     QString m_pendingDirectory;
