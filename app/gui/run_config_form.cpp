@@ -1,5 +1,7 @@
 #include "gui/run_config_form.h"
 
+#include "jobs/model_info.h"
+#include "jobs/resources.h"
 #include "util/error.h"
 #include "util/text_file.h"
 
@@ -88,6 +90,19 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_let = new QCheckBox(tr("learnable equivalent transformation (LET)"), this);
     m_diagnostics = new QCheckBox(tr("record diagnostics"), this);
     m_diagnostics->setChecked(true);
+    m_histogramBins = spinBox(this, 0, 100000, 256);
+    m_histogramBins->setObjectName(QStringLiteral("histogram_bins"));
+    m_diagnosticDirections = spinBox(this, 0, 100000, 64);
+    m_diagnosticDirections->setToolTip(
+        tr("Random directions on which each block's outputs are projected (projected SW); the same "
+           "directions in every run, so runs compare"));
+    m_qsur = new QCheckBox(tr("QSUR of Linear inputs and weights"), this);
+    m_qsur->setChecked(true);
+    m_saliency = new QCheckBox(tr("Hessian saliency maps"), this);
+    m_saliency->setChecked(true);
+    m_modelInfo = new QLabel(this);
+    m_modelInfo->setObjectName(QStringLiteral("model_info"));
+    m_modelInfo->setWordWrap(true);
     m_evalWindows = spinBox(this, 0, 1000000, 0);
     m_evalWindows->setSpecialValueText(tr("all"));
     m_message = new QLabel(this);
@@ -97,6 +112,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("&Preset:"), m_preset);
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("M&odel:"), m_model);
+    form->addRow(QString(), m_modelInfo);
     form->addRow(tr("&Method:"), m_method);
     form->addRow(tr("Weight &bits:"), m_bits);
     form->addRow(tr("&Group size:"), m_group);
@@ -113,26 +129,54 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Learning rate:"), m_learningRate);
     form->addRow(QString(), m_let);
     form->addRow(QString(), m_diagnostics);
+    form->addRow(tr("Histogram bins:"), m_histogramBins);
+    form->addRow(tr("SW directions (diagnostics):"), m_diagnosticDirections);
+    form->addRow(QString(), m_qsur);
+    form->addRow(QString(), m_saliency);
     form->addRow(tr("Eval windows per text:"), m_evalWindows);
     form->addRow(m_message);
 
     for (QLineEdit* edit : {m_name, m_model, m_loss})
         connect(edit, &QLineEdit::textChanged, this, &RunConfigForm::revalidate);
-    for (QSpinBox* box :
-         {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations, m_evalWindows})
+    for (QSpinBox* box : {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations,
+                          m_evalWindows, m_histogramBins, m_diagnosticDirections})
         connect(box, &QSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     for (QComboBox* box : {m_group, m_swP})
         connect(box, &QComboBox::currentTextChanged, this, &RunConfigForm::revalidate);
-    for (QCheckBox* box : {m_symmetric, m_let, m_diagnostics})
+    for (QCheckBox* box : {m_symmetric, m_let, m_diagnostics, m_qsur, m_saliency})
         connect(box, &QCheckBox::toggled, this, &RunConfigForm::revalidate);
+    for (QWidget* option : std::initializer_list<QWidget*>{m_histogramBins, m_diagnosticDirections, m_qsur, m_saliency})
+        connect(m_diagnostics, &QCheckBox::toggled, option, &QWidget::setEnabled);
+    connect(m_model, &QLineEdit::textChanged, this, &RunConfigForm::describeModel);
     connect(m_method, &QComboBox::currentTextChanged, this, [this] {
         updateMethodFields();
         revalidate();
     });
     connect(m_preset, &QComboBox::textActivated, this, &RunConfigForm::applyPreset);
     updateMethodFields();
+    describeModel();
     revalidate();
+}
+
+void RunConfigForm::describeModel()
+{
+    // Reading config.json and the checkpoint headers takes milliseconds: done as the user types.
+    const QString text = m_model->text().trimmed();
+    const std::string directory = text.isEmpty() ? core::defaultModelDirectory() : text.toStdString();
+    try {
+        const core::ModelInfo info = core::inspectModel(directory);
+        m_modelInfo->setText(tr("%1, %2 blocks, hidden %3, %4 M parameters (%5)")
+                                 .arg(QString::fromStdString(info.family))
+                                 .arg(info.numLayers)
+                                 .arg(info.hiddenSize)
+                                 .arg(static_cast<double>(info.parameterCount) / 1e6, 0, 'f', 2)
+                                 .arg(QString::fromStdString(info.storageType)));
+        m_modelInfo->setStyleSheet(QString());
+    } catch (const core::Error& e) {
+        m_modelInfo->setText(QString::fromStdString(e.what()));
+        m_modelInfo->setStyleSheet(QStringLiteral("color: #c62828;"));
+    }
 }
 
 QStringList RunConfigForm::presetNames()
@@ -205,6 +249,10 @@ std::string RunConfigForm::configJson() const
     document["calibration"]["seed"] = m_seed->value();
     document["eval"]["max_windows"] = m_evalWindows->value();
     document["diagnostics"]["enabled"] = m_diagnostics->isChecked();
+    document["diagnostics"]["histogram_bins"] = m_histogramBins->value();
+    document["diagnostics"]["projections"] = m_diagnosticDirections->value();
+    document["diagnostics"]["qsur"] = m_qsur->isChecked();
+    document["diagnostics"]["saliency"] = m_saliency->isChecked();
     // Each method's own section only for that method, as the canonical JSON has it.
     for (const char* section : {"omniquant", "tesseraq"})
         if (method != QLatin1String(section))
@@ -290,6 +338,10 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
     m_seed->setValue(static_cast<int>(config.calibration.seed));
     m_evalWindows->setValue(static_cast<int>(config.eval.maxWindows));
     m_diagnostics->setChecked(config.diagnostics.enabled);
+    m_histogramBins->setValue(static_cast<int>(config.diagnostics.histogramBins));
+    m_diagnosticDirections->setValue(static_cast<int>(config.diagnostics.projections));
+    m_qsur->setChecked(config.diagnostics.qsur);
+    m_saliency->setChecked(config.diagnostics.saliency);
     QStringList terms;
     for (const core::LossTerm& term : config.loss) {
         terms << QStringLiteral("%1:%2").arg(QString::fromStdString(core::lossTypeName(term.type))).arg(term.weight);

@@ -30,7 +30,8 @@ public:
     /// The parsed config, or nullopt when the fields are invalid (see errorMessage()).
     std::optional<core::RunConfig> config() const;
     QString errorMessage() const;
-    /// Fills the fields from `config` (the fields the form does not show keep nothing).
+    /// Fills the fields from `config`; the keys the form has no field for are kept as they are
+    /// in `config` and come back in configJson().
     void setConfig(const core::RunConfig& config);
     void setModelDirectory(const QString& directory);
 
@@ -49,6 +50,7 @@ Q_SIGNALS:
 private:
     void revalidate();
     void updateMethodFields();
+    void describeModel();
 
     QLineEdit* m_name = nullptr;
     QLineEdit* m_model = nullptr;
@@ -69,6 +71,11 @@ private:
     QDoubleSpinBox* m_learningRate = nullptr;
     QCheckBox* m_let = nullptr;
     QCheckBox* m_diagnostics = nullptr;
+    QSpinBox* m_histogramBins = nullptr;
+    QSpinBox* m_diagnosticDirections = nullptr;
+    QCheckBox* m_qsur = nullptr;
+    QCheckBox* m_saliency = nullptr;
+    QLabel* m_modelInfo = nullptr; ///< the chosen model's summary, or why it cannot be read
     QSpinBox* m_evalWindows = nullptr;
     QLabel* m_message = nullptr;
     QString m_error;

@@ -116,6 +116,24 @@ private Q_SLOTS:
         bits->setValue(3);
         QCOMPARE(validity.last().first().toBool(), true);
 
+        // Diagnostics options go through the same check.
+        auto* bins = form.findChild<QSpinBox*>("histogram_bins");
+        QVERIFY(bins);
+        bins->setValue(4);
+        QVERIFY2(form.errorMessage().contains("diagnostics.histogram_bins must be in 8..4096"),
+                 qPrintable(form.errorMessage()));
+        bins->setValue(128);
+        QCOMPARE(form.config()->diagnostics.histogramBins, std::int64_t(128));
+
+        // The model field describes the model, or says why it cannot be read.
+        auto* modelInfo = form.findChild<QLabel*>("model_info");
+        QVERIFY(modelInfo);
+        form.setModelDirectory(QString::fromStdString(m_dir + "/llama"));
+        QVERIFY2(modelInfo->text().startsWith("llama, 2 blocks"), qPrintable(modelInfo->text()));
+        form.setModelDirectory(QString::fromStdString(m_dir + "/missing"));
+        QVERIFY2(modelInfo->text().contains("missing"), qPrintable(modelInfo->text()));
+        form.setModelDirectory(QString::fromStdString(m_dir + "/llama"));
+
         form.applyPreset("SW experiment: TesseraQ, L2 + SW");
         QVERIFY(form.config().has_value());
         QCOMPARE(form.config()->tesseraq->iterations, std::int64_t(10));
