@@ -21,18 +21,15 @@ namespace {
 
 using nlohmann::json;
 
-// "mse:0.9,sw:0.1" → [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1}]; the
-// terms' other options keep their defaults (a config file sets them).
+// "mse:0.9,sw:0.1" → [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1, ...}]; the
+// terms' other options at their defaults (a config file sets them).
 json lossTerms(const std::string& spec)
 {
-    json terms = json::array();
     try {
-        for (const core::LossTerm& term : core::parseLossShorthand(spec))
-            terms.push_back({{"type", core::lossTypeName(term.type)}, {"weight", term.weight}});
+        return json::parse(core::lossTermsToJson(core::parseLossShorthand(spec)));
     } catch (const core::Error& e) {
         throw core::Error(std::string("--") + e.what());
     }
-    return terms;
 }
 
 // The config file (or an empty document) with every shorthand flag written over

@@ -258,22 +258,18 @@ std::string RunConfigForm::configJson() const
         if (method != QLatin1String(section))
             document.erase(section);
     if (learns) {
-        json terms = json::array();
         try {
-            for (const core::LossTerm& term : core::parseLossShorthand(m_loss->text().trimmed().toStdString())) {
-                json item = {{"type", core::lossTypeName(term.type)}, {"weight", term.weight}};
-                if (term.type == core::LossType::SlicedWasserstein) {
-                    item["projections"] = m_swProjections->value();
-                    item["p"] = m_swP->currentText().toInt();
-                }
-                if (term.type == core::LossType::KlTop)
-                    item["k"] = m_klTopK->value();
-                terms.push_back(item);
+            // The shorthand gives types and weights; the SW and KL-Top fields give their options.
+            std::vector<core::LossTerm> terms = core::parseLossShorthand(m_loss->text().trimmed().toStdString());
+            for (core::LossTerm& term : terms) {
+                term.projections = m_swProjections->value();
+                term.p = m_swP->currentText().toInt();
+                term.topK = m_klTopK->value();
             }
+            document["loss"] = json::parse(core::lossTermsToJson(terms));
         } catch (const core::Error&) {
-            terms = m_loss->text().toStdString(); // invalid: the parser reports it
+            document["loss"] = m_loss->text().toStdString(); // invalid: the parser reports it
         }
-        document["loss"] = terms;
     } else {
         document.erase("loss");
     }

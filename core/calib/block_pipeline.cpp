@@ -2,6 +2,7 @@
 
 #include "diagnostics/diagnostics_recorder.h"
 #include "model/weight_layout.h"
+#include "util/batches.h"
 
 #include <chrono>
 
@@ -15,12 +16,10 @@ void advanceStream(const ModelConfig& config, const BlockWeights& weights, torch
                    const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
                    const CancelToken& cancel, const LinearObserver* observer = nullptr)
 {
-    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
-        cancel.throwIfCancelled();
-        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+    forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         torch::Tensor batch = stream.narrow(0, first, count);
         batch.copy_(decoderBlock(config, weights, batch, attention, prefix, observer));
-    }
+    });
 }
 
 // Runs the block over `stream` only to show its Linears' inputs to `observer`.
@@ -28,11 +27,9 @@ void observeStream(const ModelConfig& config, const BlockWeights& weights, const
                    const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
                    const CancelToken& cancel, const LinearObserver& observer)
 {
-    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
-        cancel.throwIfCancelled();
-        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+    forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer);
-    }
+    });
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "model/weight_layout.h"
 #include "util/error.h"
+#include "util/batches.h"
 
 #include <cstdio>
 
@@ -25,13 +26,11 @@ torch::Tensor fpBlockOnQuantizedInputs(const BlockCalibrationContext& ctx)
 {
     torch::NoGradGuard noGrad;
     torch::Tensor outputs = torch::empty_like(ctx.inputs);
-    for (std::int64_t first = 0; first < ctx.inputs.size(0); first += ctx.batchSize) {
-        ctx.cancel.throwIfCancelled();
-        const std::int64_t count = std::min(ctx.batchSize, ctx.inputs.size(0) - first);
+    forEachBatch(ctx.inputs.size(0), ctx.batchSize, ctx.cancel, [&](std::int64_t first, std::int64_t count) {
         outputs.narrow(0, first, count)
             .copy_(decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention,
                                 ctx.layerPrefix));
-    }
+    });
     return outputs;
 }
 
@@ -44,12 +43,10 @@ std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& 
         torch::Tensor& slot = maxima[layer.substr(ctx.layerPrefix.size())];
         slot = slot.defined() ? torch::maximum(slot, m) : m;
     };
-    for (std::int64_t first = 0; first < ctx.inputs.size(0); first += ctx.batchSize) {
-        ctx.cancel.throwIfCancelled();
-        const std::int64_t count = std::min(ctx.batchSize, ctx.inputs.size(0) - first);
+    forEachBatch(ctx.inputs.size(0), ctx.batchSize, ctx.cancel, [&](std::int64_t first, std::int64_t count) {
         decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
                      &observer);
-    }
+    });
     return maxima;
 }
 

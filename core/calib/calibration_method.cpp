@@ -6,6 +6,7 @@
 #include "calib/tesseraq.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
+#include "util/batches.h"
 
 #include <chrono>
 
@@ -121,13 +122,10 @@ std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationConte
         if (it != accumulators.end())
             it->second.add(input);
     };
-    const std::int64_t samples = ctx.inputs.size(0);
-    for (std::int64_t first = 0; first < samples; first += ctx.batchSize) {
-        ctx.cancel.throwIfCancelled();
-        const std::int64_t count = std::min(ctx.batchSize, samples - first);
+    forEachBatch(ctx.inputs.size(0), ctx.batchSize, ctx.cancel, [&](std::int64_t first, std::int64_t count) {
         decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
                      &observer);
-    }
+    });
     std::map<std::string, torch::Tensor> hessians;
     for (const auto& shortName : shortNames)
         hessians[shortName] = accumulators.at(ctx.layerPrefix + shortName).hessian();

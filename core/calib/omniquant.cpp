@@ -85,9 +85,18 @@ BlockWeights LwcBlockTrainer::quantizedWeights() const
 {
     torch::NoGradGuard noGrad;
     BlockWeights block = foldedWeights();
-    for (const auto& name : m_names)
-        block.tensors[name + ".weight"] = stored(name).dequantize();
+    for (const auto& [name, linear] : storedLinears())
+        block.tensors[name + ".weight"] = linear.dequantize();
     return block;
+}
+
+std::map<std::string, QuantizedLinear> LwcBlockTrainer::storedLinears() const
+{
+    const BlockWeights folded = foldedWeights();
+    std::map<std::string, QuantizedLinear> linears;
+    for (const auto& name : m_names)
+        linears.emplace(name, m_clippings.at(name).stored(folded.at(name + ".weight")));
+    return linears;
 }
 
 QuantizedLinear LwcBlockTrainer::stored(const std::string& shortName) const
@@ -131,8 +140,9 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
         foldedHessians[name] = s.defined() ? hessians.at(name) / torch::outer(s, s) : hessians.at(name);
     }
     ctx.weights = folded;
+    std::map<std::string, QuantizedLinear> stored = trainer.storedLinears();
     handOverTrainedLinears(
-        ctx, foldedHessians, [&](const std::string& name) { return trainer.stored(name); },
+        ctx, foldedHessians, [&](const std::string& name) { return std::move(stored.at(name)); },
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (ctx.lossCurve)
         *ctx.lossCurve = std::move(curve);

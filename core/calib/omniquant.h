@@ -41,6 +41,8 @@ public:
     BlockWeights quantizedWeights() const;
     /// Stored form of one Linear on its learned grid.
     QuantizedLinear stored(const std::string& shortName) const;
+    /// Stored form of every Linear, by short name (the transformation applied once for all).
+    std::map<std::string, QuantizedLinear> storedLinears() const;
     /// The learned grid of one Linear (no gradient): TesseraQ starts from it.
     QuantGrid grid(const std::string& shortName) const;
     /// What the transformation divides the inputs of `shortName` by (undefined: unchanged).

@@ -12,6 +12,8 @@ std::vector<LossTerm> defaultLoss(const std::string& method)
     return {LossTerm{method == "tesseraq" ? LossType::L2 : LossType::Mse, 1.0}};
 }
 
+} // namespace
+
 json termToJson(const LossTerm& term)
 {
     json object = {{"type", lossTypeName(term.type)}, {"weight", term.weight}};
@@ -23,6 +25,8 @@ json termToJson(const LossTerm& term)
         object["k"] = term.topK;
     return object;
 }
+
+namespace {
 
 LossTerm readTerm(const json& item, const std::string& path, const std::string& source)
 {
@@ -119,12 +123,10 @@ void validateLearningSections(const RunConfig& config, const std::string& source
     for (std::size_t i = 0; i < config.loss.size(); ++i) {
         const LossTerm& term = config.loss[i];
         const std::string path = "loss[" + std::to_string(i) + "]";
-        require(term.weight >= 0.0 && term.weight <= 1e6, source,
-                path + ".weight must be in 0..1e6, got " + std::to_string(term.weight));
+        requireInRange(term.weight, 0.0, 1e6, source, path + ".weight");
         total += term.weight;
         if (term.type == LossType::SlicedWasserstein) {
-            require(term.projections >= 1 && term.projections <= 4096, source,
-                    path + ".projections must be in 1..4096, got " + std::to_string(term.projections));
+            requireInRange<std::int64_t>(term.projections, 1, 4096, source, path + ".projections");
             require(term.p == 1 || term.p == 2, source, path + ".p must be 1 or 2, got " + std::to_string(term.p));
         }
         if (term.type == LossType::KlTop)
@@ -134,23 +136,16 @@ void validateLearningSections(const RunConfig& config, const std::string& source
     require(!learns || total > 0.0, source, "loss: at least one term needs a weight > 0");
     if (config.omniquant) {
         const OmniQuantConfig& o = *config.omniquant;
-        require(o.epochs >= 1 && o.epochs <= 10000, source,
-                "omniquant.epochs must be in 1..10000, got " + std::to_string(o.epochs));
-        require(o.batchSize >= 1 && o.batchSize <= 4096, source,
-                "omniquant.batch_size must be in 1..4096, got " + std::to_string(o.batchSize));
-        require(o.lwcLearningRate > 0.0 && o.lwcLearningRate <= 10.0, source,
-                "omniquant.lwc_lr must be in (0, 10], got " + std::to_string(o.lwcLearningRate));
-        require(o.letLearningRate > 0.0 && o.letLearningRate <= 10.0, source,
-                "omniquant.let_lr must be in (0, 10], got " + std::to_string(o.letLearningRate));
-        require(o.letAlpha >= 0.0 && o.letAlpha <= 1.0, source,
-                "omniquant.let_alpha must be in [0, 1], got " + std::to_string(o.letAlpha));
+        requireInRange<std::int64_t>(o.epochs, 1, 10000, source, "omniquant.epochs");
+        requireInRange<std::int64_t>(o.batchSize, 1, 4096, source, "omniquant.batch_size");
+        requireLearningRate(o.lwcLearningRate, source, "omniquant.lwc_lr");
+        requireLearningRate(o.letLearningRate, source, "omniquant.let_lr");
+        requireInRange(o.letAlpha, 0.0, 1.0, source, "omniquant.let_alpha");
     }
     if (config.tesseraq) {
         const TesseraQConfig& t = *config.tesseraq;
-        require(t.lwcEpochs >= 0 && t.lwcEpochs <= 10000, source,
-                "tesseraq.lwc_epochs must be in 0..10000, got " + std::to_string(t.lwcEpochs));
-        require(t.lwcLearningRate > 0.0 && t.lwcLearningRate <= 10.0, source,
-                "tesseraq.lwc_lr must be in (0, 10], got " + std::to_string(t.lwcLearningRate));
+        requireInRange<std::int64_t>(t.lwcEpochs, 0, 10000, source, "tesseraq.lwc_epochs");
+        requireLearningRate(t.lwcLearningRate, source, "tesseraq.lwc_lr");
         require(!t.thresholds.empty(), source, "tesseraq.thresholds must not be empty");
         for (std::size_t i = 0; i < t.thresholds.size(); ++i) {
             require(t.thresholds[i] >= 0.0 && t.thresholds[i] < 1.0, source,
@@ -158,14 +153,10 @@ void validateLearningSections(const RunConfig& config, const std::string& source
             require(i == 0 || t.thresholds[i] < t.thresholds[i - 1], source,
                     "tesseraq.thresholds must decrease (each stage hardens more), see item " + std::to_string(i));
         }
-        require(t.iterations >= 1 && t.iterations <= 1000000, source,
-                "tesseraq.iterations must be in 1..1000000, got " + std::to_string(t.iterations));
-        require(t.batchSize >= 1 && t.batchSize <= 4096, source,
-                "tesseraq.batch_size must be in 1..4096, got " + std::to_string(t.batchSize));
-        require(t.learningRate > 0.0 && t.learningRate <= 10.0, source,
-                "tesseraq.lr must be in (0, 10], got " + std::to_string(t.learningRate));
-        require(t.scaleLearningRate > 0.0 && t.scaleLearningRate <= 10.0, source,
-                "tesseraq.scale_lr must be in (0, 10], got " + std::to_string(t.scaleLearningRate));
+        requireInRange<std::int64_t>(t.iterations, 1, 1000000, source, "tesseraq.iterations");
+        requireInRange<std::int64_t>(t.batchSize, 1, 4096, source, "tesseraq.batch_size");
+        requireLearningRate(t.learningRate, source, "tesseraq.lr");
+        requireLearningRate(t.scaleLearningRate, source, "tesseraq.scale_lr");
     }
 }
 
@@ -240,6 +231,14 @@ std::vector<LossTerm> parseLossShorthand(const std::string& spec)
         begin = end + 1;
     }
     return terms;
+}
+
+std::string lossTermsToJson(const std::vector<LossTerm>& terms)
+{
+    config_detail::json array = config_detail::json::array();
+    for (const LossTerm& term : terms)
+        array.push_back(config_detail::termToJson(term));
+    return array.dump();
 }
 
 } // namespace core

@@ -6,6 +6,7 @@
 
 namespace core {
 
+struct LossTerm;
 struct RunConfig;
 
 namespace config_detail {
@@ -18,6 +19,8 @@ bool methodLearnsBlocks(const std::string& method);
 void readLearningSections(ObjectReader& parent, RunConfig& config, const std::string& source);
 void validateLearningSections(const RunConfig& config, const std::string& source);
 void writeLearningSections(const RunConfig& config, json& document);
+/// One loss term as the run config writes it: type, weight, and the options of its type.
+json termToJson(const LossTerm& term);
 /// "mse+sw" for the run's name when the loss is not the method's default; "" otherwise.
 std::string lossLabel(const RunConfig& config);
 /// The method's default loss and section.

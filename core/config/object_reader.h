@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <sstream>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -155,6 +157,33 @@ inline void require(bool condition, const std::string& source, const std::string
 {
     if (!condition)
         throw Error(source + ": " + message);
+}
+
+/// A range bound as people write it: 10000, 0.5, 1e+06.
+template <typename T>
+std::string formatNumber(T value)
+{
+    if constexpr (std::is_integral_v<T>) {
+        return std::to_string(value);
+    } else {
+        std::ostringstream out;
+        out << value;
+        return out.str();
+    }
+}
+
+/// `key` must lie in [lo, hi]: "KEY must be in LO..HI, got VALUE".
+template <typename T>
+void requireInRange(T value, T lo, T hi, const std::string& source, const std::string& key)
+{
+    require(value >= lo && value <= hi, source,
+            key + " must be in " + formatNumber(lo) + ".." + formatNumber(hi) + ", got " + std::to_string(value));
+}
+
+/// A learning rate: in (0, 10].
+inline void requireLearningRate(double value, const std::string& source, const std::string& key)
+{
+    require(value > 0.0 && value <= 10.0, source, key + " must be in (0, 10], got " + std::to_string(value));
 }
 
 } // namespace core::config_detail

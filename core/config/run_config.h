@@ -130,6 +130,10 @@ std::string runConfigToJson(const RunConfig& config, int indent = 2);
 /// each term's other options at their defaults). Throws core::Error naming the bad term.
 std::vector<LossTerm> parseLossShorthand(const std::string& spec);
 
+/// The run config's "loss" array for `terms` as JSON text (type, weight and each type's options),
+/// what the CLI's --loss and the GUI form write into a config document.
+std::string lossTermsToJson(const std::vector<LossTerm>& terms);
+
 /// A config for `method` with every default (and its method section).
 RunConfig defaultRunConfig(const std::string& method);
 

@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/text_file.h"
+#include "util/batches.h"
 
 namespace core {
 namespace {
@@ -57,11 +58,9 @@ torch::Tensor runBlock(const ModelConfig& config, const BlockWeights& weights, c
             captured->push_back(input.reshape({-1, input.size(-1)}).clone());
     };
     std::vector<torch::Tensor> outputs;
-    for (std::int64_t first = 0; first < stream.size(0); first += batchSize) {
-        cancel.throwIfCancelled();
-        const std::int64_t count = std::min(batchSize, stream.size(0) - first);
+    forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         outputs.push_back(decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer));
-    }
+    });
     return torch::cat(outputs, 0);
 }
 
