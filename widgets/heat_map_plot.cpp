@@ -93,4 +93,13 @@ QString HeatMapPlot::describe(double weightRow, double weightColumn) const
         .arg(cellValue(row, column), 0, 'g', 4);
 }
 
+QString HeatMapPlot::toCsv() const
+{
+    QString csv = QStringLiteral("row_first,column_first,value\n");
+    for (int r = 0; r < m_map->data()->valueSize(); ++r)
+        for (int c = 0; c < m_map->data()->keySize(); ++c)
+            csv += QStringLiteral("%1,%2,%3\n").arg(r * m_poolRows).arg(c * m_poolColumns).arg(cellValue(r, c), 0, 'g', 8);
+    return csv;
+}
+
 } // namespace widgets

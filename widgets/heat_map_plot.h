@@ -28,6 +28,8 @@ public:
     double cellValue(int row, int column) const;
     /// "row r, column c: value" for a point in weight coordinates (the hover text).
     QString describe(double weightRow, double weightColumn) const;
+    /// The map as CSV: "row_first,column_first,value" per cell (first weight row / column it covers).
+    QString toCsv() const;
     QCustomPlot* plot() const { return m_plot; }
 
 private:

@@ -122,4 +122,21 @@ QString LabelledHeatMap::describe(double x, double y) const
         .arg(m_rows[row], m_columns[column], std::isfinite(value) ? QString::number(value, 'g', 4) : tr("n/a"));
 }
 
+QString LabelledHeatMap::toCsv() const
+{
+    QString csv = QStringLiteral("layer");
+    for (const QString& column : m_columns)
+        csv += QLatin1Char(',') + column;
+    csv += QLatin1Char('\n');
+    for (int r = 0; r < m_rows.size(); ++r) {
+        csv += m_rows[r];
+        for (int c = 0; c < m_columns.size(); ++c) {
+            const double value = cellValue(r, c);
+            csv += QLatin1Char(',') + (std::isfinite(value) ? QString::number(value, 'g', 8) : QString());
+        }
+        csv += QLatin1Char('\n');
+    }
+    return csv;
+}
+
 } // namespace widgets

@@ -29,6 +29,8 @@ public:
     QStringList columnLabels() const { return m_columns; }
     /// "row label · column label: value" for a point in plot coordinates (the hover text).
     QString describe(double x, double y) const;
+    /// The map as CSV: a header of the column labels, then one line per row label.
+    QString toCsv() const;
     QCustomPlot* plot() const { return m_plot; }
 
 private:

@@ -99,7 +99,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     layout->addWidget(splitter, 1);
     installPlotExport(m_plot->plot(), {});
     installPlotExport(m_lossPlot->plot(), {});
-    installPlotExport(m_difference->plot(), {});
+    installPlotExport(m_difference->plot(), [this] { return m_difference->toCsv(); });
     connect(m_block, &QComboBox::currentTextChanged, this, [this](const QString& block) {
         if (!block.isEmpty())
             showLossCurves(block);

@@ -93,9 +93,10 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     layout->addWidget(splitter, 1);
 
     for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_channelPlot->plot(),
-                              m_projectionPlot->plot(), m_saliencyMap->plot(), m_qsurPlot->plot()})
+                              m_projectionPlot->plot(), m_qsurPlot->plot()})
         installPlotExport(plot, {});
     installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
+    installPlotExport(m_saliencyMap->plot(), [this] { return m_saliencyMap->toCsv(); });
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             showLayer(item->text(0));

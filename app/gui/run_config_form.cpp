@@ -8,7 +8,10 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
+#include <QPushButton>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -111,7 +114,17 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
 
     form->addRow(tr("&Preset:"), m_preset);
     form->addRow(tr("&Name:"), m_name);
-    form->addRow(tr("M&odel:"), m_model);
+    auto* modelRow = new QHBoxLayout();
+    auto* browseModel = new QPushButton(tr("Browse…"), this);
+    modelRow->addWidget(m_model, 1);
+    modelRow->addWidget(browseModel);
+    connect(browseModel, &QPushButton::clicked, this, [this] {
+        const QString directory =
+            QFileDialog::getExistingDirectory(this, tr("Hugging Face model directory"), m_model->text());
+        if (!directory.isEmpty())
+            m_model->setText(directory);
+    });
+    form->addRow(tr("M&odel:"), modelRow);
     form->addRow(QString(), m_modelInfo);
     form->addRow(tr("&Method:"), m_method);
     form->addRow(tr("Weight &bits:"), m_bits);

@@ -179,6 +179,8 @@ private Q_SLOTS:
         QCOMPARE(window.inspector()->saliencyMap()->cellValue(2, 3),
                  static_cast<double>(map.values[static_cast<std::size_t>(2 * map.shape[1] + 3)]));
         QCOMPARE(window.inspector()->topSalient()->rowCount(), static_cast<int>(stored.saliency->topObs.size()));
+        QCOMPARE(window.inspector()->saliencyMap()->toCsv().count('\n'),
+                 1 + static_cast<int>(map.shape[0] * map.shape[1]));
         QCOMPARE(window.inspector()->topSalient()->item(0, 1)->text(),
                  QString::number(stored.saliency->topObs[0].column));
         if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
@@ -236,21 +238,20 @@ private Q_SLOTS:
 
         // A learning run next to them: its block's loss curve is overlaid (one curve, every step).
         core::RunConfig learned = tinyConfig("omniquant");
-        learned.omniquant->epochs = 2;
-        // Per-layer metrics fill in as blocks finish: rows appear while the job still calibrates.
-        int rowsWhileCalibrating = 0;
+        learned.omniquant->epochs = 30; // long enough for block 2 to report progress
+        // Per-layer metrics fill in as blocks finish: when block 2 starts, block 1's rows are there.
+        int rowsWhenBlock2Started = -1;
         const auto watch = connect(window.runner(), &app::CalibrationRunner::progress, &window,
-                                   [&](const QString& stage, double, const QString&, const QStringList&,
+                                   [&](const QString&, double, const QString& message, const QStringList&,
                                        const QVector<double>&) {
-                                       if (stage == "calibrate")
-                                           rowsWhileCalibrating = std::max(
-                                               rowsWhileCalibrating, window.liveView()->layerTable()->rowCount());
+                                       if (rowsWhenBlock2Started < 0 && message.startsWith("block 2/2"))
+                                           rowsWhenBlock2Started = window.liveView()->layerTable()->rowCount();
                                    });
         QVERIFY(window.startCalibration(learned));
         QVERIFY(finished.wait(120000));
         disconnect(watch);
         const qint64 third = finished.last().at(0).toLongLong();
-        QCOMPARE(rowsWhileCalibrating, 8); // block 0: its 7 Linears and the block itself
+        QCOMPARE(rowsWhenBlock2Started, 8); // block 1: its 7 Linears and the block itself
         QCOMPARE(window.liveView()->layerTable()->rowCount(), 16); // both blocks at the end
         // The live dock followed the training: the last block's terms and total, step by step.
         QCOMPARE(window.liveLossPlot()->curveCount(), 2); // mse, total
@@ -258,7 +259,7 @@ private Q_SLOTS:
         window.runsPanel()->selectRuns({id, third});
         QVERIFY(window.compareView()->showLossCurves("model.layers.1"));
         QCOMPARE(window.compareView()->lossPlot()->curveCount(), 1);
-        QCOMPARE(window.compareView()->lossPlot()->plottedValues(0).size(), 2 * 4); // 2 epochs × 4 samples
+        QCOMPARE(window.compareView()->lossPlot()->plottedValues(0).size(), 30 * 4); // 30 epochs × 4 samples
 
         // Difference map, OmniQuant against GPTQ: the relative change per Linear and metric, in %,
         // negated where higher is better (SQNR), exactly from the catalog's numbers.
@@ -282,6 +283,10 @@ private Q_SLOTS:
                          change("rel_error")) < 1e-9);
         QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("sqnr_db"))) +
                          change("sqnr_db")) < 1e-9);
+        const QStringList csvLines = difference->toCsv().split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(csvLines.size(), 1 + 14);
+        QVERIFY(csvLines.front().startsWith("layer,"));
+        QVERIFY(csvLines.at(1).startsWith("0.q_proj,"));
         QVERIFY(window.compareView()->showDifference(1, true)); // blocks: output metrics
         QVERIFY(difference->columnLabels().contains("sw1"));
         QCOMPARE(difference->rowLabels().size(), 2);
