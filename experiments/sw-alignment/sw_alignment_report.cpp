@@ -144,7 +144,8 @@ int main(int argc, char** argv)
                                                                         {"omniquant-mse", "omniquant-mse-sw-heavy"},
                                                                         {"omniquant-mse", "omniquant-mse-nlc"},
                                                                         {"omniquant-mse", "omniquant-mse-kltop"},
-                                                                        {"tesseraq-l2", "tesseraq-l2-sw"}};
+                                                                        {"tesseraq-l2", "tesseraq-l2-sw"},
+                                                                        {"tesseraq-l2", "tesseraq-l2-sw-scaled"}};
         for (const auto& [setting, variants] : table) {
             std::printf("\n### %s\n\n| variant | seeds |", setting.c_str());
             for (const auto& d : datasets)
