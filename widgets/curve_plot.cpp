@@ -30,9 +30,11 @@ void CurvePlot::setCurves(const QString& title, const QString& xLabel, const QSt
     for (int i = 0; i < curves.size(); ++i) {
         QCPGraph* graph = m_plot->addGraph();
         graph->setName(curves[i].name);
-        graph->setPen(QPen(seriesColor(i), 1.2));
+        graph->setPen(seriesPen(i, 1.2));
         graph->setData(curves[i].x, curves[i].y, true);
     }
+    m_plot->legend->setVisible(!curves.isEmpty());
+    placeLegend(m_plot, static_cast<int>(curves.size()));
     m_plot->rescaleAxes();
     m_plot->replot();
 }

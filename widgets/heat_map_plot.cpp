@@ -98,7 +98,8 @@ QString HeatMapPlot::toCsv() const
     QString csv = QStringLiteral("row_first,column_first,value\n");
     for (int r = 0; r < m_map->data()->valueSize(); ++r)
         for (int c = 0; c < m_map->data()->keySize(); ++c)
-            csv += QStringLiteral("%1,%2,%3\n").arg(r * m_poolRows).arg(c * m_poolColumns).arg(cellValue(r, c), 0, 'g', 8);
+            csv +=
+                QStringLiteral("%1,%2,%3\n").arg(r * m_poolRows).arg(c * m_poolColumns).arg(cellValue(r, c), 0, 'g', 8);
     return csv;
 }
 

@@ -35,7 +35,7 @@ int labelStride(int pixels, qsizetype cells, int textHeight)
 LabelledHeatMap::LabelledHeatMap(QWidget* parent) : QWidget(parent)
 {
     m_plot = createPlot(this, 260, &m_title);
-    m_plot->setInteractions({}); // the cells are the content: no panning away from them
+    m_plot->setInteractions({});           // the cells are the content: no panning away from them
     m_plot->yAxis->setRangeReversed(true); // first layer at the top, as the model reads
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_scale = new QCPColorScale(m_plot);
@@ -57,8 +57,8 @@ LabelledHeatMap::LabelledHeatMap(QWidget* parent) : QWidget(parent)
     layout->addWidget(m_plot, 1);
     // Thin the row labels to what the current height can show.
     connect(m_plot, &QCustomPlot::beforeReplot, this, [this] {
-        const int stride =
-            labelStride(m_plot->axisRect()->height(), m_rows.size(), QFontMetrics(m_plot->yAxis->tickLabelFont()).height());
+        const int stride = labelStride(m_plot->axisRect()->height(), m_rows.size(),
+                                       QFontMetrics(m_plot->yAxis->tickLabelFont()).height());
         if (stride != m_rowStride) {
             m_rowStride = stride;
             m_plot->yAxis->setTicker(textTicker(m_rows, stride));
@@ -90,8 +90,8 @@ void LabelledHeatMap::setMap(const QString& title, const QString& valueLabel, co
     m_map->setDataRange(QCPRange(-range, range));
     m_plot->xAxis->setTicker(textTicker(columns, 1));
     m_plot->xAxis->setTickLabelRotation(columns.size() > 4 ? 45 : 0);
-    m_rowStride = labelStride(m_plot->axisRect()->height(), rows.size(),
-                              QFontMetrics(m_plot->yAxis->tickLabelFont()).height());
+    m_rowStride =
+        labelStride(m_plot->axisRect()->height(), rows.size(), QFontMetrics(m_plot->yAxis->tickLabelFont()).height());
     m_plot->yAxis->setTicker(textTicker(rows, m_rowStride));
     m_plot->xAxis->setRange(-0.5, columns.size() - 0.5);
     m_plot->yAxis->setRange(-0.5, rows.size() - 0.5);

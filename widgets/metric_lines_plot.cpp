@@ -34,7 +34,7 @@ void MetricLinesPlot::setSeries(const QString& title, const QString& metric, con
     for (int s = 0; s < series.size(); ++s) {
         QCPGraph* graph = m_plot->addGraph();
         graph->setName(series[s].name);
-        graph->setPen(QPen(seriesColor(s), 1.5));
+        graph->setPen(seriesPen(s, 1.5));
         graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
         QVector<double> x, y;
         for (int i = 0; i < series[s].values.size(); ++i) {
@@ -47,6 +47,7 @@ void MetricLinesPlot::setSeries(const QString& title, const QString& metric, con
         }
         graph->setData(x, y, true);
     }
+    placeLegend(m_plot, static_cast<int>(series.size()));
     m_plot->xAxis->setRange(-0.5, std::max<double>(0.5, layers.size() - 0.5));
     if (lo <= hi)
         m_plot->yAxis->setRange(lo - 0.05 * (hi - lo + 1e-12), hi + 0.05 * (hi - lo + 1e-12));

@@ -114,18 +114,22 @@ QWidget* CompareView::buildDifferencePage()
 {
     auto* page = new QWidget(this);
     m_differenceRun = new QComboBox(page);
-    m_differenceRun->setToolTip(tr("The run compared with the first selected run (the reference)"));
+    m_differenceRun->setToolTip(tr("The run whose changes the map shows"));
+    m_differenceReference = new QComboBox(page);
+    m_differenceReference->setToolTip(tr("The run it is compared with (e.g. MSE, to see what SW changes)"));
     m_differenceLevel = new QComboBox(page);
     m_differenceLevel->addItems({tr("Linears"), tr("blocks")});
     m_difference = new widgets::LabelledHeatMap(page);
     auto* form = new QFormLayout();
-    form->addRow(tr("&Run vs first:"), m_differenceRun);
+    form->addRow(tr("&Run:"), m_differenceRun);
+    form->addRow(tr("A&gainst:"), m_differenceReference);
     form->addRow(tr("&Layers:"), m_differenceLevel);
     auto* layout = new QVBoxLayout(page);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(form);
     layout->addWidget(m_difference, 1);
     connect(m_differenceRun, &QComboBox::currentIndexChanged, this, &CompareView::showChosenDifference);
+    connect(m_differenceReference, &QComboBox::currentIndexChanged, this, &CompareView::showChosenDifference);
     connect(m_differenceLevel, &QComboBox::currentIndexChanged, this, &CompareView::showChosenDifference);
     return page;
 }
@@ -133,14 +137,20 @@ QWidget* CompareView::buildDifferencePage()
 void CompareView::showChosenDifference()
 {
     if (m_runs.size() >= 2)
-        showDifference(m_differenceRun->currentIndex() + 1, m_differenceLevel->currentIndex() == 1);
+        showDifference(m_differenceRun->currentIndex(), m_differenceLevel->currentIndex() == 1,
+                       m_differenceReference->currentIndex());
 }
 
-bool CompareView::showDifference(int index, bool blocks)
+bool CompareView::showDifference(int index, bool blocks, int referenceIndex)
 {
-    if (index < 1 || index >= static_cast<int>(m_runs.size()))
+    const int count = static_cast<int>(m_runs.size());
+    if (index < 0 || index >= count || referenceIndex < 0 || referenceIndex >= count)
         return false;
-    const RunData& reference = m_runs.front();
+    if (index == referenceIndex) {
+        m_difference->clear(tr("Choose two different runs"));
+        return false;
+    }
+    const RunData& reference = m_runs[static_cast<std::size_t>(referenceIndex)];
     const RunData& run = m_runs[static_cast<std::size_t>(index)];
     // Columns: the metrics both runs have at this level; rows: the reference's layers in order.
     QStringList columns;
@@ -188,8 +198,8 @@ bool CompareView::showDifference(int index, bool blocks)
             values << change;
         }
     }
-    m_difference->setMap(tr("%1 vs %2").arg(run.name, reference.name),
-                         tr("change, % (red = worse)"), rows, columns, values, std::min(largest, 100.0));
+    m_difference->setMap(tr("%1 vs %2").arg(run.name, reference.name), tr("change, % (red = worse)"), rows, columns,
+                         values, std::min(largest, 100.0));
     return true;
 }
 
@@ -309,14 +319,15 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
     if (!blocks.empty())
         showLossCurves(m_block->currentText());
 
-    {
-        const int previousRun = m_differenceRun->currentIndex();
-        const QSignalBlocker blockRuns(m_differenceRun);
-        m_differenceRun->clear();
-        for (std::size_t r = 1; r < m_runs.size(); ++r)
-            m_differenceRun->addItem(m_runs[r].name);
-        m_differenceRun->setCurrentIndex(std::clamp(previousRun, 0, std::max(0, m_differenceRun->count() - 1)));
+    // Difference map: by default the last selected run against the first.
+    for (QComboBox* box : {m_differenceRun, m_differenceReference}) {
+        const QSignalBlocker blockRuns(box);
+        box->clear();
+        for (const auto& run : m_runs)
+            box->addItem(run.name);
     }
+    m_differenceRun->setCurrentIndex(static_cast<int>(m_runs.size()) - 1);
+    m_differenceReference->setCurrentIndex(0);
     showChosenDifference();
     return true;
 }

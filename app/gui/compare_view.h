@@ -34,10 +34,11 @@ public:
     /// Overlays the training loss (weighted total per step) of `block` for every run that
     /// learned it; false if none did.
     bool showLossCurves(const QString& block);
-    /// Difference map of run `index` (1 … runs-1) against the first run, for the Linears
-    /// (`blocks` false) or the blocks: the relative change of every metric, in %, signed so
-    /// that positive = worse. False when the runs share no metric at that level.
-    bool showDifference(int index, bool blocks);
+    /// Difference map of run `index` against run `referenceIndex` (positions in runIds()), for
+    /// the Linears (`blocks` false) or the blocks: the relative change of every metric, in %,
+    /// signed so that positive = worse. False for the same run twice or when the runs share no
+    /// metric at that level.
+    bool showDifference(int index, bool blocks, int referenceIndex = 0);
     /// Writes the view's plots as PNG files of `width` × `height` pixels into `directory`
     /// (per-layer metrics, difference maps, each block's loss curves); the paths written.
     QStringList exportPlots(const QString& directory, int width, int height);
@@ -72,6 +73,7 @@ private:
     widgets::MetricLinesPlot* m_plot = nullptr;
     QTabWidget* m_layerViews = nullptr;
     QComboBox* m_differenceRun = nullptr;
+    QComboBox* m_differenceReference = nullptr;
     QComboBox* m_differenceLevel = nullptr;
     widgets::LabelledHeatMap* m_difference = nullptr;
 };

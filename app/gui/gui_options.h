@@ -11,13 +11,13 @@
 namespace app {
 
 struct GuiOptions {
-    QString workspace;        ///< open this workspace instead of the last one
-    QList<qint64> select;     ///< select these runs (one: inspector, several: compare view)
-    QString exportPlotsTo;    ///< write the compare view's plots there as PNG, then quit
-    QString tourConfig;       ///< run config JSON for the tour's calibration
-    QString screenshotsTo;    ///< the tour's screenshots directory
-    bool help = false;        ///< --help: `error` holds the help text (exit code 0)
-    QString error;            ///< non-empty: the arguments are invalid (printed, exit code 2)
+    QString workspace;     ///< open this workspace instead of the last one
+    QList<qint64> select;  ///< select these runs (one: inspector, several: compare view)
+    QString exportPlotsTo; ///< write the compare view's plots there as PNG, then quit
+    QString tourConfig;    ///< run config JSON for the tour's calibration
+    QString screenshotsTo; ///< the tour's screenshots directory
+    bool help = false;     ///< --help: `error` holds the help text (exit code 0)
+    QString error;         ///< non-empty: the arguments are invalid (printed, exit code 2)
 };
 
 /// Parses `arguments` (argv as QStringList; a leading "gui" subcommand is skipped).

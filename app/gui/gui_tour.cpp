@@ -117,7 +117,9 @@ void GuiTour::inspectAndCompare(qint64 runId)
         // The projected-SW view is a block's; every other view shows the Linear.
         inspector->selectLayer(tab == QLatin1String("Projected SW") ? QStringLiteral("model.layers.1") : linear);
         views->setCurrentIndex(t);
-        shoot(m_window, QStringLiteral("%1-inspector-%2").arg(shot++, 2, 10, QLatin1Char('0')).arg(tab.toLower().replace(' ', '-')));
+        shoot(m_window, QStringLiteral("%1-inspector-%2")
+                            .arg(shot++, 2, 10, QLatin1Char('0'))
+                            .arg(tab.toLower().replace(' ', '-')));
     }
 
     // Compare with the run listed before the new one (the tour script makes a baseline first).
@@ -135,7 +137,9 @@ void GuiTour::inspectAndCompare(qint64 runId)
     auto* layerViews = compare->findChild<QTabWidget*>();
     for (int t = 0; t < layerViews->count(); ++t) {
         layerViews->setCurrentIndex(t);
-        shoot(m_window, QStringLiteral("%1-compare-%2").arg(shot++, 2, 10, QLatin1Char('0')).arg(layerViews->tabText(t).toLower().replace(' ', '-')));
+        shoot(m_window, QStringLiteral("%1-compare-%2")
+                            .arg(shot++, 2, 10, QLatin1Char('0'))
+                            .arg(layerViews->tabText(t).toLower().replace(' ', '-')));
     }
     QApplication::exit(0);
 }

@@ -20,8 +20,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace app {
@@ -231,8 +231,7 @@ void LayerInspector::showQsur(const std::map<std::string, std::map<std::string, 
         }
     }
     m_qsurPlot->setSeries(tr("QSUR per Linear (per dimension, QSUR^(1/d); higher = the grid is better used)"),
-                          tr("QSUR^(1/d)"), labels,
-                          lines);
+                          tr("QSUR^(1/d)"), labels, lines);
 }
 
 bool LayerInspector::selectLayer(const QString& layer)

@@ -17,9 +17,11 @@ namespace app {
 namespace {
 
 // Columns of the layer table: the metrics a researcher watches while blocks finish.
-const std::vector<std::pair<const char*, const char*>> kLiveColumns = {
-    {"rel_error", "rel. error"}, {"sqnr_db", "SQNR dB"}, {"sw1", "SW1"},
-    {"out_kl", "output KL"},     {"loss_last_epoch", "last-epoch loss"}};
+const std::vector<std::pair<const char*, const char*>> kLiveColumns = {{"rel_error", "rel. error"},
+                                                                       {"sqnr_db", "SQNR dB"},
+                                                                       {"sw1", "SW1"},
+                                                                       {"out_kl", "output KL"},
+                                                                       {"loss_last_epoch", "last-epoch loss"}};
 
 } // namespace
 
@@ -36,6 +38,7 @@ LiveRunView::LiveRunView(QWidget* parent) : QWidget(parent)
     m_layers->setHorizontalHeaderLabels(headers);
     m_layers->verticalHeader()->hide();
     m_layers->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_lossPlot->setCurves(tr("No calibration running (File ▸ New Calibration…)"), tr("optimizer step"), tr("loss"), {});
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_lossPlot, tr("Training loss"));
     m_tabs->addTab(m_layers, tr("Finished layers"));
@@ -58,8 +61,8 @@ void LiveRunView::start(const QString& workspaceDirectory, qint64 runId)
 void LiveRunView::onProgress(const QString& stage, const QString& message, const QStringList& names,
                              const QVector<double>& values)
 {
-    const QString block = message.startsWith(QLatin1String("block ")) ? message.section(QLatin1Char(':'), 0, 0)
-                                                                        : QString();
+    const QString block =
+        message.startsWith(QLatin1String("block ")) ? message.section(QLatin1Char(':'), 0, 0) : QString();
     // The job writes a block's metrics when it ends: a new block or stage means one more is in.
     if ((!block.isEmpty() && block != m_block && !m_block.isEmpty()) || (stage != m_stage && !m_stage.isEmpty()))
         refreshLayers();
@@ -82,8 +85,8 @@ void LiveRunView::addLossPoint(const QString& block, const QStringList& names, c
     for (int i = 0; i < names.size(); ++i) {
         if (i == stepIndex)
             continue;
-        auto curve = std::find_if(m_curves.begin(), m_curves.end(),
-                                  [&](const widgets::Curve& c) { return c.name == names[i]; });
+        auto curve =
+            std::find_if(m_curves.begin(), m_curves.end(), [&](const widgets::Curve& c) { return c.name == names[i]; });
         if (curve == m_curves.end()) {
             m_curves.push_back({names[i], {}, {}});
             curve = m_curves.end() - 1;
@@ -116,8 +119,8 @@ void LiveRunView::refreshLayers()
         m_layers->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(order[static_cast<std::size_t>(row)])));
         for (int c = 0; c < static_cast<int>(kLiveColumns.size()); ++c) {
             const auto found = values.find(kLiveColumns[static_cast<std::size_t>(c)].first);
-            auto* item = new QTableWidgetItem(found == values.end() ? QString()
-                                                                    : QString::number(found->second, 'g', 4));
+            auto* item =
+                new QTableWidgetItem(found == values.end() ? QString() : QString::number(found->second, 'g', 4));
             item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             m_layers->setItem(row, c + 1, item);
         }

@@ -39,7 +39,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     QString m_workspace;
     qint64 m_runId = 0;
-    QString m_block;        ///< "block 3/6" of the last event
+    QString m_block; ///< "block 3/6" of the last event
     QString m_stage;
     double m_lastStep = 0.0;
     QVector<widgets::Curve> m_curves; ///< the running block's loss terms

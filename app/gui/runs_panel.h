@@ -1,8 +1,8 @@
 #pragma once
 // The runs panel (a dock of the main window): every run of the workspace, filtered as the
 // user types and sortable by any column, multi-selection, and a context menu to rename, tag,
-// re-run, export or delete runs (deletion asks first; re-run and export go to the window). Reads and writes the catalog on the GUI thread:
-// each is one short SQLite transaction (1 000 runs load in a few milliseconds).
+// re-run, export or delete runs (deletion asks first; re-run and export go to the window). Reads and writes the catalog
+// on the GUI thread: each is one short SQLite transaction (1 000 runs load in a few milliseconds).
 
 #include "gui/runs_table_model.h"
 

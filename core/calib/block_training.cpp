@@ -1,8 +1,8 @@
 #include "calib/block_training.h"
 
 #include "model/weight_layout.h"
-#include "util/error.h"
 #include "util/batches.h"
+#include "util/error.h"
 
 #include <cstdio>
 

@@ -5,8 +5,8 @@
 #include "calib/omniquant.h"
 #include "calib/tesseraq.h"
 #include "model/weight_layout.h"
-#include "util/error.h"
 #include "util/batches.h"
+#include "util/error.h"
 
 #include <chrono>
 

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <sstream>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace core::config_detail {
@@ -160,8 +160,7 @@ inline void require(bool condition, const std::string& source, const std::string
 }
 
 /// A range bound as people write it: 10000, 0.5, 1e+06.
-template <typename T>
-std::string formatNumber(T value)
+template <typename T> std::string formatNumber(T value)
 {
     if constexpr (std::is_integral_v<T>) {
         return std::to_string(value);
@@ -173,8 +172,7 @@ std::string formatNumber(T value)
 }
 
 /// `key` must lie in [lo, hi]: "KEY must be in LO..HI, got VALUE".
-template <typename T>
-void requireInRange(T value, T lo, T hi, const std::string& source, const std::string& key)
+template <typename T> void requireInRange(T value, T lo, T hi, const std::string& source, const std::string& key)
 {
     require(value >= lo && value <= hi, source,
             key + " must be in " + formatNumber(lo) + ".." + formatNumber(hi) + ", got " + std::to_string(value));

@@ -6,10 +6,10 @@
 #include "model/weight_layout.h"
 #include "store/run_artifacts.h"
 #include "store/tensor_arrays.h"
+#include "util/batches.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/text_file.h"
-#include "util/batches.h"
 
 namespace core {
 namespace {

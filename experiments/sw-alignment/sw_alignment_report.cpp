@@ -140,12 +140,10 @@ int main(int argc, char** argv)
         if (table.empty())
             throw core::Error(workspaceDir + ": no finished runs named '<variant> w<bits>g<group> seed<n>'");
 
-        const std::vector<std::pair<std::string, std::string>> hosts = {{"omniquant-mse", "omniquant-mse-sw"},
-                                                                        {"omniquant-mse", "omniquant-mse-sw-heavy"},
-                                                                        {"omniquant-mse", "omniquant-mse-nlc"},
-                                                                        {"omniquant-mse", "omniquant-mse-kltop"},
-                                                                        {"tesseraq-l2", "tesseraq-l2-sw"},
-                                                                        {"tesseraq-l2", "tesseraq-l2-sw-scaled"}};
+        const std::vector<std::pair<std::string, std::string>> hosts = {
+            {"omniquant-mse", "omniquant-mse-sw"},  {"omniquant-mse", "omniquant-mse-sw-heavy"},
+            {"omniquant-mse", "omniquant-mse-nlc"}, {"omniquant-mse", "omniquant-mse-kltop"},
+            {"tesseraq-l2", "tesseraq-l2-sw"},      {"tesseraq-l2", "tesseraq-l2-sw-scaled"}};
         for (const auto& [setting, variants] : table) {
             std::printf("\n### %s\n\n| variant | seeds |", setting.c_str());
             for (const auto& d : datasets)

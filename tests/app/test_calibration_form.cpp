@@ -27,9 +27,9 @@
 
 #include <QApplication>
 #include <QLabel>
-#include <QTimer>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTimer>
 #include <QtTest>
 
 #include <filesystem>
@@ -241,17 +241,17 @@ private Q_SLOTS:
         learned.omniquant->epochs = 30; // long enough for block 2 to report progress
         // Per-layer metrics fill in as blocks finish: when block 2 starts, block 1's rows are there.
         int rowsWhenBlock2Started = -1;
-        const auto watch = connect(window.runner(), &app::CalibrationRunner::progress, &window,
-                                   [&](const QString&, double, const QString& message, const QStringList&,
-                                       const QVector<double>&) {
-                                       if (rowsWhenBlock2Started < 0 && message.startsWith("block 2/2"))
-                                           rowsWhenBlock2Started = window.liveView()->layerTable()->rowCount();
-                                   });
+        const auto watch =
+            connect(window.runner(), &app::CalibrationRunner::progress, &window,
+                    [&](const QString&, double, const QString& message, const QStringList&, const QVector<double>&) {
+                        if (rowsWhenBlock2Started < 0 && message.startsWith("block 2/2"))
+                            rowsWhenBlock2Started = window.liveView()->layerTable()->rowCount();
+                    });
         QVERIFY(window.startCalibration(learned));
         QVERIFY(finished.wait(120000));
         disconnect(watch);
         const qint64 third = finished.last().at(0).toLongLong();
-        QCOMPARE(rowsWhenBlock2Started, 8); // block 1: its 7 Linears and the block itself
+        QCOMPARE(rowsWhenBlock2Started, 8);                        // block 1: its 7 Linears and the block itself
         QCOMPARE(window.liveView()->layerTable()->rowCount(), 16); // both blocks at the end
         // The live dock followed the training: the last block's terms and total, step by step.
         QCOMPARE(window.liveLossPlot()->curveCount(), 2); // mse, total
@@ -272,7 +272,7 @@ private Q_SLOTS:
             after[m.metric][m.layer] = m.value;
         const QStringList columns = difference->columnLabels();
         QVERIFY(columns.contains("rel_error") && columns.contains("sqnr_db") && !columns.contains("seconds"));
-        QCOMPARE(difference->rowLabels().size(), 14); // the tiny model's Linears
+        QCOMPARE(difference->rowLabels().size(), 14);                      // the tiny model's Linears
         const std::string firstLinear = "model.layers.0.self_attn.q_proj"; // execution order
         QCOMPARE(difference->rowLabels().front(), QString("0.q_proj"));
         const auto change = [&](const char* metric) {
@@ -281,18 +281,22 @@ private Q_SLOTS:
         };
         QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("rel_error"))) -
                          change("rel_error")) < 1e-9);
-        QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("sqnr_db"))) +
-                         change("sqnr_db")) < 1e-9);
+        QVERIFY(std::abs(difference->cellValue(0, static_cast<int>(columns.indexOf("sqnr_db"))) + change("sqnr_db")) <
+                1e-9);
         const QStringList csvLines = difference->toCsv().split('\n', Qt::SkipEmptyParts);
         QCOMPARE(csvLines.size(), 1 + 14);
         QVERIFY(csvLines.front().startsWith("layer,"));
         QVERIFY(csvLines.at(1).startsWith("0.q_proj,"));
-        QVERIFY(window.compareView()->showDifference(1, true)); // blocks: output metrics
+        QVERIFY(window.compareView()->showDifference(0, false, 1)); // the other way round: the sign flips
+        QVERIFY(difference->cellValue(0, static_cast<int>(columns.indexOf("rel_error"))) * change("rel_error") < 0.0);
+        QVERIFY(!window.compareView()->showDifference(1, false, 1)); // a run against itself
+        QVERIFY(window.compareView()->showDifference(1, true));      // blocks: output metrics
         QVERIFY(difference->columnLabels().contains("sw1"));
         QCOMPARE(difference->rowLabels().size(), 2);
-        const QStringList written = window.compareView()->exportPlots(QString::fromStdString(m_dir + "/plots"), 600, 400);
-        QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/difference_run" + std::to_string(third) +
-                                                        "_blocks.png")));
+        const QStringList written =
+            window.compareView()->exportPlots(QString::fromStdString(m_dir + "/plots"), 600, 400);
+        QVERIFY(written.contains(
+            QString::fromStdString(m_dir + "/plots/difference_run" + std::to_string(third) + "_blocks.png")));
         QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/metric_rel_error.png")));
         QVERIFY(written.contains(QString::fromStdString(m_dir + "/plots/loss_model_layers_1.png")));
 

@@ -16,7 +16,6 @@
 
 #include <filesystem>
 
-
 class TestRunsPanel : public QObject {
     Q_OBJECT
 private:

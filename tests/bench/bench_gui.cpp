@@ -103,12 +103,9 @@ int main(int argc, char** argv)
             }
         const nlohmann::json sw = summary(switching), rd = summary(reading);
         report["inspector_layer_switch"] = {
-            {"layers", layers.size()},
-            {"switch", sw},
-            {"read_only", rd},
-            {"ratio_median", sw["median_ms"].get<double>() / rd["median_ms"].get<double>()},
-            {"target_ms", 50},
-            {"meets_target", sw["max_ms"].get<double>() < 50.0}};
+            {"layers", layers.size()}, {"switch", sw},
+            {"read_only", rd},         {"ratio_median", sw["median_ms"].get<double>() / rd["median_ms"].get<double>()},
+            {"target_ms", 50},         {"meets_target", sw["max_ms"].get<double>() < 50.0}};
     }
 
     // 2. A workspace of 1 000 runs opened in the runs panel.
