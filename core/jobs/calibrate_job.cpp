@@ -9,6 +9,7 @@
 #include "model/weight_layout.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
+#include "store/run_lock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/text_file.h"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 namespace core {
 namespace {
@@ -284,8 +286,10 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
         {config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
     if (onRunCreated)
         onRunCreated(result.runId);
+    std::optional<RunLock> lock; // held until the final status is written
     try {
         fs::create_directories(workspace.runDirectory(result.runId));
+        lock.emplace(workspace.runDirectory(result.runId)); // before `running`: see run_lock.h
         writeFileAtomically(workspace.configPath(result.runId), result.configJson + "\n");
         catalog.setRunStatus(result.runId, RunStatus::Running);
         CalibrationRun run(workspace, config, result.runId, onProgress, cancel);

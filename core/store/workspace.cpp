@@ -1,5 +1,6 @@
 #include "store/workspace.h"
 
+#include "store/run_lock.h"
 #include "util/error.h"
 
 #include <cstdlib>
@@ -41,6 +42,22 @@ Workspace::Workspace(std::string directory, OpenMode mode)
     : m_directory(prepareDirectory(directory, mode)),
       m_catalog((fs::path(m_directory) / "catalog.sqlite").string(), mode)
 {
+    if (mode == OpenMode::ReadWrite)
+        markInterruptedRuns();
+}
+
+int Workspace::markInterruptedRuns()
+{
+    int marked = 0;
+    for (const RunRecord& run : m_catalog.listRuns()) {
+        if (run.status != RunStatus::Running || runLockHeld(runDirectory(run.id)))
+            continue;
+        m_catalog.setRunStatus(run.id, RunStatus::Failed,
+                               "interrupted: the process running it ended before it finished (killed or "
+                               "crashed); the blocks it finished are kept");
+        ++marked;
+    }
+    return marked;
 }
 
 std::string Workspace::runDirectory(std::int64_t runId) const

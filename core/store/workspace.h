@@ -17,7 +17,8 @@ std::string defaultWorkspaceDirectory();
 class Workspace {
 public:
     /// Opens (ReadWrite: creating the directory and catalog if needed) the workspace at `directory`.
-    /// Throws core::Error naming the directory or catalog at fault.
+    /// ReadWrite also marks interrupted runs (markInterruptedRuns). Throws core::Error naming
+    /// the directory or catalog at fault.
     explicit Workspace(std::string directory, OpenMode mode = OpenMode::ReadWrite);
 
     const std::string& directory() const { return m_directory; }
@@ -30,6 +31,11 @@ public:
 
     /// Removes the run from the catalog, then its directory.
     void deleteRun(std::int64_t runId);
+
+    /// Runs in status `running` whose job lock no process holds (store/run_lock.h) — their
+    /// process was killed or crashed — become `failed` with a message saying so; what they
+    /// stored stays. Returns how many.
+    int markInterruptedRuns();
 
 private:
     std::string m_directory;

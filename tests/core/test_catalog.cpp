@@ -3,6 +3,8 @@
 // migration, and with a real writer thread against readers for the concurrency claims.
 
 #include "store/catalog.h"
+#include "store/run_lock.h"
+#include "store/workspace.h"
 
 #include "util/error.h"
 
@@ -11,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -201,6 +204,39 @@ private Q_SLOTS:
     {
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
+    }
+
+    // A run left `running` by a process that died is marked failed when the workspace is next
+    // opened for writing; one whose job still holds its lock is left alone.
+    void interruptedRunsAreMarked()
+    {
+        const std::string dir = m_dir->path().toStdString() + "/ws";
+        std::int64_t killed = 0, legacy = 0, alive = 0, finished = 0;
+        {
+            core::Workspace workspace(dir);
+            for (std::int64_t* id : {&killed, &legacy, &alive, &finished}) {
+                *id = workspace.catalog().createRun({"run", "rtn", "{}", "/models/m", "fingerprint"});
+                std::filesystem::create_directories(workspace.runDirectory(*id));
+                workspace.catalog().setRunStatus(*id, core::RunStatus::Running);
+            }
+            workspace.catalog().setRunStatus(finished, core::RunStatus::Finished);
+            core::RunLock released(workspace.runDirectory(killed)); // the job held it, then died
+        }
+        const core::Workspace reader(dir, core::OpenMode::ReadOnly); // read-only: marks nothing
+        QCOMPARE(reader.catalog().run(killed).status, core::RunStatus::Running);
+        const core::RunLock running(reader.runDirectory(alive));
+        QVERIFY(core::runLockHeld(reader.runDirectory(alive)));
+        QVERIFY(!core::runLockHeld(reader.runDirectory(killed)));
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::RunLock(reader.runDirectory(alive))); // one job per run
+
+        core::Workspace workspace(dir);
+        for (const std::int64_t id : {killed, legacy}) {
+            QCOMPARE(workspace.catalog().run(id).status, core::RunStatus::Failed);
+            QVERIFY(workspace.catalog().run(id).errorMessage.find("interrupted") == 0);
+        }
+        QCOMPARE(workspace.catalog().run(alive).status, core::RunStatus::Running);
+        QCOMPARE(workspace.catalog().run(finished).status, core::RunStatus::Finished);
+        QCOMPARE(workspace.markInterruptedRuns(), 0);
     }
 
     void statusNames_data()
