@@ -13,8 +13,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
