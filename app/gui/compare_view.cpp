@@ -2,6 +2,7 @@
 
 #include "curve_plot.h"
 #include "gui/plot_export.h"
+#include "gui/run_layers.h"
 #include "labelled_heat_map.h"
 #include "metric_lines_plot.h"
 #include "qcustomplot_include.h"
@@ -39,24 +40,6 @@ bool higherIsBetter(const std::string& metric)
 bool comparable(const std::string& metric)
 {
     return metric != "seconds" && metric.rfind("loss_", 0) != 0;
-}
-
-/// "model.layers.3" is a block; "model.layers.3.mlp.down_proj" a Linear inside it.
-bool isBlock(const std::string& layer)
-{
-    const auto at = layer.find("layers.");
-    return at != std::string::npos && layer.find('.', at + 7) == std::string::npos;
-}
-
-/// "model.layers.3.mlp.down_proj" → "3.down_proj": short enough for a tick label.
-QString shortLayerLabel(const std::string& layer)
-{
-    const auto at = layer.find("layers.");
-    std::string label = at == std::string::npos ? layer : layer.substr(at + 7);
-    for (const char* part : {"self_attn.", "mlp."})
-        if (const auto p = label.find(part); p != std::string::npos)
-            label.erase(p, std::string(part).size());
-    return QString::fromStdString(label);
 }
 
 } // namespace
@@ -160,7 +143,7 @@ bool CompareView::showDifference(int index, bool blocks, int referenceIndex)
         if (!comparable(metric) || other == run.layers.end())
             continue;
         const bool atLevel = std::any_of(layers.begin(), layers.end(),
-                                         [&](const auto& entry) { return isBlock(entry.first) == blocks; });
+                                         [&](const auto& entry) { return isBlockName(entry.first) == blocks; });
         if (atLevel) {
             metrics.push_back(metric);
             columns << QString::fromStdString(metric);
@@ -168,11 +151,11 @@ bool CompareView::showDifference(int index, bool blocks, int referenceIndex)
     }
     std::vector<std::string> layers;
     for (const auto& layer : reference.layerOrder)
-        if (isBlock(layer) == blocks)
+        if (isBlockName(layer) == blocks)
             layers.push_back(layer);
     for (const auto& metric : metrics)
         for (const auto& [layer, value] : reference.layers.at(metric))
-            if (isBlock(layer) == blocks && std::find(layers.begin(), layers.end(), layer) == layers.end())
+            if (isBlockName(layer) == blocks && std::find(layers.begin(), layers.end(), layer) == layers.end())
                 layers.push_back(layer);
     if (metrics.empty() || layers.empty()) {
         m_difference->clear(tr("The runs share no per-%1 metric").arg(blocks ? tr("block") : tr("Linear")));
@@ -244,11 +227,11 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
                 if (d.metric == "fp_perplexity")
                     data.fpPerplexity[d.dataset] = d.value;
             }
-            for (const auto& m : workspace.catalog().layerMetrics(id)) {
-                if (std::find(data.layerOrder.begin(), data.layerOrder.end(), m.layer) == data.layerOrder.end())
-                    data.layerOrder.push_back(m.layer);
-                data.layers[m.metric][m.layer] = m.value;
-            }
+            RunLayerMetrics layers = readRunLayerMetrics(workspace.catalog(), id);
+            for (const auto& [layer, values] : layers.values)
+                for (const auto& [metric, value] : values)
+                    data.layers[metric][layer] = value;
+            data.layerOrder = std::move(layers.order);
             runs.push_back(std::move(data));
         }
     } catch (const core::Error& e) {

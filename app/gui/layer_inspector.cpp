@@ -4,6 +4,7 @@
 #include "curve_plot.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/plot_export.h"
+#include "gui/run_layers.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
 #include "metric_lines_plot.h"
@@ -157,17 +158,12 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
     m_runId = runId;
     m_inputPlot->clear(QString());
     m_weightPlot->clear(QString());
-    std::map<std::string, std::map<std::string, double>> metrics;
-    std::vector<std::string> executionOrder;
+    RunLayerMetrics layers;
     try {
         const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
         const core::RunRecord run = workspace.catalog().run(runId);
         m_header->setText(tr("Run %1: %2").arg(runId).arg(QString::fromStdString(run.name)));
-        for (const auto& m : workspace.catalog().layerMetrics(runId)) {
-            if (!metrics.count(m.layer))
-                executionOrder.push_back(m.layer); // the catalog lists layers as the job ran them
-            metrics[m.layer][m.metric] = m.value;
-        }
+        layers = readRunLayerMetrics(workspace.catalog(), runId);
         m_reader = std::make_unique<core::DiagnosticsReader>(workspace.artifactPath(runId));
     } catch (const core::Error& e) {
         const QString reason = QString::fromStdString(e.what());
@@ -176,9 +172,9 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
         return false;
     }
     const auto fill = [&](QTreeWidgetItem* item, const std::string& layer) {
-        const auto found = metrics.find(layer);
+        const auto found = layers.values.find(layer);
         for (int c = 0; c < static_cast<int>(kColumns.size()); ++c)
-            if (found != metrics.end() && found->second.count(kColumns[c].first))
+            if (found != layers.values.end() && found->second.count(kColumns[c].first))
                 item->setText(c + 1, QString::number(found->second.at(kColumns[c].first), 'g', 4));
     };
     std::map<std::string, QTreeWidgetItem*> blocks;
@@ -188,26 +184,31 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
         blocks[block] = item;
     }
     // Linears in the order the model runs them (q, k, v, o, gate, up, down), as every view lists them.
-    std::vector<std::string> linears = m_reader->linearLayers();
-    const auto rank = [&executionOrder](const std::string& layer) {
-        return std::find(executionOrder.begin(), executionOrder.end(), layer) - executionOrder.begin();
+    // (A Linear the catalog does not list goes last.)
+    std::map<std::string, std::size_t> rank;
+    for (std::size_t i = 0; i < layers.order.size(); ++i)
+        rank.emplace(layers.order[i], i);
+    const auto rankOf = [&rank](const std::string& layer) {
+        const auto found = rank.find(layer);
+        return found == rank.end() ? rank.size() : found->second;
     };
+    std::vector<std::string> linears = m_reader->linearLayers();
     std::stable_sort(linears.begin(), linears.end(),
-                     [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
-    m_linears = linears;
+                     [&](const std::string& a, const std::string& b) { return rankOf(a) < rankOf(b); });
     for (const auto& layer : linears) {
-        const std::string block = layer.substr(0, layer.find('.', layer.find("layers.") + 7));
+        const std::string block = blockOfLayer(layer);
         QTreeWidgetItem* parent = blocks.count(block) ? blocks[block] : nullptr;
         auto* item = parent ? new QTreeWidgetItem(parent, {QString::fromStdString(layer)})
                             : new QTreeWidgetItem(m_tree, {QString::fromStdString(layer)});
         fill(item, layer);
     }
     m_tree->expandAll();
-    showQsur(metrics);
+    showQsur(linears, layers.values);
     return true;
 }
 
-void LayerInspector::showQsur(const std::map<std::string, std::map<std::string, double>>& metrics)
+void LayerInspector::showQsur(const std::vector<std::string>& linears,
+                              const std::map<std::string, std::map<std::string, double>>& metrics)
 {
     // QSUR (OSTQuant): how much of the quantization grid's hypercube the data's ellipsoid fills;
     // a per-layer picture of which inputs waste the grid.
@@ -219,12 +220,11 @@ void LayerInspector::showQsur(const std::map<std::string, std::map<std::string, 
     QVector<widgets::MetricSeries> lines;
     for (const auto& [metric, title] : series)
         lines << widgets::MetricSeries{title, {}};
-    for (const auto& layer : m_linears) {
+    for (const auto& layer : linears) {
         const auto found = metrics.find(layer);
         if (found == metrics.end() || !found->second.count("qsur_input_fp"))
             continue;
-        QString label = QString::fromStdString(layer).section(QStringLiteral("layers."), 1);
-        labels << label.remove(QStringLiteral("self_attn.")).remove(QStringLiteral("mlp."));
+        labels << shortLayerLabel(layer);
         for (std::size_t s = 0; s < series.size(); ++s) {
             const auto value = found->second.find(series[s].first);
             lines[static_cast<qsizetype>(s)].values << (value == found->second.end() ? NAN : value->second);

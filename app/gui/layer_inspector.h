@@ -66,7 +66,9 @@ Q_SIGNALS:
 
 private:
     void showLayer(const QString& layer);
-    void showQsur(const std::map<std::string, std::map<std::string, double>>& metrics);
+    /// The QSUR chart of `linears` (in the order given) from the run's per-layer metrics.
+    void showQsur(const std::vector<std::string>& linears,
+                  const std::map<std::string, std::map<std::string, double>>& metrics);
     QWidget* buildProjectionTab();
 
     QLabel* m_header = nullptr;
@@ -83,7 +85,6 @@ private:
     QTabWidget* m_views = nullptr;
     std::unique_ptr<struct BlockDiagnosticsHolder> m_block; ///< the selected block's data
     std::unique_ptr<core::DiagnosticsReader> m_reader;
-    std::vector<std::string> m_linears; ///< the run's Linears in execution order
     qint64 m_runId = 0;
 };
 

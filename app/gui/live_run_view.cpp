@@ -1,6 +1,7 @@
 #include "gui/live_run_view.h"
 
 #include "gui/plot_export.h"
+#include "gui/run_layers.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
@@ -10,7 +11,6 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
-#include <map>
 
 namespace app {
 
@@ -68,7 +68,10 @@ void LiveRunView::onProgress(const QString& stage, const QString& message, const
         refreshLayers();
     if (!block.isEmpty())
         m_block = block;
-    m_stage = stage;
+    if (stage != m_stage) {
+        m_stage = stage;
+        Q_EMIT stageChanged(stage);
+    }
     if (!names.isEmpty())
         addLossPoint(m_block, names, values);
 }
@@ -101,22 +104,18 @@ void LiveRunView::refreshLayers()
 {
     if (m_runId == 0)
         return;
-    std::vector<std::string> order;
-    std::map<std::string, std::map<std::string, double>> metrics;
+    RunLayerMetrics metrics;
     try {
         const core::Workspace workspace(m_workspace.toStdString(), core::OpenMode::ReadOnly);
-        for (const auto& m : workspace.catalog().layerMetrics(m_runId)) {
-            if (!metrics.count(m.layer))
-                order.push_back(m.layer);
-            metrics[m.layer][m.metric] = m.value;
-        }
+        metrics = readRunLayerMetrics(workspace.catalog(), m_runId);
     } catch (const core::Error&) {
         return; // the catalog is busy or gone: the next block's refresh tries again
     }
-    m_layers->setRowCount(static_cast<int>(order.size()));
-    for (int row = 0; row < static_cast<int>(order.size()); ++row) {
-        const auto& values = metrics[order[static_cast<std::size_t>(row)]];
-        m_layers->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(order[static_cast<std::size_t>(row)])));
+    m_layers->setRowCount(static_cast<int>(metrics.order.size()));
+    for (int row = 0; row < static_cast<int>(metrics.order.size()); ++row) {
+        const std::string& layer = metrics.order[static_cast<std::size_t>(row)];
+        const auto& values = metrics.values.at(layer);
+        m_layers->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(layer)));
         for (int c = 0; c < static_cast<int>(kLiveColumns.size()); ++c) {
             const auto found = values.find(kLiveColumns[static_cast<std::size_t>(c)].first);
             auto* item =

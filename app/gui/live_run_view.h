@@ -31,6 +31,10 @@ public:
     widgets::CurvePlot* lossPlot() const { return m_lossPlot; }
     QTableWidget* layerTable() const { return m_layers; }
 
+Q_SIGNALS:
+    /// The running job entered another stage (load, calibrate, eval).
+    void stageChanged(const QString& stage);
+
 private:
     void addLossPoint(const QString& block, const QStringList& names, const QVector<double>& values);
 

@@ -132,13 +132,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                 m_progress->setFormat(QStringLiteral("%1 %p%%2").arg(stage, etaText(fraction)));
                 statusBar()->showMessage(message);
                 m_live->onProgress(stage, message, names, values);
-                if (stage != m_runningStage) { // queued → running → evaluating: the table follows
-                    m_runningStage = stage;
-                    m_runsPanel->refresh();
-                }
             });
+    // queued → running → evaluating: the runs table follows the job's stages.
+    connect(m_live, &LiveRunView::stageChanged, m_runsPanel, &RunsPanel::refresh);
     const auto done = [this](const QString& message) {
-        m_runningStage.clear();
         m_live->refreshLayers();
         m_progress->hide();
         m_cancel->hide();

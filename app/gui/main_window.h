@@ -98,7 +98,6 @@ private:
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
     LiveRunView* m_live = nullptr;
-    QString m_runningStage;   ///< stage of the running job's last progress event
     QElapsedTimer m_runClock; ///< since the running job started (ETA)
     QFutureWatcher<ModelInfoOutcome> m_infoWatcher;
     QFutureWatcher<QString> m_exportWatcher; ///< the export's error, "" on success
