@@ -11,7 +11,7 @@ mode="${1:-main}"
 # Everything the build, the tests and the main job need, from Debian 12.
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgoogle-perftools-dev
   qt6-base-dev qt6-qpa-plugins qt6-svg-dev libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libhdf5-dev libsqlite3-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev

@@ -13,3 +13,12 @@ target_compile_definitions(quantscope_options INTERFACE QT_NO_KEYWORDS)
 # Absolute location of the bundled resources in the source tree, so that a build
 # directory finds the default model and data without an install step.
 set(QS_RESOURCE_DIR "${CMAKE_SOURCE_DIR}/resources" CACHE PATH "Bundled model and data")
+
+# Every executable, test and module gets the caching allocator (QuantscopeAllocator.cmake).
+include(QuantscopeAllocator)
+target_link_libraries(quantscope_options INTERFACE quantscope_allocator)
+
+# Modules that link static libraries export only their entry points: hidden symbols of
+# the libraries inside keep the dynamic symbol tables (and so load time) small and
+# cannot interpose on anything else in the process.
+set(QS_MODULE_LINK_OPTIONS "LINKER:--exclude-libs,ALL")

@@ -1,10 +1,10 @@
 #include "cli/cli_app.h"
 
 #include "cli/cli_common.h"
+#include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_commands.h"
 #include "jobs/eval_job.h"
-#include "jobs/model_info.h"
 #include "jobs/resources.h"
 #include "util/error.h"
 
@@ -17,72 +17,6 @@
 
 namespace app {
 namespace {
-
-std::string resolveModel(const std::string& model)
-{
-    return model.empty() ? core::defaultModelDirectory() : model;
-}
-
-nlohmann::json infoToJson(const core::ModelInfo& info)
-{
-    return {{"model", info.directory},
-            {"family", info.family},
-            {"hidden_size", info.hiddenSize},
-            {"intermediate_size", info.intermediateSize},
-            {"num_layers", info.numLayers},
-            {"num_heads", info.numHeads},
-            {"num_kv_heads", info.numKvHeads},
-            {"head_dim", info.headDim},
-            {"vocab_size", info.vocabSize},
-            {"max_positions", info.maxPositions},
-            {"tied_embeddings", info.tiedEmbeddings},
-            {"parameters", info.parameterCount},
-            {"storage_dtype", info.storageType},
-            {"shards", info.shardCount},
-            {"tokenizer", info.tokenizerKind},
-            {"layers", info.linearNames},
-            {"warnings", info.warnings}};
-}
-
-int commandInfo(const std::string& model, const CommonOptions& common)
-{
-    const core::ModelInfo info = core::inspectModel(resolveModel(model));
-    if (common.json) {
-        std::cout << infoToJson(info).dump(2) << "\n";
-        return 0;
-    }
-    std::cout << "model        " << info.directory << "\n"
-              << "family       " << info.family << "\n"
-              << "parameters   " << info.parameterCount << "\n"
-              << "hidden       " << info.hiddenSize << " (intermediate " << info.intermediateSize << ")\n"
-              << "layers       " << info.numLayers << "\n"
-              << "heads        " << info.numHeads << " x " << info.headDim << " (kv heads " << info.numKvHeads
-              << ")\n"
-              << "vocab        " << info.vocabSize << " (tokenizer: "
-              << (info.tokenizerKind.empty() ? "missing" : info.tokenizerKind) << ")\n"
-              << "context      " << info.maxPositions << "\n"
-              << "weights      " << info.storageType << " in " << info.shardCount << " file(s)"
-              << (info.tiedEmbeddings ? ", tied lm_head" : "") << "\n"
-              << "linear layers (" << info.linearNames.size() << "):\n";
-    for (const auto& name : info.linearNames)
-        std::cout << "  " << name << "\n";
-    for (const auto& warning : info.warnings)
-        std::cerr << "quantscope: warning: " << warning << "\n";
-    return 0;
-}
-
-int commandTokenize(const std::string& model, const std::string& text, bool noBos, const CommonOptions& common)
-{
-    const auto ids = core::tokenizeText(resolveModel(model), text, !noBos);
-    if (common.json) {
-        std::cout << nlohmann::json{{"ids", ids}}.dump() << "\n";
-    } else {
-        for (std::size_t i = 0; i < ids.size(); ++i)
-            std::cout << (i ? " " : "") << ids[i];
-        std::cout << "\n";
-    }
-    return 0;
-}
 
 int commandEval(core::EvalJobParams params, const CommonOptions& common)
 {
@@ -130,43 +64,24 @@ int runCli(int argc, char** argv)
 {
     CLI::App cli{"Quantscope: post-training quantization workbench for LLMs.\n"
                  "Run without a subcommand (or with 'gui') to open the workbench window."};
-    cli.set_version_flag("--version", "quantscope 0.1.0");
+    cli.set_version_flag("--version", kVersionLine);
     cli.require_subcommand(1);
-    // One line per error, like every other error of the CLI.
-    cli.failure_message([](const CLI::App*, const CLI::Error& e) {
-        return std::string("quantscope: error: ") + e.what() + " (see --help)\n";
-    });
+    setErrorFormat(cli);
     CommonOptions common;
-    auto addCommon = [&](CLI::App* command) {
-        command->add_flag("--json", common.json, "Machine-readable output on stdout");
-        command->add_flag("-q,--quiet", common.quiet, "No progress on stderr");
-    };
+    const ModelCommands modelCommands(cli, common);
 
     std::string model;
-    const std::string modelHelp = "Hugging Face model directory (default: the bundled brown-llama)";
-
-    auto* info = cli.add_subcommand("info", "Show a model's family, sizes, parameter count and layer names");
-    info->add_option("--model", model, modelHelp);
-    addCommon(info);
-
-    std::string text;
-    bool noBos = false;
-    auto* tokenize = cli.add_subcommand("tokenize", "Print the token ids of a string");
-    tokenize->add_option("--model", model, modelHelp);
-    tokenize->add_option("--text", text, "The string to tokenize")->required();
-    tokenize->add_flag("--no-bos", noBos, "Do not prepend the BOS token");
-    addCommon(tokenize);
 
     core::EvalJobParams evalParams;
     auto* eval = cli.add_subcommand("eval", "Perplexity on text files (GPTQ convention: non-overlapping windows)");
-    eval->add_option("--model", model, modelHelp);
+    eval->add_option("--model", model, kModelOptionHelp);
     eval->add_option("--text", evalParams.textPaths, "Text file(s) (default: the bundled Brown and KJV test texts)")
         ->check(CLI::ExistingFile);
     eval->add_option("--seq-len", evalParams.seqLen, "Window length in tokens (default: the model's context)")
         ->check(CLI::Range(2, 1 << 20));
     eval->add_option("--max-windows", evalParams.maxWindows, "Evaluate at most K windows (default: all)")
         ->check(CLI::Range(0, 1 << 30));
-    addCommon(eval);
+    addCommonOptions(eval, common);
 
     RunCommands runCommands(cli, common);
 
@@ -176,28 +91,15 @@ int runCli(int argc, char** argv)
         return cli.exit(e);
     }
 
-    try {
-        if (*info)
-            return commandInfo(model, common);
-        if (*tokenize)
-            return commandTokenize(model, text, noBos, common);
+    return reportErrors([&] {
+        if (const auto code = modelCommands.dispatch())
+            return *code;
         if (*eval) {
             evalParams.modelDir = model;
             return commandEval(evalParams, common);
         }
-        if (const auto code = runCommands.dispatch())
-            return *code;
-    } catch (const core::Cancelled&) {
-        std::cerr << "quantscope: cancelled\n";
-        return 130;
-    } catch (const core::Error& e) {
-        std::cerr << "quantscope: error: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "quantscope: internal error: " << e.what() << "\n";
-        return 1;
-    }
-    return 2;
+        return runCommands.dispatch().value_or(2);
+    });
 }
 
 } // namespace app

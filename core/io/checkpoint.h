@@ -1,6 +1,7 @@
 #pragma once
 // The weights of one HF model directory: either a single model.safetensors or a
-// sharded checkpoint described by model.safetensors.index.json.
+// sharded checkpoint described by model.safetensors.index.json. Torch-free (headers
+// and bytes); loading a tensor: io/tensor_io.h.
 
 #include "io/safetensors.h"
 
@@ -20,9 +21,8 @@ public:
 
     bool contains(const std::string& name) const { return m_owner.count(name) != 0; }
     const TensorInfo& info(const std::string& name) const;
-    /// Loads one tensor as float32; throws core::Error naming it when absent, of
-    /// unsupported dtype, or containing NaN/Inf.
-    torch::Tensor loadFloat(const std::string& name) const;
+    /// The shard file that holds `name`; throws core::Error naming it when absent.
+    const SafetensorsFile& shardOf(const std::string& name) const;
     std::vector<std::string> names() const;
     /// The dtype most tensors are stored in (for display).
     StorageType dominantType() const;

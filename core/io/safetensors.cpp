@@ -19,9 +19,9 @@ struct TypeEntry {
 };
 
 constexpr TypeEntry kTypes[] = {
-    {StorageType::F32, "F32", 4}, {StorageType::F16, "F16", 2}, {StorageType::BF16, "BF16", 2},
-    {StorageType::F64, "F64", 8}, {StorageType::I64, "I64", 8}, {StorageType::I32, "I32", 4},
-    {StorageType::I16, "I16", 2}, {StorageType::I8, "I8", 1},   {StorageType::U8, "U8", 1},
+    {StorageType::F32, "F32", 4},   {StorageType::F16, "F16", 2}, {StorageType::BF16, "BF16", 2},
+    {StorageType::F64, "F64", 8},   {StorageType::I64, "I64", 8}, {StorageType::I32, "I32", 4},
+    {StorageType::I16, "I16", 2},   {StorageType::I8, "I8", 1},   {StorageType::U8, "U8", 1},
     {StorageType::Bool, "BOOL", 1},
 };
 
@@ -34,17 +34,6 @@ StorageType parseStorageType(const std::string& name, const std::string& where)
         if (name == entry.name)
             return entry.type;
     throw Error(where + ": unknown dtype '" + name + "'");
-}
-
-torch::ScalarType scalarTypeOf(StorageType type)
-{
-    switch (type) {
-    case StorageType::F32: return torch::kFloat32;
-    case StorageType::F16: return torch::kFloat16;
-    case StorageType::BF16: return torch::kBFloat16;
-    default: break;
-    }
-    throw Error("storage type " + storageTypeName(type) + " cannot hold model weights");
 }
 
 } // namespace
@@ -74,8 +63,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_uni
 {
     const std::size_t fileSize = m_file->size();
     if (fileSize < 8)
-        throw Error(path + ": truncated safetensors file (" + std::to_string(fileSize) +
-                    " bytes, no header length)");
+        throw Error(path + ": truncated safetensors file (" + std::to_string(fileSize) + " bytes, no header length)");
     std::uint64_t headerLength = 0;
     std::memcpy(&headerLength, m_file->data(), 8); // little-endian on every platform we build for
     if (headerLength > fileSize - 8)
@@ -125,9 +113,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_uni
             if (dim < 0)
                 throw Error(where + ": negative dimension in shape");
         if (info.end < info.begin || info.end > dataSize)
-            throw Error(where + ": data offsets [" + std::to_string(info.begin) + ", " +
-                        std::to_string(info.end) + ") out of range (data section has " +
-                        std::to_string(dataSize) + " bytes; file truncated?)");
+            throw Error(where + ": data offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
+                        ") out of range (data section has " + std::to_string(dataSize) + " bytes; file truncated?)");
         const std::uint64_t expected = static_cast<std::uint64_t>(info.numel()) * storageTypeSize(info.type);
         if (info.end - info.begin != expected)
             throw Error(where + ": data offsets span " + std::to_string(info.end - info.begin) +
@@ -162,62 +149,6 @@ std::vector<std::string> SafetensorsFile::names() const
     for (const auto& [name, info] : m_tensors)
         result.push_back(name);
     return result;
-}
-
-torch::Tensor SafetensorsFile::loadFloat(const std::string& name) const
-{
-    const TensorInfo& tensorInfo = info(name);
-    torch::ScalarType stored;
-    try {
-        stored = scalarTypeOf(tensorInfo.type);
-    } catch (const Error&) {
-        throw Error(path() + ": tensor " + name + " has dtype " + storageTypeName(tensorInfo.type) +
-                    "; only F32, F16 and BF16 weights are supported");
-    }
-    // Copy first: the data section is not guaranteed to be aligned for the element type.
-    torch::Tensor raw = torch::empty(tensorInfo.shape, torch::TensorOptions().dtype(stored));
-    std::memcpy(raw.data_ptr(), m_file->data() + m_dataStart + tensorInfo.begin, tensorInfo.end - tensorInfo.begin);
-    torch::Tensor result = stored == torch::kFloat32 ? raw : raw.to(torch::kFloat32);
-    requireFinite(result, name, path());
-    return result;
-}
-
-void requireFinite(const torch::Tensor& tensor, const std::string& name, const std::string& what)
-{
-    if (tensor.numel() > 0 && !torch::isfinite(tensor).all().item<bool>())
-        throw Error(what + ": tensor " + name + " contains NaN or Inf values");
-}
-
-void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
-                      StorageType type, const std::map<std::string, std::string>& metadata)
-{
-    const torch::ScalarType target = scalarTypeOf(type);
-    nlohmann::json header = nlohmann::json::object();
-    if (!metadata.empty())
-        header["__metadata__"] = metadata;
-    std::vector<torch::Tensor> converted;
-    std::uint64_t offset = 0;
-    for (const auto& [name, tensor] : tensors) {
-        torch::Tensor data = tensor.detach().to(torch::kCPU).to(target).contiguous();
-        const std::uint64_t bytes = static_cast<std::uint64_t>(data.numel()) * data.element_size();
-        header[name] = {{"dtype", storageTypeName(type)},
-                        {"shape", data.sizes().vec()},
-                        {"data_offsets", {offset, offset + bytes}}};
-        offset += bytes;
-        converted.push_back(std::move(data));
-    }
-    std::string headerText = header.dump();
-    // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
-    headerText.append((8 - headerText.size() % 8) % 8, ' ');
-    const std::uint64_t headerLength = headerText.size();
-
-    std::string contents;
-    contents.reserve(8 + headerLength + offset);
-    contents.append(reinterpret_cast<const char*>(&headerLength), 8);
-    contents += headerText;
-    for (const auto& data : converted)
-        contents.append(static_cast<const char*>(data.data_ptr()), data.numel() * data.element_size());
-    writeFileAtomically(path, contents);
 }
 
 } // namespace core

@@ -2,10 +2,10 @@
 // Safetensors checkpoints: a little-endian u64 header length, a JSON header
 // {name: {dtype, shape, data_offsets}} and the raw tensor bytes.
 // Format: https://github.com/huggingface/safetensors (README, "Format").
+// Torch-free: the header index and raw bytes. Reading tensors into torch and writing
+// files: io/tensor_io.h.
 
 #include "util/mapped_file.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <map>
@@ -45,9 +45,12 @@ public:
     std::vector<std::string> names() const;
     const std::map<std::string, std::string>& metadata() const { return m_metadata; }
 
-    /// Copies one tensor out of the map and converts it to float32 (F32/F16/BF16
-    /// only). Throws core::Error for other dtypes and for NaN/Inf values, naming the tensor.
-    torch::Tensor loadFloat(const std::string& name) const;
+    /// The first byte of a tensor's data in the mapped file (valid while this object lives;
+    /// not aligned for the element type: copy before reading elements).
+    const std::uint8_t* tensorBytes(const TensorInfo& tensor) const
+    {
+        return m_file->data() + m_dataStart + tensor.begin;
+    }
 
 private:
     std::unique_ptr<MappedFile> m_file;
@@ -55,14 +58,5 @@ private:
     std::map<std::string, TensorInfo> m_tensors;
     std::map<std::string, std::string> m_metadata;
 };
-
-/// Writes tensors (converted to `type`, one of F32/F16/BF16) to a safetensors
-/// file, atomically. Tensor order in the data section follows the map's order.
-void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
-                      StorageType type = StorageType::F32,
-                      const std::map<std::string, std::string>& metadata = {});
-
-/// Throws core::Error("<what>: tensor <name> contains NaN or Inf") if any element is not finite.
-void requireFinite(const torch::Tensor& tensor, const std::string& name, const std::string& what);
 
 } // namespace core

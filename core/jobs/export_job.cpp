@@ -1,6 +1,6 @@
 #include "jobs/export_job.h"
 
-#include "io/checkpoint.h"
+#include "io/tensor_io.h"
 #include "jobs/finished_run.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
@@ -107,7 +107,7 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         const std::string layer = canonicalLayerName(names[i], layers);
         if (layer.empty()) {
             const auto change = folded.find(names[i]);
-            tensors[names[i]] = change != folded.end() ? change->second : checkpoint.loadFloat(names[i]);
+            tensors[names[i]] = change != folded.end() ? change->second : loadFloat(checkpoint, names[i]);
             continue;
         }
         const QuantizedLinear stored = readQuantizedLinear(artifacts, layer);

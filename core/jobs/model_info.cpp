@@ -1,7 +1,9 @@
 #include "jobs/model_info.h"
 
+#include "io/checkpoint.h"
+#include "io/model_config.h"
 #include "io/tokenizer.h"
-#include "model/decoder_model.h"
+#include "model/checkpoint_layout.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
 
@@ -9,8 +11,10 @@ namespace core {
 
 ModelInfo inspectModel(const std::string& modelDir)
 {
-    const DecoderModel model(modelDir); // validates config against tensor shapes, reads no data
-    const ModelConfig& c = model.config();
+    // Headers only: the config checked against the tensors' shapes, no weight data read.
+    const ModelConfig c = loadModelConfig(modelDir);
+    const Checkpoint checkpoint(modelDir);
+    [[maybe_unused]] const CheckpointLayout layout(c, checkpoint, modelDir);
     ModelInfo info;
     info.directory = modelDir;
     info.family = familyName(c.family);
@@ -23,8 +27,8 @@ ModelInfo inspectModel(const std::string& modelDir)
     info.vocabSize = c.vocabSize;
     info.maxPositions = c.maxPositions;
     info.tiedEmbeddings = c.tieWordEmbeddings;
-    info.storageType = storageTypeName(model.checkpoint().dominantType());
-    info.shardCount = static_cast<std::int64_t>(model.checkpoint().shardCount());
+    info.storageType = storageTypeName(checkpoint.dominantType());
+    info.shardCount = static_cast<std::int64_t>(checkpoint.shardCount());
 
     info.parameterCount = parameterCount(c);
 

@@ -1,20 +1,22 @@
 #include "jobs/runtime.h"
 
+#include "util/thread_pool_environment.h"
+
 #include <torch/torch.h>
 
 #include <cstdlib>
 #include <thread>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 namespace core {
 
-void relaunchWithPassiveOpenMpWait(char** argv)
+void relaunchWithThreadPoolEnvironment(char** argv)
 {
-    if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr || argv[0] == nullptr)
+    if (argv == nullptr || argv[0] == nullptr || !setThreadPoolEnvironment())
         return;
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    ::execv("/proc/self/exe", argv); // returns only on failure: run on with the default policy
+    ::execv("/proc/self/exe", argv); // returns only on failure: run on with the default policies
 }
 
 void configureThreads(int threads)
@@ -24,9 +26,19 @@ void configureThreads(int threads)
     torch::set_num_threads(threads);
 }
 
+std::string allocatorName()
+{
+    if (::dlsym(RTLD_DEFAULT, "tc_malloc") != nullptr)
+        return "tcmalloc";
+    if (::dlsym(RTLD_DEFAULT, "mallctl") != nullptr)
+        return "jemalloc";
+    return "glibc";
+}
+
 std::string runtimeDescription()
 {
-    return std::string("LibTorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads";
+    return std::string("LibTorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
+           allocatorName();
 }
 
 } // namespace core

@@ -6,34 +6,15 @@
 namespace core {
 
 DecoderModel::DecoderModel(const std::string& modelDir, ModelLoadOptions options)
-    : m_directory(modelDir), m_options(options), m_config(loadModelConfig(modelDir)), m_checkpoint(modelDir)
+    : m_directory(modelDir), m_options(options), m_config(loadModelConfig(modelDir)), m_checkpoint(modelDir),
+      m_layout(m_config, m_checkpoint, modelDir)
 {
-    const GlobalNames names = globalNames(m_config);
-    if (!m_checkpoint.contains(names.embedTokens) && m_checkpoint.contains(names.embedTokens.substr(6)))
-        m_prefixToStrip = "model.";
-
-    auto check = [&](const std::string& canonical, const std::vector<std::int64_t>& shape) {
-        const std::string stored = tensorName(canonical);
-        if (!m_checkpoint.contains(stored))
-            throw Error(modelDir + ": checkpoint has no tensor " + stored + " (required by config.json)");
-        const auto& actual = m_checkpoint.info(stored).shape;
-        if (actual != shape)
-            throw Error(modelDir + ": tensor " + stored + " has shape " + shapeToString(actual) +
-                        " but config.json implies " + shapeToString(shape));
-    };
-    for (const auto& spec : globalTensorSpecs(m_config))
-        check(spec.name, spec.shape);
-    for (std::int64_t i = 0; i < m_config.numLayers; ++i)
-        for (const auto& spec : blockTensorSpecs(m_config))
-            check(blockPrefix(m_config, i) + spec.name, spec.shape);
     m_blocks.resize(static_cast<std::size_t>(m_config.numLayers));
 }
 
 std::string DecoderModel::tensorName(const std::string& canonical) const
 {
-    if (!m_prefixToStrip.empty() && canonical.rfind(m_prefixToStrip, 0) == 0)
-        return canonical.substr(m_prefixToStrip.size());
-    return canonical;
+    return m_layout.storedName(canonical);
 }
 
 BlockWeights DecoderModel::loadBlock(std::int64_t index) const
@@ -41,7 +22,7 @@ BlockWeights DecoderModel::loadBlock(std::int64_t index) const
     BlockWeights weights;
     const std::string prefix = blockPrefix(m_config, index);
     for (const auto& spec : blockTensorSpecs(m_config))
-        weights.tensors[spec.name] = m_checkpoint.loadFloat(tensorName(prefix + spec.name)).to(m_options.device);
+        weights.tensors[spec.name] = loadFloat(m_checkpoint, tensorName(prefix + spec.name)).to(m_options.device);
     return weights;
 }
 
@@ -75,7 +56,7 @@ const GlobalWeights& DecoderModel::globals() const
         return *m_globals;
     const GlobalNames names = globalNames(m_config);
     auto load = [&](const std::string& name) {
-        return name.empty() ? torch::Tensor() : m_checkpoint.loadFloat(tensorName(name)).to(m_options.device);
+        return name.empty() ? torch::Tensor() : loadFloat(m_checkpoint, tensorName(name)).to(m_options.device);
     };
     GlobalWeights weights;
     weights.embedTokens = load(names.embedTokens);

@@ -2,8 +2,9 @@
 // A llama/opt decoder backed by a memory-mapped HF checkpoint. Weights are read
 // lazily, one block at a time, upcast to float32 and placed on the model's device.
 
-#include "io/checkpoint.h"
 #include "io/model_config.h"
+#include "io/tensor_io.h"
+#include "model/checkpoint_layout.h"
 #include "model/decoder_forward.h"
 
 #include <optional>
@@ -56,7 +57,7 @@ private:
     ModelLoadOptions m_options;
     ModelConfig m_config;
     Checkpoint m_checkpoint;
-    std::string m_prefixToStrip; ///< some OPT checkpoints omit the leading "model."
+    CheckpointLayout m_layout;
     mutable std::vector<std::optional<BlockWeights>> m_blocks;
     mutable std::optional<BlockWeights> m_transientBlock;
     mutable std::optional<GlobalWeights> m_globals;

@@ -11,9 +11,9 @@
 // AdamW (β 0.9/0.95, wd 0.1 on matrices), linear warm-up then cosine decay to 10 %.
 
 #include "eval/perplexity.h"
-#include "io/safetensors.h"
 #include "io/sentencepiece_library.h"
 #include "io/sentencepiece_tokenizer.h"
+#include "io/tensor_io.h"
 #include "io/tokenizer.h"
 #include "jobs/runtime.h"
 #include "model/decoder_forward.h"
@@ -50,6 +50,9 @@ struct Recipe {
     double lr = 2e-3;
     double minLrRatio = 0.1;
     double weightDecay = 0.1;
+    std::string schedule = "cosine"; ///< cosine | wsd (warm-up, stable, linear decay over the last decayFraction)
+    double decayFraction = 0.2;
+    bool decayEmbeddings = true; ///< weight decay on the embedding and lm_head too (norms never)
     std::uint64_t seed = 1234;
     std::int64_t checkpointEvery = 50;
 };
@@ -138,6 +141,16 @@ double learningRate(const Recipe& r, std::int64_t step)
 {
     if (step < r.warmup)
         return r.lr * static_cast<double>(step + 1) / static_cast<double>(r.warmup);
+    if (r.schedule == "wsd") {
+        // Warm-up, stable at the peak, then a linear decay to minLrRatio over the last decayFraction.
+        const auto decaySteps = static_cast<std::int64_t>(r.decayFraction * static_cast<double>(r.steps));
+        const std::int64_t decayStart = r.steps - decaySteps;
+        if (step < decayStart)
+            return r.lr;
+        const double progress =
+            static_cast<double>(step - decayStart) / static_cast<double>(std::max<std::int64_t>(1, decaySteps));
+        return r.lr * (1.0 - (1.0 - r.minLrRatio) * progress);
+    }
     const double progress =
         static_cast<double>(step - r.warmup) / static_cast<double>(std::max<std::int64_t>(1, r.steps - r.warmup));
     return r.lr * (r.minLrRatio + (1.0 - r.minLrRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
@@ -195,7 +208,7 @@ void writeModel(const std::string& outDir, const Recipe& r, const std::map<std::
 
 int main(int argc, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     CLI::App cli{"Train the bundled brown-llama model"};
     Recipe r;
     std::string trainPath, outDir, workDir;
@@ -206,6 +219,20 @@ int main(int argc, char** argv)
     cli.add_option("--out", outDir, "Output HF model directory")->required();
     cli.add_option("--work", workDir, "Checkpoints and logs (resume from here)")->required();
     cli.add_option("--steps", r.steps, "Optimizer steps");
+    cli.add_option("--hidden", r.hidden, "Hidden size");
+    cli.add_option("--intermediate", r.intermediate, "MLP intermediate size");
+    cli.add_option("--layers", r.layers, "Decoder blocks");
+    cli.add_option("--heads", r.heads, "Attention heads");
+    cli.add_option("--kv-heads", r.kvHeads, "KV heads");
+    cli.add_option("--batch", r.batch, "Windows per step");
+    cli.add_option("--warmup", r.warmup, "Warm-up steps");
+    cli.add_option("--lr", r.lr, "Peak learning rate");
+    cli.add_option("--min-lr-ratio", r.minLrRatio, "Final learning rate / peak");
+    cli.add_option("--weight-decay", r.weightDecay, "AdamW weight decay on matrices (never on norms)");
+    cli.add_option("--schedule", r.schedule, "cosine or wsd")->check(CLI::IsMember({"cosine", "wsd"}));
+    cli.add_option("--decay-fraction", r.decayFraction, "wsd: fraction of the steps spent decaying");
+    cli.add_option("--decay-embeddings", r.decayEmbeddings, "Weight decay on embedding and lm_head (true/false)");
+    cli.add_option("--seed", r.seed, "Seed of weights and data order");
     cli.add_option("--threads", threads, "Torch threads (0 = all cores)");
     CLI11_PARSE(cli, argc, argv);
 
@@ -225,8 +252,13 @@ int main(int argc, char** argv)
         const core::ModelConfig config = core::parseModelConfig(configJson(r).dump(), "recipe");
         std::map<std::string, torch::Tensor> weights = initialWeights(config, r.seed);
         std::vector<torch::Tensor> decay, noDecay;
-        for (auto& [name, t] : weights)
-            (t.dim() >= 2 ? decay : noDecay).push_back(t);
+        std::vector<torch::Tensor> matrices; // gradient clipping covers these (norm weights never were)
+        for (auto& [name, t] : weights) {
+            const bool global = name.find("embed_tokens") != std::string::npos || name == "lm_head.weight";
+            (t.dim() >= 2 && (r.decayEmbeddings || !global) ? decay : noDecay).push_back(t);
+            if (t.dim() >= 2)
+                matrices.push_back(t);
+        }
         std::vector<torch::optim::OptimizerParamGroup> groups;
         groups.emplace_back(decay,
                             std::make_unique<torch::optim::AdamWOptions>(
@@ -274,7 +306,7 @@ int main(int argc, char** argv)
             const torch::Tensor loss =
                 torch::nn::functional::cross_entropy(logits.reshape({-1, r.vocab}), targets.reshape({-1}));
             loss.backward();
-            torch::nn::utils::clip_grad_norm_(decay, 1.0);
+            torch::nn::utils::clip_grad_norm_(matrices, 1.0);
             optimizer.step();
 
             const double value = loss.item<double>();
@@ -300,6 +332,7 @@ int main(int argc, char** argv)
             }
         }
         std::cerr << "\n";
+        const double trainingSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         writeModel(outDir, r, weights);
 
         // Report: FP perplexity, a unigram baseline and RTN sensitivity on each held-out text.
@@ -307,9 +340,24 @@ int main(int argc, char** argv)
                                   {{"steps", r.steps},
                                    {"batch", r.batch},
                                    {"context", r.context},
+                                   {"hidden", r.hidden},
+                                   {"intermediate", r.intermediate},
+                                   {"layers", r.layers},
+                                   {"heads", r.heads},
+                                   {"kv_heads", r.kvHeads},
                                    {"lr", r.lr},
+                                   {"min_lr_ratio", r.minLrRatio},
+                                   {"warmup", r.warmup},
+                                   {"weight_decay", r.weightDecay},
+                                   {"decay_embeddings", r.decayEmbeddings},
+                                   {"schedule", r.schedule},
+                                   {"decay_fraction", r.decayFraction},
                                    {"seed", r.seed},
-                                   {"train_tokens", tokens.size()}}}};
+                                   {"parameters", core::parameterCount(config)},
+                                   {"train_tokens", tokens.size()},
+                                   {"tokens_per_parameter", static_cast<double>(r.steps * r.batch * r.context) /
+                                                                static_cast<double>(core::parameterCount(config))},
+                                   {"training_seconds", trainingSeconds}}}};
         const std::string rtnDir = workDir + "/rtn";
         fs::create_directories(rtnDir);
         fs::copy_file(outDir + "/config.json", rtnDir + "/config.json", fs::copy_options::overwrite_existing);

@@ -150,6 +150,34 @@ private Q_SLOTS:
         QVERIFY(results[1].toObject()["text"].toString().endsWith("kjv_test.txt"));
     }
 
+    void launcherRunsModelCommandsWithoutTheEngine()
+    {
+        // The launcher alone, copied where no engine module is: info, tokenize and --version
+        // still answer (they never load LibTorch); a computing command names the missing module.
+        const std::string dir = m_dir + "/launcher-alone";
+        std::filesystem::create_directories(dir);
+        const std::string launcher = dir + "/quantscope";
+        std::filesystem::copy_file(QS_BINARY, launcher, std::filesystem::copy_options::overwrite_existing);
+        const auto run = [&](const QStringList& args) {
+            QProcess process;
+            process.start(QString::fromStdString(launcher), args);
+            process.waitForFinished(120000);
+            return CliRun{process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
+        };
+        const CliRun info = run({"info", "--model", m_llama, "--json"});
+        QVERIFY2(info.exitCode == 0, info.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(info.out).object()["num_layers"].toInt(), 2);
+        QCOMPARE(run({"tokenize", "--model", m_llama, "--text", "the", "--json"}).exitCode, 0);
+        QVERIFY(run({"--version"}).out.startsWith("quantscope "));
+
+        const CliRun eval = run({"eval", "--model", m_llama, "--text", m_text});
+        QCOMPARE(eval.exitCode, 1);
+        QVERIFY2(eval.err.startsWith("quantscope: error: command-line engine libquantscope_engine_cli.so not found"),
+                 eval.err.constData());
+        QVERIFY(eval.err.contains(QByteArray::fromStdString(dir)));
+        QCOMPARE(eval.err.count('\n'), 1);
+    }
+
     void calibrateListCompareExportDelete()
     {
         const QString ws = QString::fromStdString(m_dir + "/ws");

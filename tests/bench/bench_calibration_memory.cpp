@@ -40,7 +40,7 @@ double peakResidentMb()
 
 int main(int, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads();
     const std::string workspaceDir =
         (std::filesystem::temp_directory_path() / ("quantscope-bench-memory-" + std::to_string(::getpid()))).string();

@@ -59,7 +59,7 @@ TimedRun calibrate(bool diagnostics)
 
 int main(int argc, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads();
     torch::NoGradGuard noGrad;
     const bool quick = argc > 1 && std::string(argv[1]) == "--quick";

@@ -30,7 +30,7 @@ double seconds(const std::function<void()>& work, int repeats)
 
 int main(int, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads(); // as the quantscope executable does
     torch::NoGradGuard noGrad;
     const std::int64_t hidden = 1024, layers = 8, heads = 16, ff = 2816, vocab = 32000, seqLen = 512;

@@ -26,7 +26,7 @@ double secondsOf(const std::function<void()>& work)
 
 int main(int argc, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads();
     torch::NoGradGuard noGrad;
     // `bench_gptq 1024 8192` runs a smaller case for a quick look.

@@ -55,7 +55,7 @@ void settle()
 
 int main(int argc, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads();
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication application(argc, argv);

@@ -44,7 +44,7 @@ double stepSeconds(const core::ModelConfig& config, const core::BlockWeights& bl
 
 int main(int, char** argv)
 {
-    core::relaunchWithPassiveOpenMpWait(argv);
+    core::relaunchWithThreadPoolEnvironment(argv);
     core::configureThreads();
     torch::NoGradGuard noGrad;
     const std::string modelDir = core::defaultModelDirectory();

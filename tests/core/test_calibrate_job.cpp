@@ -6,7 +6,7 @@
 #include "calib/calibration_data.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "io/checkpoint.h"
-#include "io/safetensors.h"
+#include "io/tensor_io.h"
 #include "io/tokenizer.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
@@ -68,7 +68,7 @@ private:
         const core::Checkpoint checkpoint(m_model);
         std::map<std::string, torch::Tensor> tensors;
         for (const auto& n : checkpoint.names())
-            tensors[n] = checkpoint.loadFloat(n);
+            tensors[n] = core::loadFloat(checkpoint, n);
         edit(tensors.at(name));
         core::writeSafetensors(dir + "/model.safetensors", tensors);
         return dir;

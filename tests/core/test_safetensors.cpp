@@ -2,7 +2,7 @@
 // error naming the file for each kind of corruption.
 
 #include "io/checkpoint.h"
-#include "io/safetensors.h"
+#include "io/tensor_io.h"
 #include "tiny_models.h"
 #include "util/error.h"
 
@@ -50,9 +50,8 @@ private Q_SLOTS:
         QFETCH(int, storage);
         QFETCH(double, tolerance);
         torch::manual_seed(1);
-        const std::map<std::string, torch::Tensor> tensors{{"a.weight", torch::randn({7, 5})},
-                                                           {"b.bias", torch::randn({3})},
-                                                           {"empty", torch::zeros({0, 4})}};
+        const std::map<std::string, torch::Tensor> tensors{
+            {"a.weight", torch::randn({7, 5})}, {"b.bias", torch::randn({3})}, {"empty", torch::zeros({0, 4})}};
         const std::string path = m_dir + "/round.safetensors";
         core::writeSafetensors(path, tensors, static_cast<core::StorageType>(storage), {{"format", "pt"}});
         const core::SafetensorsFile file(path);
@@ -60,7 +59,7 @@ private Q_SLOTS:
         QCOMPARE(file.metadata().at("format"), std::string("pt"));
         QCOMPARE(file.info("a.weight").shape, (std::vector<std::int64_t>{7, 5}));
         for (const auto& [name, tensor] : tensors) {
-            const torch::Tensor loaded = file.loadFloat(name);
+            const torch::Tensor loaded = core::loadFloat(file, name);
             QCOMPARE(loaded.dtype(), torch::kFloat32);
             QCOMPARE(loaded.sizes().vec(), tensor.sizes().vec());
             if (tensor.numel() > 0)
@@ -83,17 +82,17 @@ private Q_SLOTS:
         QTest::newRow("invalid json") << "{\"a\": [1," << qulonglong(0) << 0 << "invalid JSON";
         QTest::newRow("unknown dtype") << R"({"w":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})" << qulonglong(0)
                                        << 1 << "unknown dtype 'Q7'";
-        QTest::newRow("offsets beyond data") << R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})"
-                                             << qulonglong(0) << 8 << "out of range";
-        QTest::newRow("offsets disagree with shape") << R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})"
-                                                     << qulonglong(0) << 8 << "need 12";
-        QTest::newRow("reversed offsets") << R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})"
-                                          << qulonglong(0) << 8 << "out of range";
+        QTest::newRow("offsets beyond data")
+            << R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})" << qulonglong(0) << 8 << "out of range";
+        QTest::newRow("offsets disagree with shape")
+            << R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})" << qulonglong(0) << 8 << "need 12";
+        QTest::newRow("reversed offsets")
+            << R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})" << qulonglong(0) << 8 << "out of range";
         QTest::newRow("overlapping tensors")
             << R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})"
             << qulonglong(0) << 12 << "overlap";
-        QTest::newRow("missing data_offsets") << R"({"w":{"dtype":"F32","shape":[1]}})" << qulonglong(0) << 4
-                                              << "needs dtype, shape and data_offsets";
+        QTest::newRow("missing data_offsets")
+            << R"({"w":{"dtype":"F32","shape":[1]}})" << qulonglong(0) << 4 << "needs dtype, shape and data_offsets";
     }
 
     void rejectsCorruptFiles()
@@ -137,9 +136,9 @@ private Q_SLOTS:
         bad[2][3] = std::numeric_limits<float>::quiet_NaN();
         core::writeSafetensors(path, {{"good", torch::ones({2})}, {"layers.0.bad.weight", bad}});
         const core::SafetensorsFile file(path);
-        QVERIFY(file.loadFloat("good").sum().item<float>() == 2.0f);
+        QVERIFY(core::loadFloat(file, "good").sum().item<float>() == 2.0f);
         try {
-            file.loadFloat("layers.0.bad.weight");
+            core::loadFloat(file, "layers.0.bad.weight");
             QFAIL("NaN weights were accepted");
         } catch (const core::Error& e) {
             QVERIFY2(QString(e.what()).contains("layers.0.bad.weight contains NaN or Inf"), e.what());
@@ -156,7 +155,7 @@ private Q_SLOTS:
         QCOMPARE(checkpoint.shardCount(), std::size_t(3));
         QCOMPARE(checkpoint.names().size(), tensors.size());
         for (const auto& [name, tensor] : tensors)
-            QVERIFY(torch::equal(checkpoint.loadFloat(name), tensor));
+            QVERIFY(torch::equal(core::loadFloat(checkpoint, name), tensor));
 
         std::filesystem::remove(dir + "/model-00002-of-00003.safetensors");
         try {

@@ -3,7 +3,7 @@
 // directory in the Hugging Face layout, so the real loading code is exercised.
 
 #include "io/model_config.h"
-#include "io/safetensors.h"
+#include "io/tensor_io.h"
 
 #include <torch/torch.h>
 

@@ -1,0 +1,47 @@
+#include "launcher/engine_launcher.h"
+
+#include "util/error.h"
+#include "util/module_loader.h"
+#include "util/thread_pool_environment.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace app {
+namespace {
+
+using EngineMain = int (*)(int, char**);
+
+core::ModuleSearch engineSearch(Engine engine)
+{
+    core::ModuleSearch search;
+    search.fileName = engine == Engine::Gui ? "libquantscope_engine_gui.so" : "libquantscope_engine_cli.so";
+    search.description = engine == Engine::Gui ? "workbench engine" : "command-line engine";
+    if (const char* dir = std::getenv("QUANTSCOPE_ENGINE_DIR"); dir && *dir)
+        search.builtInPath = (std::filesystem::path(dir) / search.fileName).string();
+    return search;
+}
+
+} // namespace
+
+int runEngine(Engine engine, int argc, char** argv)
+{
+    core::setThreadPoolEnvironment();
+    EngineMain entry = nullptr;
+    try {
+        const core::ModuleSearch search = engineSearch(engine);
+        // RTLD_LOCAL: LibTorch's and Qt's symbols stay out of the global scope, where the
+        // sentencepiece module (loaded with RTLD_DEEPBIND) must not meet LibTorch's protobuf.
+        void* handle = core::openModule(search, RTLD_NOW | RTLD_LOCAL);
+        entry = reinterpret_cast<EngineMain>(core::moduleSymbol(handle, "quantscope_engine_main", search));
+    } catch (const core::Error& e) {
+        std::cerr << "quantscope: error: " << e.what() << "\n";
+        return 1;
+    }
+    return entry(argc, argv);
+}
+
+} // namespace app
