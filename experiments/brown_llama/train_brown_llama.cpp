@@ -53,6 +53,10 @@ struct Recipe {
     std::string schedule = "cosine"; ///< cosine | wsd (warm-up, stable, linear decay over the last decayFraction)
     double decayFraction = 0.2;
     bool decayEmbeddings = true; ///< weight decay on the embedding and lm_head too (norms never)
+    /// Every training window starts with BOS (as LLaMA-style pre-training starts each sequence),
+    /// so the model can learn an attention sink on it: the mechanism behind the massive
+    /// activations of real LLMs.
+    bool bosEveryWindow = false;
     std::uint64_t seed = 1234;
     std::int64_t checkpointEvery = 50;
 };
@@ -166,6 +170,8 @@ torch::Tensor sampleBatch(const std::vector<std::int64_t>& tokens, const Recipe&
     for (std::int64_t b = 0; b < r.batch; ++b) {
         const std::int64_t start = offset(generator);
         std::copy(tokens.begin() + start, tokens.begin() + start + r.context + 1, out + b * (r.context + 1));
+        if (r.bosEveryWindow)
+            out[b * (r.context + 1)] = 1; // replaces the window's first token: BOS (id 1)
     }
     return batch;
 }
@@ -185,6 +191,36 @@ double unigramPerplexity(const std::vector<std::int64_t>& train, const std::vect
         for (std::int64_t t = 1; t < seqLen; ++t)
             nll -= std::log(counts[static_cast<std::size_t>(test[w * seqLen + t])] / total);
     return std::exp(nll / static_cast<double>(windows * (seqLen - 1)));
+}
+
+// Outlier channels of every Linear's input, the property that smoothing and rotations exist
+// for: per input channel the largest |x| over the first windows of `ids`, then that channel
+// maximum over its median across channels. Returns {layer: ratio} and the largest ratio.
+nlohmann::json outlierStatistics(const std::string& modelDir, const std::vector<std::int64_t>& ids, std::int64_t seqLen)
+{
+    torch::NoGradGuard noGrad;
+    const core::DecoderModel model(modelDir);
+    const std::int64_t windows = std::min<std::int64_t>(8, static_cast<std::int64_t>(ids.size()) / seqLen);
+    const torch::Tensor batch =
+        torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen)).view({windows, seqLen});
+    std::map<std::string, torch::Tensor> channelMax;
+    const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input,
+                                              const torch::Tensor&) {
+        channelMax[name] = input.abs().reshape({-1, input.size(-1)}).amax(0);
+    };
+    model.forward(batch, &observer);
+    nlohmann::json ratios = nlohmann::json::object();
+    double largest = 0;
+    std::string largestLayer;
+    for (const auto& [name, maxima] : channelMax) {
+        const double ratio = maxima.max().item<double>() / maxima.median().item<double>();
+        ratios[name] = ratio;
+        if (ratio > largest) {
+            largest = ratio;
+            largestLayer = name;
+        }
+    }
+    return {{"max_over_median_channel_absmax", ratios}, {"largest", largest}, {"largest_layer", largestLayer}};
 }
 
 void writeModel(const std::string& outDir, const Recipe& r, const std::map<std::string, torch::Tensor>& weights)
@@ -233,6 +269,7 @@ int main(int argc, char** argv)
     cli.add_option("--decay-fraction", r.decayFraction, "wsd: fraction of the steps spent decaying");
     cli.add_option("--decay-embeddings", r.decayEmbeddings, "Weight decay on embedding and lm_head (true/false)");
     cli.add_option("--seed", r.seed, "Seed of weights and data order");
+    cli.add_option("--bos-every-window", r.bosEveryWindow, "Start every training window with BOS (true/false)");
     cli.add_option("--threads", threads, "Torch threads (0 = all cores)");
     CLI11_PARSE(cli, argc, argv);
 
@@ -352,6 +389,7 @@ int main(int argc, char** argv)
                                    {"decay_embeddings", r.decayEmbeddings},
                                    {"schedule", r.schedule},
                                    {"decay_fraction", r.decayFraction},
+                                   {"bos_every_window", r.bosEveryWindow},
                                    {"seed", r.seed},
                                    {"parameters", core::parameterCount(config)},
                                    {"train_tokens", tokens.size()},
@@ -389,6 +427,9 @@ int main(int argc, char** argv)
                 std::cerr << textName << " " << label << ": " << result.perplexity << "\n";
             }
         }
+        if (!testPaths.empty())
+            report["outliers"] = outlierStatistics(
+                outDir, core::encodeWithBos(tokenizer, core::readTextFile(testPaths.front()), 1), r.context);
         core::writeFileAtomically(workDir + "/report.json", report.dump(2) + "\n");
         std::cout << report.dump(2) << "\n";
     } catch (const std::exception& e) {

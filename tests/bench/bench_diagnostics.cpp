@@ -6,6 +6,7 @@
 //  (c) the size of the run's artifacts.h5 with default diagnostics (target < 20 MB).
 // Prints one JSON object. `bench_diagnostics --quick` runs (a) only.
 
+#include "bench_timing.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/runtime.h"
 #include "metrics/histogram.h"
@@ -20,13 +21,7 @@ namespace {
 
 double secondsOf(const std::function<void()>& work, int repeats = 1)
 {
-    double best = 1e30;
-    for (int i = 0; i < repeats; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        work();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return best;
+    return bench::bestSeconds(work, repeats);
 }
 
 struct TimedRun {

@@ -10,6 +10,7 @@
 // head, the attention core, everything else), each part timed alone on the same shapes.
 // Prints one JSON object. Targets: bundled ratio >= 0.6; sys/user <= 0.15.
 
+#include "bench_timing.h"
 #include "eval/perplexity.h"
 #include "io/tensor_io.h"
 #include "jobs/resources.h"
@@ -45,14 +46,7 @@ CpuTimes now()
 
 double bestOf(int repeats, const std::function<void()>& work)
 {
-    work(); // warm-up: allocator, thread pools
-    double best = 1e30;
-    for (int i = 0; i < repeats; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        work();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return best;
+    return bench::bestSeconds(work, repeats, 1);
 }
 
 // Matmul FLOPs per evaluated window: the Linears (2 per weight per token), QKᵀ and PV over the

@@ -3,6 +3,7 @@
 // GFLOP/s relative to a plain torch::mm peak measured in the same run.
 // Prints one JSON object; target: ratio >= 0.6.
 
+#include "bench_timing.h"
 #include "jobs/runtime.h"
 #include "model/decoder_forward.h"
 #include "model/weight_layout.h"
@@ -11,22 +12,6 @@
 
 #include <chrono>
 #include <iostream>
-
-namespace {
-
-double seconds(const std::function<void()>& work, int repeats)
-{
-    work(); // warm-up: allocator, OpenBLAS thread pool
-    double best = 1e30;
-    for (int i = 0; i < repeats; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        work();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return best;
-}
-
-} // namespace
 
 int main(int, char** argv)
 {
@@ -64,7 +49,7 @@ int main(int, char** argv)
                                    core::blockPrefix(config, i));
         core::outputLogits(config, globals, h);
     };
-    const double forwardSeconds = seconds(forward, 3);
+    const double forwardSeconds = bench::bestSeconds(forward, 3, 1);
     // Matmul FLOPs: 2·T·(linear params) per block, QKᵀ and PV over the full T×T square, and the head.
     const double flops = static_cast<double>(layers) * (2.0 * seqLen * linearParams + 4.0 * seqLen * seqLen * hidden) +
                          2.0 * seqLen * hidden * vocab;
@@ -72,7 +57,7 @@ int main(int, char** argv)
     // Peak: the largest matmul shape of the same forward ([T, hidden] × [hidden, ff]).
     const torch::Tensor a = torch::randn({seqLen, hidden});
     const torch::Tensor b = torch::randn({hidden, ff});
-    const double mmSeconds = seconds([&] { torch::mm(a, b); }, 10);
+    const double mmSeconds = bench::bestSeconds([&] { torch::mm(a, b); }, 10, 1);
     const double mmFlops = 2.0 * seqLen * hidden * ff;
 
     const double achieved = flops / forwardSeconds / 1e9;
