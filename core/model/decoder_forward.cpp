@@ -70,8 +70,8 @@ torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, c
     };
     // The [B, heads, T, T] scores are written, masked, soft-maxed and read again: memory-bound
     // passes that run several times faster while one chunk's scores stay in the cache (bundled
-    // model, 16 windows per batch: 67 MB at once; one window: 4 MB). Each window's result is the
-    // same computation either way.
+    // model, 16 windows per batch: 67 MB at once; one window: 4 MB). Each window's scores are
+    // the same computation either way.
     const std::int64_t scoreBytesPerRow = config.numHeads * seqLen * seqLen * static_cast<std::int64_t>(sizeof(float));
     const std::int64_t rowsPerChunk = std::max<std::int64_t>(1, kAttentionChunkBytes / scoreBytesPerRow);
     torch::Tensor context;

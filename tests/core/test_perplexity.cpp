@@ -49,7 +49,8 @@ private Q_SLOTS:
         double sumOfWindowMeans = 0;
         const std::int64_t windows = 203 / L;
         for (std::int64_t wi = 0; wi < windows; ++wi) {
-            const torch::Tensor window = torch::tensor(std::vector<std::int64_t>(m_ids.begin() + wi * L, m_ids.begin() + (wi + 1) * L));
+            const torch::Tensor window =
+                torch::tensor(std::vector<std::int64_t>(m_ids.begin() + wi * L, m_ids.begin() + (wi + 1) * L));
             const torch::Tensor logits = model.forward(window.unsqueeze(0))[0];
             const torch::Tensor logProbs = torch::log_softmax(logits.to(torch::kFloat64), -1);
             double nll = 0;
@@ -66,6 +67,46 @@ private Q_SLOTS:
             QVERIFY2(std::abs(result.perplexity - expected) / expected < 1e-5,
                      qPrintable(QString("%1 vs %2").arg(result.perplexity).arg(expected)));
         }
+    }
+
+    void attentionChunksGiveTheSameResult()
+    {
+        // Two windows of 1024 tokens: their attention scores exceed one 8 MB chunk, so the
+        // batch is attended window by window; each window must come out as when run alone (up to
+        // float rounding: the Linears' GEMMs see 2048 rows instead of 1024).
+        torch::NoGradGuard noGrad;
+        const core::DecoderModel model(m_dir + "/random");
+        QVERIFY(model.config().numHeads * 1024 * 1024 * 4 >= 8 * 1024 * 1024);
+        torch::manual_seed(3);
+        const torch::Tensor ids = torch::randint(0, model.config().vocabSize, {2, 1024}, torch::kInt64);
+        const torch::Tensor together = model.forward(ids);
+        for (std::int64_t row = 0; row < 2; ++row) {
+            const torch::Tensor alone = model.forward(ids.narrow(0, row, 1))[0];
+            QVERIFY2(torch::allclose(together[row], alone, 1e-4, 1e-5),
+                     qPrintable(QString::number((together[row] - alone).abs().max().item<double>())));
+        }
+    }
+
+    void defaultBatchKeepsActivationsCacheSized()
+    {
+        // 8 MB of MLP activations per batch at most (at least one window), 16 windows at most,
+        // and the logits' 512 MB budget still applies.
+        core::ModelConfig c;
+        c.hiddenSize = 256;
+        c.intermediateSize = 768;
+        c.vocabSize = 2048;
+        QCOMPARE(core::defaultEvalBatchWindows(c, 512), std::int64_t(5)); // 8 MB / (512·768·4 B)
+        c.intermediateSize = 172;
+        c.hiddenSize = 64;
+        QCOMPARE(core::defaultEvalBatchWindows(c, 512), std::int64_t(16));
+        c.intermediateSize = 11008;
+        c.hiddenSize = 4096;
+        c.vocabSize = 32000;
+        QCOMPARE(core::defaultEvalBatchWindows(c, 2048), std::int64_t(1));
+        c.intermediateSize = 16;
+        c.hiddenSize = 16;
+        c.vocabSize = 256000; // 2·4·512·256000 B = 1 GB of logits per window
+        QCOMPARE(core::defaultEvalBatchWindows(c, 512), std::int64_t(1));
     }
 
     void maxWindowsLimits()
