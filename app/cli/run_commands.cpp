@@ -2,6 +2,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/diag_command.h"
+#include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
 #include "config/run_config.h"
@@ -200,8 +201,7 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
         command->add_option(
             "--workspace", m_options.workspace,
             "Workspace directory (default: $QUANTSCOPE_WORKSPACE or ~/.local/share/quantscope/workspace)");
-        command->add_flag("--json", m_common.json, "Machine-readable output on stdout");
-        command->add_flag("-q,--quiet", m_common.quiet, "No progress on stderr");
+        addCommonOptions(command, m_common);
     };
     CalibrateOptions& c = m_options.calibrate;
     m_calibrate = cli.add_subcommand("calibrate", "Quantize a model with a calibration method and record the run");

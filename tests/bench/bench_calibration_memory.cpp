@@ -6,6 +6,7 @@
 // Prints one JSON object; the ratio shows how much the job adds on top of that. Also the
 // kernel's share of the job's CPU time (sys / user, getrusage; issue 14's target: <= 0.15).
 
+#include "bench_timing.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/model_info.h"
 #include "jobs/runtime.h"
@@ -30,20 +31,6 @@ double residentMb()
     return 0.0;
 }
 
-struct CpuSeconds {
-    double user = 0, sys = 0;
-};
-
-CpuSeconds cpuSeconds()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-    };
-    return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
-}
-
 double peakResidentMb()
 {
     rusage usage{};
@@ -63,13 +50,13 @@ int main(int, char** argv)
     config.weights.bits = 3;
     config.eval.maxWindows = 4; // the benchmark is about calibration; keep evaluation short
     const double before = residentMb();
-    const CpuSeconds cpuBefore = cpuSeconds();
+    const bench::CpuTimes cpuBefore = bench::cpuTimesNow();
     core::CalibrationJobResult result;
     {
         core::Workspace workspace(workspaceDir);
         result = core::runCalibrationJob(workspace, config);
     }
-    const CpuSeconds cpuAfter = cpuSeconds();
+    const bench::CpuTimes cpuAfter = bench::cpuTimesNow();
     std::filesystem::remove_all(workspaceDir);
 
     const core::ModelInfo info = core::inspectModel(core::parseRunConfig(result.configJson).model);

@@ -20,7 +20,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
 
 #include <chrono>
 #include <filesystem>
@@ -28,21 +27,6 @@
 #include <iostream>
 
 namespace {
-
-struct CpuTimes {
-    double wall = 0, user = 0, sys = 0;
-};
-
-CpuTimes now()
-{
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
-    };
-    return {std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
-            seconds(usage.ru_utime), seconds(usage.ru_stime)};
-}
 
 double bestOf(int repeats, const std::function<void()>& work)
 {
@@ -104,9 +88,9 @@ EvalMeasurement measureEval(const std::string& name, const std::string& modelDir
     core::PerplexityOptions options;
     options.seqLen = seqLen;
     core::evaluatePerplexity(model, std::vector<std::int64_t>(ids.begin(), ids.begin() + seqLen), options); // warm-up
-    const CpuTimes before = now();
+    const bench::CpuTimes before = bench::cpuTimesNow();
     core::evaluatePerplexity(model, ids, options);
-    const CpuTimes after = now();
+    const bench::CpuTimes after = bench::cpuTimesNow();
     const double seconds = after.wall - before.wall;
     const double gflops = flopsPerWindow(c, seqLen) * static_cast<double>(windows) / seconds / 1e9;
     EvalMeasurement m;
