@@ -4,6 +4,7 @@
 #include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_commands.h"
+#include "config/method_listing.h"
 #include "jobs/eval_job.h"
 #include "jobs/resources.h"
 #include "util/error.h"
@@ -83,6 +84,11 @@ int runCli(int argc, char** argv)
         ->check(CLI::Range(0, 1 << 30));
     addCommonOptions(eval, common);
 
+    bool markdown = false;
+    auto* methods = cli.add_subcommand("methods", "Every calibration method with its options and defaults");
+    methods->add_flag("--markdown", markdown, "The README's method table");
+    addCommonOptions(methods, common);
+
     RunCommands runCommands(cli, common);
 
     try {
@@ -97,6 +103,12 @@ int runCli(int argc, char** argv)
         if (*eval) {
             evalParams.modelDir = model;
             return commandEval(evalParams, common);
+        }
+        if (*methods) {
+            std::cout << (common.json ? core::methodsJson() + "\n"
+                          : markdown  ? core::methodsMarkdown()
+                                      : core::methodsText());
+            return 0;
         }
         return runCommands.dispatch().value_or(2);
     });

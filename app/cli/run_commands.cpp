@@ -5,6 +5,7 @@
 #include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
+#include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
@@ -33,8 +34,39 @@ json lossTerms(const std::string& spec)
     }
 }
 
-// The config file (or an empty document) with every shorthand flag written over
-// it, so one parser validates both and errors name the config key.
+// --set KEY=VALUE: KEY is a config path ("tesseraq.lwc_epochs", "weights.bits"), VALUE JSON
+// (3, 0.01, true, [0.5, 0.1], "text") or, when it does not read as JSON, a string.
+void applyOverride(json& document, const std::string& assignment)
+{
+    const std::size_t equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0)
+        throw core::Error("--set " + assignment + ": expected KEY=VALUE, e.g. --set tesseraq.lwc_epochs=5");
+    const std::string key = assignment.substr(0, equals);
+    const std::string text = assignment.substr(equals + 1);
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded())
+        value = text;
+    json* node = &document;
+    std::size_t begin = 0;
+    for (std::size_t dot = key.find('.');; dot = key.find('.', begin)) {
+        const std::string part = key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
+        if (part.empty())
+            throw core::Error("--set " + assignment + ": '" + key + "' has an empty part");
+        if (!node->is_object())
+            throw core::Error("--set " + assignment + ": '" + key.substr(0, begin - 1) + "' is not a section");
+        if (dot == std::string::npos) {
+            (*node)[part] = value;
+            return;
+        }
+        node = &(*node)[part];
+        if (node->is_null())
+            *node = json::object();
+        begin = dot + 1;
+    }
+}
+
+// The config file (or an empty document) with every shorthand flag and --set written over
+// it, so one parser validates all of them and errors name the config key.
 core::RunConfig buildConfig(const CalibrateOptions& o)
 {
     json document = json::object();
@@ -96,6 +128,8 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section("omniquant")["let"] = true;
     if (o.loss)
         document["loss"] = lossTerms(*o.loss);
+    for (const std::string& assignment : o.overrides)
+        applyOverride(document, assignment);
     return core::parseRunConfig(document.dump(), source);
 }
 
@@ -209,7 +243,9 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
         ->check(CLI::ExistingFile);
     m_calibrate->add_option("--name", c.name, "Run name (default: method and bits)");
     m_calibrate->add_option("--model", c.model, "Hugging Face model directory (default: the bundled brown-llama)");
-    m_calibrate->add_option("--method", c.method, "Calibration method: rtn, gptq, omniquant, tesseraq");
+    m_calibrate->add_option("--method", c.method,
+                            "Calibration method: " + core::methodNameList() +
+                                " (`quantscope methods` lists their options)");
     m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
@@ -232,6 +268,10 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
                             "Evaluation text file(s) (default: bundled Brown and KJV tests)");
     m_calibrate->add_option("--eval-seq-len", c.evalSeqLen, "Evaluation window length (default: model context)");
     m_calibrate->add_option("--eval-max-windows", c.evalMaxWindows, "Evaluate at most K windows per text (0: all)");
+    m_calibrate->add_option(
+        "--set", c.overrides,
+        "Any run config key, KEY=VALUE (repeatable, applied last), e.g. --set tesseraq.lwc_epochs=5 "
+        "--set gptq.percdamp=0.1");
     addCommon(m_calibrate);
 
     m_runs = cli.add_subcommand("runs", "List, show or delete the runs of a workspace");

@@ -27,6 +27,7 @@ struct CalibrateOptions {
     bool augLoss = false;
     bool let = false;
     std::vector<std::string> evalTexts;
+    std::vector<std::string> overrides; ///< --set KEY=VALUE, applied last, in order
 };
 
 struct RunCommandOptions {

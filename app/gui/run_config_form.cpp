@@ -1,5 +1,7 @@
 #include "gui/run_config_form.h"
 
+#include "config/method_descriptor.h"
+#include "gui/method_options_editor.h"
 #include "jobs/model_info.h"
 #include "jobs/resources.h"
 #include "util/error.h"
@@ -15,6 +17,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStackedWidget>
 
 #include <nlohmann/json.hpp>
 
@@ -29,16 +32,35 @@ struct Preset {
     int bits;
     int group;
     const char* loss;
+    const char* section; ///< the method's options that differ from its defaults (JSON)
 };
 
-// The SW-alignment experiment's variants (experiments/sw-alignment), at W2 g64.
+// The SW-alignment experiment's variants (experiments/sw-alignment), at W2 g64, with its
+// reduced budget (the papers' defaults take hours on a CPU).
+constexpr const char* kOmniQuantBudget = R"({"epochs": 5, "lwc_lr": 0.01})";
+constexpr const char* kTesseraQBudget = R"({"lwc_epochs": 5, "iterations": 10, "lr": 0.001})";
 constexpr Preset kPresets[] = {
-    {"SW experiment: OmniQuant, MSE", "omniquant", 2, 64, "mse:1"},
-    {"SW experiment: OmniQuant, MSE + SW", "omniquant", 2, 64, "mse:0.9,sw:0.1"},
-    {"SW experiment: OmniQuant, MSE + NLC", "omniquant", 2, 64, "mse:1,nlc:1"},
-    {"SW experiment: TesseraQ, L2", "tesseraq", 2, 64, "l2:1"},
-    {"SW experiment: TesseraQ, L2 + SW", "tesseraq", 2, 64, "l2:0.9,sw:0.1"},
+    {"SW experiment: OmniQuant, MSE", "omniquant", 2, 64, "mse:1", kOmniQuantBudget},
+    {"SW experiment: OmniQuant, MSE + SW", "omniquant", 2, 64, "mse:0.9,sw:0.1", kOmniQuantBudget},
+    {"SW experiment: OmniQuant, MSE + NLC", "omniquant", 2, 64, "mse:1,nlc:1", kOmniQuantBudget},
+    {"SW experiment: TesseraQ, L2", "tesseraq", 2, 64, "l2:1", kTesseraQBudget},
+    {"SW experiment: TesseraQ, L2 + SW", "tesseraq", 2, 64, "l2:0.9,sw:0.1", kTesseraQBudget},
 };
+
+// "mse:1": a loss as the form's shorthand field shows it.
+QString lossShorthand(const std::vector<core::LossTerm>& terms)
+{
+    QStringList items;
+    for (const core::LossTerm& term : terms)
+        items << QStringLiteral("%1:%2").arg(QString::fromStdString(core::lossTypeName(term.type))).arg(term.weight);
+    return items.join(QLatin1Char(','));
+}
+
+bool takesLoss(const std::string& method)
+{
+    const core::MethodDescriptor* descriptor = core::findMethodDescriptor(method);
+    return descriptor != nullptr && descriptor->capabilities.takesLoss;
+}
 
 QSpinBox* spinBox(QWidget* parent, int minimum, int maximum, int value)
 {
@@ -61,6 +83,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_model = new QLineEdit(this);
     m_model->setPlaceholderText(tr("the bundled brown-llama"));
     m_method = new QComboBox(this);
+    m_method->setObjectName(QStringLiteral("method"));
     for (const auto& name : core::runMethodNames())
         m_method->addItem(QString::fromStdString(name));
     m_method->setCurrentText(QStringLiteral("gptq"));
@@ -81,16 +104,15 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_swP = new QComboBox(this);
     m_swP->addItems({QStringLiteral("1"), QStringLiteral("2")});
     m_klTopK = spinBox(this, 0, 1000000, 64);
-    m_epochs = spinBox(this, 0, 100000, 20);
-    m_epochs->setToolTip(tr("OmniQuant epochs; TesseraQ: epochs of its LWC stage"));
-    m_iterations = spinBox(this, 0, 1000000, 250);
-    m_learningRate = new QDoubleSpinBox(this);
-    m_learningRate->setDecimals(5);
-    m_learningRate->setRange(0.0, 10.0);
-    m_learningRate->setSingleStep(0.001);
-    m_learningRate->setValue(0.01);
-    m_learningRate->setToolTip(tr("OmniQuant: LWC learning rate; TesseraQ: rounding learning rate"));
-    m_let = new QCheckBox(tr("learnable equivalent transformation (LET)"), this);
+    m_methodOptions = new QStackedWidget(this);
+    for (const core::MethodDescriptor* descriptor : core::methodDescriptors()) {
+        auto* editor = new MethodOptionsEditor(*descriptor, m_methodOptions);
+        m_methodOptions->addWidget(editor);
+        m_optionEditors[descriptor->name] = editor;
+        connect(editor, &MethodOptionsEditor::changed, this, &RunConfigForm::revalidate);
+        m_method->setItemData(m_method->findText(QString::fromStdString(descriptor->name)),
+                              QString::fromStdString(descriptor->description), Qt::ToolTipRole);
+    }
     m_diagnostics = new QCheckBox(tr("record diagnostics"), this);
     m_diagnostics->setChecked(true);
     m_histogramBins = spinBox(this, 0, 100000, 256);
@@ -137,10 +159,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("SW projections:"), m_swProjections);
     form->addRow(tr("SW p:"), m_swP);
     form->addRow(tr("KL-Top k:"), m_klTopK);
-    form->addRow(tr("Epoc&hs:"), m_epochs);
-    form->addRow(tr("Iterations per stage:"), m_iterations);
-    form->addRow(tr("Learning rate:"), m_learningRate);
-    form->addRow(QString(), m_let);
+    form->addRow(m_methodOptions);
     form->addRow(QString(), m_diagnostics);
     form->addRow(tr("Histogram bins:"), m_histogramBins);
     form->addRow(tr("SW directions (diagnostics):"), m_diagnosticDirections);
@@ -151,13 +170,12 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
 
     for (QLineEdit* edit : {m_name, m_model, m_loss})
         connect(edit, &QLineEdit::textChanged, this, &RunConfigForm::revalidate);
-    for (QSpinBox* box : {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_epochs, m_iterations,
-                          m_evalWindows, m_histogramBins, m_diagnosticDirections})
+    for (QSpinBox* box : {m_bits, m_samples, m_seqLen, m_seed, m_swProjections, m_klTopK, m_evalWindows,
+                          m_histogramBins, m_diagnosticDirections})
         connect(box, &QSpinBox::valueChanged, this, &RunConfigForm::revalidate);
-    connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     for (QComboBox* box : {m_group, m_swP})
         connect(box, &QComboBox::currentTextChanged, this, &RunConfigForm::revalidate);
-    for (QCheckBox* box : {m_symmetric, m_let, m_diagnostics, m_qsur, m_saliency})
+    for (QCheckBox* box : {m_symmetric, m_diagnostics, m_qsur, m_saliency})
         connect(box, &QCheckBox::toggled, this, &RunConfigForm::revalidate);
     for (QWidget* option : std::initializer_list<QWidget*>{m_histogramBins, m_diagnosticDirections, m_qsur, m_saliency})
         connect(m_diagnostics, &QCheckBox::toggled, option, &QWidget::setEnabled);
@@ -212,36 +230,37 @@ void RunConfigForm::applyPreset(const QString& name)
         m_loss->setText(QString::fromLatin1(preset.loss));
         m_swProjections->setValue(128);
         m_swP->setCurrentText(QStringLiteral("1"));
-        // The reduced budget of experiments/sw-alignment (the papers' defaults take hours on a CPU).
         m_samples->setValue(32);
         m_seqLen->setValue(256);
-        m_epochs->setValue(5);
-        m_iterations->setValue(10);
-        m_learningRate->setValue(preset.method == std::string("tesseraq") ? 0.001 : 0.01);
+        MethodOptionsEditor* editor = m_optionEditors.at(preset.method);
+        const json budget = json::parse(preset.section);
+        for (const auto& [key, value] : budget.items())
+            editor->setOption(key, value);
     }
 }
 
 void RunConfigForm::updateMethodFields()
 {
-    const QString method = m_method->currentText();
-    const bool learns = method == QLatin1String("omniquant") || method == QLatin1String("tesseraq");
-    for (QWidget* field :
-         std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK, m_epochs, m_learningRate})
-        field->setEnabled(learns);
-    m_iterations->setEnabled(method == QLatin1String("tesseraq"));
-    m_let->setEnabled(method == QLatin1String("omniquant"));
-    if (method == QLatin1String("tesseraq") && m_loss->text() == QLatin1String("mse:1"))
-        m_loss->setText(QStringLiteral("l2:1"));
-    if (method == QLatin1String("omniquant") && m_loss->text() == QLatin1String("l2:1"))
-        m_loss->setText(QStringLiteral("mse:1"));
+    const std::string method = m_method->currentText().toStdString();
+    for (QWidget* field : std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK})
+        field->setEnabled(takesLoss(method));
+    if (const auto editor = m_optionEditors.find(method); editor != m_optionEditors.end())
+        m_methodOptions->setCurrentWidget(editor->second);
+    // A loss field still showing the previous method's default shows the new method's.
+    const auto newDefault = core::defaultRunConfig(method).loss;
+    const bool untouched =
+        m_shownMethod.empty() || m_loss->text() == lossShorthand(core::defaultRunConfig(m_shownMethod).loss);
+    if (!newDefault.empty() && untouched)
+        m_loss->setText(lossShorthand(newDefault));
+    m_shownMethod = method;
 }
 
 std::string RunConfigForm::configJson() const
 {
     json document = m_baseJson.empty() ? json::object() : json::parse(m_baseJson);
-    const QString method = m_method->currentText();
-    const bool learns = method == QLatin1String("omniquant") || method == QLatin1String("tesseraq");
-    document["method"] = method.toStdString();
+    const std::string method = m_method->currentText().toStdString();
+    const bool learns = takesLoss(method);
+    document["method"] = method;
     // Optional strings: empty fields mean "the default", so the key goes.
     const auto setOrErase = [&document](const char* key, const QString& text) {
         if (text.trimmed().isEmpty())
@@ -266,10 +285,15 @@ std::string RunConfigForm::configJson() const
     document["diagnostics"]["projections"] = m_diagnosticDirections->value();
     document["diagnostics"]["qsur"] = m_qsur->isChecked();
     document["diagnostics"]["saliency"] = m_saliency->isChecked();
-    // Each method's own section only for that method, as the canonical JSON has it.
-    for (const char* section : {"omniquant", "tesseraq"})
-        if (method != QLatin1String(section))
-            document.erase(section);
+    // The current method's section only (a section left from a re-run of another method
+    // would make the config invalid with no field to clear it).
+    for (const core::MethodDescriptor* descriptor : core::methodDescriptors())
+        document.erase(descriptor->name);
+    if (const auto editor = m_optionEditors.find(method); editor != m_optionEditors.end()) {
+        const json section = editor->second->section(); // every option of the method's schema
+        if (!section.empty())
+            document[method] = section;
+    }
     if (learns) {
         try {
             // The shorthand gives types and weights; the SW and KL-Top fields give their options.
@@ -285,16 +309,6 @@ std::string RunConfigForm::configJson() const
         }
     } else {
         document.erase("loss");
-    }
-    if (method == QLatin1String("omniquant")) {
-        document["omniquant"]["epochs"] = m_epochs->value();
-        document["omniquant"]["lwc_lr"] = m_learningRate->value();
-        document["omniquant"]["let"] = m_let->isChecked();
-    }
-    if (method == QLatin1String("tesseraq")) {
-        document["tesseraq"]["lwc_epochs"] = m_epochs->value();
-        document["tesseraq"]["iterations"] = m_iterations->value();
-        document["tesseraq"]["lr"] = m_learningRate->value();
     }
     return document.dump(2);
 }
@@ -363,16 +377,8 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
     }
     if (!terms.isEmpty())
         m_loss->setText(terms.join(QLatin1Char(',')));
-    if (config.omniquant) {
-        m_epochs->setValue(static_cast<int>(config.omniquant->epochs));
-        m_learningRate->setValue(config.omniquant->lwcLearningRate);
-        m_let->setChecked(config.omniquant->let);
-    }
-    if (config.tesseraq) {
-        m_epochs->setValue(static_cast<int>(config.tesseraq->lwcEpochs));
-        m_iterations->setValue(static_cast<int>(config.tesseraq->iterations));
-        m_learningRate->setValue(config.tesseraq->learningRate);
-    }
+    if (const auto editor = m_optionEditors.find(config.method); editor != m_optionEditors.end())
+        editor->second->setOptions(config.options);
     revalidate();
 }
 

@@ -2,12 +2,14 @@
 // The "new calibration" form: every field of a run config a researcher sets often, validated
 // as the user types by the same parser the CLI uses (the form builds the config's JSON and
 // parses it), a message naming the bad key, presets for the SW-alignment experiment, and
-// load/save of the run config JSON.
+// load/save of the run config JSON. The method's own rows come from its descriptor
+// (gui/method_options_editor.h).
 
 #include "config/run_config.h"
 
 #include <QWidget>
 
+#include <map>
 #include <optional>
 
 class QCheckBox;
@@ -16,8 +18,11 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QStackedWidget;
 
 namespace app {
+
+class MethodOptionsEditor;
 
 class RunConfigForm : public QWidget {
     Q_OBJECT
@@ -66,10 +71,10 @@ private:
     QSpinBox* m_swProjections = nullptr;
     QComboBox* m_swP = nullptr;
     QSpinBox* m_klTopK = nullptr;
-    QSpinBox* m_epochs = nullptr;
-    QSpinBox* m_iterations = nullptr;
-    QDoubleSpinBox* m_learningRate = nullptr;
-    QCheckBox* m_let = nullptr;
+    /// One editor per registered method, built from its descriptor; the current method's shows.
+    QStackedWidget* m_methodOptions = nullptr;
+    std::map<std::string, MethodOptionsEditor*> m_optionEditors;
+    std::string m_shownMethod; ///< the method whose default loss the loss field may still hold
     QCheckBox* m_diagnostics = nullptr;
     QSpinBox* m_histogramBins = nullptr;
     QSpinBox* m_diagnosticDirections = nullptr;

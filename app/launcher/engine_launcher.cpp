@@ -2,9 +2,11 @@
 
 #include "util/error.h"
 #include "util/module_loader.h"
+#include "util/openblas_core.h"
 #include "util/thread_pool_environment.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -30,6 +32,11 @@ core::ModuleSearch engineSearch(Engine engine)
 int runEngine(Engine engine, int argc, char** argv)
 {
     core::setThreadPoolEnvironment();
+    // LibTorch's BLAS, loaded ahead of the engine to ask which kernels it picked for this CPU;
+    // when it fell back to pre-AVX ones, start again with OPENBLAS_CORETYPE set (util/openblas_core.h).
+    if (std::getenv("OPENBLAS_CORETYPE") == nullptr)
+        if (void* blas = ::dlopen("libblas.so.3", RTLD_NOW | RTLD_LOCAL); blas && core::setOpenBlasCoreCorrection(blas))
+            ::execv("/proc/self/exe", argv); // returns only on failure: run on with the slow kernels
     EngineMain entry = nullptr;
     try {
         const core::ModuleSearch search = engineSearch(engine);

@@ -1,6 +1,7 @@
 #include "calib/omniquant.h"
 
 #include "calib/block_training.h"
+#include "config/method_descriptor.h"
 
 #include "model/weight_layout.h"
 #include "util/error.h"
@@ -177,6 +178,82 @@ BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, con
         }
     }
     return curve;
+}
+
+OmniQuantConfig OmniQuantConfig::from(const MethodOptions& options)
+{
+    OmniQuantConfig config;
+    config.epochs = options.integer("epochs");
+    config.batchSize = options.integer("batch_size");
+    config.lwcLearningRate = options.number("lwc_lr");
+    config.augLoss = options.boolean("aug_loss");
+    config.let = options.boolean("let");
+    config.letLearningRate = options.number("let_lr");
+    config.letAlpha = options.number("let_alpha");
+    return config;
+}
+
+OmniQuantConfig OmniQuantConfig::defaults()
+{
+    return from(defaultOptions(methodDescriptor("omniquant").options));
+}
+
+MethodDescriptor omniQuantMethod()
+{
+    MethodDescriptor method;
+    method.name = "omniquant";
+    method.description =
+        "Learnable weight clipping (and optionally LET) trained block by block on a reconstruction loss";
+    method.reference = "Shao et al., ICLR 2024; METHODS.md §3";
+    method.capabilities.learnsBlockParameters = true;
+    method.capabilities.takesLoss = true;
+    method.defaultLoss = {LossTerm{LossType::Mse, 1.0}}; // the paper's mean squared error (METHODS.md §3.4)
+    const auto learningRate = [](const char* key, double value, const char* help) {
+        return OptionSpec{.key = key,
+                          .type = OptionType::Number,
+                          .defaultValue = value,
+                          .minimum = 0.0,
+                          .maximum = 10.0,
+                          .minimumExclusive = true,
+                          .help = help};
+    };
+    method.options = {
+        {.key = "epochs",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(20),
+         .minimum = 1,
+         .maximum = 10000,
+         .unit = "epochs",
+         .help = "Passes over the calibration windows per block (paper: 20; 40 at W2)"},
+        {.key = "batch_size",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(1),
+         .minimum = 1,
+         .maximum = 4096,
+         .unit = "windows",
+         .help = "Calibration windows per optimizer step (paper: 1)"},
+        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the clipping logits (weight decay 0)"),
+        {.key = "aug_loss",
+         .type = OptionType::Boolean,
+         .defaultValue = false,
+         .help = "Also match the FP block on the quantized stream's inputs (the paper's W2 setting)"},
+        {.key = "let",
+         .type = OptionType::Boolean,
+         .defaultValue = false,
+         .help = "Learnable equivalent transformation (LLaMA); off in the paper's weight-only runs"},
+        learningRate("let_lr", 5e-3, "AdamW learning rate of the LET scales"),
+        {.key = "let_alpha",
+         .type = OptionType::Number,
+         .defaultValue = 0.5,
+         .minimum = 0.0,
+         .maximum = 1.0,
+         .help = "SmoothQuant exponent of the LET scales' initialization"},
+    };
+    method.create = [](const RunConfig& config) {
+        return std::make_unique<OmniQuantMethod>(OmniQuantConfig::from(config.options), config.loss,
+                                                 config.calibration.seed);
+    };
+    return method;
 }
 
 } // namespace core

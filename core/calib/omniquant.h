@@ -17,6 +17,21 @@
 
 namespace core {
 
+/// OmniQuant's options (the "omniquant" section; their schema and defaults are the method's
+/// descriptor, omniquant.cpp).
+struct OmniQuantConfig {
+    std::int64_t epochs = 0;      ///< passes over the calibration samples per block (paper: 20; 40 at W2)
+    std::int64_t batchSize = 0;   ///< samples per optimizer step (paper: 1)
+    double lwcLearningRate = 0.0; ///< AdamW learning rate of the clipping logits (weight decay 0)
+    bool augLoss = false;         ///< also match the FP block on the quantized stream's inputs (paper: W2)
+    bool let = false;             ///< learnable equivalent transformation (LLaMA; paper's W*A16 runs: off)
+    double letLearningRate = 0.0; ///< AdamW learning rate of the LET scales
+    double letAlpha = 0.0;        ///< SmoothQuant exponent of the LET scale initialization
+
+    static OmniQuantConfig from(const MethodOptions& options);
+    static OmniQuantConfig defaults();
+};
+
 /// The training state of one block: the FP weights, one LearnableClipping per Linear, the
 /// optional equivalent transformation, and AdamW over the clipping logits (and LET scales).
 /// One step() = forward of the transformed, clipped, fake-quantized block on a batch, the

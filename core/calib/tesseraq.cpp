@@ -2,6 +2,7 @@
 
 #include "calib/block_training.h"
 #include "calib/omniquant.h"
+#include "config/method_descriptor.h"
 #include "model/weight_layout.h"
 #include "quant/soft_rounding.h"
 #include "util/error.h"
@@ -128,6 +129,101 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (ctx.lossCurve)
         *ctx.lossCurve = std::move(curve);
+}
+
+TesseraQConfig TesseraQConfig::from(const MethodOptions& options)
+{
+    TesseraQConfig config;
+    config.lwcEpochs = options.integer("lwc_epochs");
+    config.lwcLearningRate = options.number("lwc_lr");
+    config.thresholds = options.numbers("thresholds");
+    config.iterations = options.integer("iterations");
+    config.batchSize = options.integer("batch_size");
+    config.learningRate = options.number("lr");
+    config.scaleLearningRate = options.number("scale_lr");
+    return config;
+}
+
+TesseraQConfig TesseraQConfig::defaults()
+{
+    return from(defaultOptions(methodDescriptor("tesseraq").options));
+}
+
+namespace {
+
+void validateThresholds(const MethodOptions& options, const std::string& source)
+{
+    const std::vector<double>& thresholds = options.numbers("thresholds");
+    if (thresholds.empty())
+        throw Error(source + ": tesseraq.thresholds must not be empty");
+    for (std::size_t i = 1; i < thresholds.size(); ++i)
+        if (thresholds[i] >= thresholds[i - 1])
+            throw Error(source + ": tesseraq.thresholds must decrease (each stage hardens more), see item " +
+                        std::to_string(i));
+}
+
+} // namespace
+
+MethodDescriptor tesseraQMethod()
+{
+    MethodDescriptor method;
+    method.name = "tesseraq";
+    method.description =
+        "Progressive adaptive rounding with dequantization scale tuning, block by block, on an LWC grid";
+    method.reference = "Li & Panda 2024; METHODS.md §4";
+    method.capabilities.learnsBlockParameters = true;
+    method.capabilities.takesLoss = true;
+    method.defaultLoss = {LossTerm{LossType::L2, 1.0}}; // the per-token sum of squares (METHODS.md §4.2)
+    const auto learningRate = [](const char* key, double value, const char* help) {
+        return OptionSpec{.key = key,
+                          .type = OptionType::Number,
+                          .defaultValue = value,
+                          .minimum = 0.0,
+                          .maximum = 10.0,
+                          .minimumExclusive = true,
+                          .help = help};
+    };
+    method.options = {
+        {.key = "lwc_epochs",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(20),
+         .minimum = 0,
+         .maximum = 10000,
+         .unit = "epochs",
+         .help = "Epochs of the OmniQuant LWC stage that fixes the grid (0: the plain min/max grid)"},
+        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the LWC stage"),
+        // TesseraQ's 20-stage schedule.
+        {.key = "thresholds",
+         .type = OptionType::NumberList,
+         .defaultValue = std::vector<double>{0.8,  0.65, 0.5,  0.43, 0.38, 0.34, 0.3,  0.27, 0.24, 0.21,
+                                             0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.04, 0.02, 0.01, 0.005},
+         .minimum = 0.0,
+         .maximum = 1.0,
+         .maximumExclusive = true,
+         .help = "Fraction of rounding variables still soft in each stage (decreasing)"},
+        {.key = "iterations",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(250),
+         .minimum = 1,
+         .maximum = 1000000,
+         .unit = "steps",
+         .help = "Optimizer steps per rounding stage"},
+        {.key = "batch_size",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(4),
+         .minimum = 1,
+         .maximum = 4096,
+         .unit = "windows",
+         .help = "Calibration windows per optimizer step"},
+        learningRate("lr", 1e-3, "Adam learning rate of the rounding logits"),
+        learningRate("scale_lr", 1e-3, "Adam learning rate of the dequantization scale logits (weight decay 1e-4)"),
+    };
+    method.validate = validateThresholds;
+    method.create = [](const RunConfig& config) {
+        return std::make_unique<TesseraQMethod>(TesseraQConfig::from(config.options), config.loss,
+                                                config.calibration.seed);
+    };
+    return method;
 }
 
 } // namespace core

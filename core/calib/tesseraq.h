@@ -11,6 +11,21 @@
 
 namespace core {
 
+/// TesseraQ's options (the "tesseraq" section; their schema and defaults are the method's
+/// descriptor, tesseraq.cpp).
+struct TesseraQConfig {
+    std::int64_t lwcEpochs = 0; ///< OmniQuant LWC epochs that fix the grid (0 = plain min/max grid)
+    double lwcLearningRate = 0.0;
+    std::vector<double> thresholds; ///< fraction of rounding variables still soft in each stage
+    std::int64_t iterations = 0;    ///< optimizer steps per stage
+    std::int64_t batchSize = 0;     ///< samples per step
+    double learningRate = 0.0;      ///< Adam, rounding logits
+    double scaleLearningRate = 0.0; ///< Adam, dequantization scale logits (weight decay 1e-4)
+
+    static TesseraQConfig from(const MethodOptions& options);
+    static TesseraQConfig defaults();
+};
+
 class TesseraQMethod : public CalibrationMethod {
 public:
     TesseraQMethod(const TesseraQConfig& options, std::vector<LossTerm> loss, std::uint64_t seed);

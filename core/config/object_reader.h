@@ -29,6 +29,7 @@ public:
 
     [[noreturn]] void fail(const std::string& message) const { throw Error(m_source + ": " + message); }
     std::string key(const std::string& name) const { return m_path.empty() ? name : m_path + "." + name; }
+    const std::string& source() const { return m_source; }
 
     const json* find(const std::string& name)
     {
@@ -139,18 +140,6 @@ void readSection(ObjectReader& parent, const std::string& name, const std::strin
         read(reader);
         reader.rejectUnknownKeys();
     }
-}
-
-// A method's own section ("gptq", "omniquant", ...): read when `method` is `name`. Given for
-// another method it is almost certainly a mistake (the user switched methods and expects the
-// options to act), so it is an error rather than ignored.
-template <typename Read>
-void readMethodSection(ObjectReader& parent, const std::string& name, const std::string& method,
-                       const std::string& source, Read read)
-{
-    if (method != name && parent.find(name))
-        parent.fail("section '" + name + "' applies to method '" + name + "' only (method is '" + method + "')");
-    readSection(parent, name, source, read);
 }
 
 inline void require(bool condition, const std::string& source, const std::string& message)

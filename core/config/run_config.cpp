@@ -1,6 +1,8 @@
 #include "config/run_config.h"
 
-#include "config/learning_sections.h"
+#include "config/loss_section.h"
+#include "config/method_descriptor.h"
+#include "config/method_section.h"
 #include "config/object_reader.h"
 
 #include "util/error.h"
@@ -54,38 +56,21 @@ void readSections(ObjectReader& parent, RunConfig& config, const std::string& so
     });
 }
 
-void readGptq(ObjectReader& parent, RunConfig& config, const std::string& source)
-{
-    if (config.method == "gptq")
-        config.gptq = GptqConfig{};
-    config_detail::readMethodSection(parent, "gptq", config.method, source, [&](ObjectReader& reader) {
-        reader.readInteger("block_size", config.gptq->blockSize);
-        reader.readNumber("percdamp", config.gptq->percentDamp);
-        reader.readBool("act_order", config.gptq->actOrder);
-    });
-}
-
-std::string joined(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& name : names)
-        out += (out.empty() ? "" : ", ") + name;
-    return out;
-}
-
 } // namespace
 
 std::vector<std::string> runMethodNames()
 {
-    return {"rtn", "gptq", "omniquant", "tesseraq"};
+    std::vector<std::string> names;
+    for (const MethodDescriptor* descriptor : methodDescriptors())
+        names.push_back(descriptor->name);
+    return names;
 }
 
 void validateRunConfig(const RunConfig& config, const std::string& source)
 {
-    const auto methods = runMethodNames();
-    require(!config.method.empty(), source, "'method' is required (one of: " + joined(methods) + ")");
-    require(std::find(methods.begin(), methods.end(), config.method) != methods.end(), source,
-            "method '" + config.method + "' is unknown (known: " + joined(methods) + ")");
+    require(!config.method.empty(), source, "'method' is required (one of: " + methodNameList() + ")");
+    require(findMethodDescriptor(config.method) != nullptr, source,
+            "method '" + config.method + "' is unknown (known: " + methodNameList() + ")");
     const WeightsConfig& w = config.weights;
     require(w.bits >= 2 && w.bits <= 8, source, "weights.bits must be in 2..8, got " + std::to_string(w.bits));
     require(w.groupSize == -1 || w.groupSize >= 1, source,
@@ -116,15 +101,8 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
             "diagnostics.saliency_top_k must be in 0..100000, got " + std::to_string(d.saliencyTopK));
     require(d.saliencyMapSize >= 8 && d.saliencyMapSize <= 256, source,
             "diagnostics.saliency_map_size must be in 8..256, got " + std::to_string(d.saliencyMapSize));
-    require(config.method == "gptq" || !config.gptq, source,
-            "section 'gptq' applies to method 'gptq' only (method is '" + config.method + "')");
-    if (config.gptq) {
-        require(config.gptq->blockSize >= 1 && config.gptq->blockSize <= 65536, source,
-                "gptq.block_size must be in 1..65536, got " + std::to_string(config.gptq->blockSize));
-        require(config.gptq->percentDamp > 0.0 && config.gptq->percentDamp <= 1.0, source,
-                "gptq.percdamp must be in (0, 1], got " + std::to_string(config.gptq->percentDamp));
-    }
-    config_detail::validateLearningSections(config, source);
+    config_detail::validateMethodSection(config, source);
+    config_detail::validateLossSection(config, source);
 }
 
 RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
@@ -141,8 +119,8 @@ RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
     reader.readString("name", config.name);
     reader.readString("model", config.model);
     readSections(reader, config, source);
-    readGptq(reader, config, source);
-    config_detail::readLearningSections(reader, config, source);
+    config_detail::readMethodSection(reader, config);
+    config_detail::readLossSection(reader, config);
     reader.rejectUnknownKeys();
     validateRunConfig(config, source);
     return config;
@@ -175,11 +153,8 @@ std::string runConfigToJson(const RunConfig& config, int indent)
                                {"saliency", d.saliency},
                                {"saliency_top_k", d.saliencyTopK},
                                {"saliency_map_size", d.saliencyMapSize}};
-    if (config.gptq)
-        document["gptq"] = {{"block_size", config.gptq->blockSize},
-                            {"percdamp", config.gptq->percentDamp},
-                            {"act_order", config.gptq->actOrder}};
-    config_detail::writeLearningSections(config, document);
+    config_detail::writeMethodSection(config, document);
+    config_detail::writeLossSection(config, document);
     return document.dump(indent);
 }
 
@@ -187,9 +162,9 @@ RunConfig defaultRunConfig(const std::string& method)
 {
     RunConfig config;
     config.method = method;
-    if (method == "gptq")
-        config.gptq = GptqConfig{};
-    config_detail::applyLearningDefaults(config);
+    if (const MethodDescriptor* descriptor = findMethodDescriptor(method))
+        config.options = defaultOptions(descriptor->options);
+    config.loss = config_detail::defaultLoss(method);
     return config;
 }
 
@@ -201,8 +176,12 @@ std::string runDisplayName(const RunConfig& config)
     name += config.weights.groupSize > 0 ? "g" + std::to_string(config.weights.groupSize) : " per-channel";
     if (config.weights.symmetric)
         name += " sym";
-    if (config.gptq && config.gptq->actOrder)
-        name += " act-order";
+    const MethodDescriptor* descriptor = findMethodDescriptor(config.method);
+    if (descriptor != nullptr && descriptor->nameSuffix) {
+        const std::string suffix = descriptor->nameSuffix(config.options);
+        if (!suffix.empty())
+            name += " " + suffix;
+    }
     const std::string loss = config_detail::lossLabel(config);
     if (!loss.empty())
         name += " " + loss;

@@ -2,19 +2,20 @@
 // The run config (ARCHITECTURE.md, "Run configs"): one JSON document describes a
 // calibration run. The GUI form produces it, the CLI reads it, the catalog stores
 // it verbatim (canonical form, every default filled in) and "run again" re-launches
-// it. Defaults live here and nowhere else. Torch-free.
+// it. The common sections' defaults live here; each method's section is declared by its
+// descriptor (config/method_descriptor.h), with its defaults. Torch-free.
 //
 // {
 //   "name": "gptq w3g128",                      // optional, default "<method> w<bits>g<group>"
 //   "model": "resources/models/brown-llama",     // default: the bundled model
-//   "method": "gptq",                             // required: rtn | gptq | omniquant | tesseraq
+//   "method": "gptq",                             // required: a registered method (`quantscope methods`)
 //   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
 //   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
 //   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
 //   "diagnostics": {"enabled": true, "histogram_bins": 256, "projections": 64, "projection_seed": 0,
 //                   "quantile_levels": 256, "qsur": true, "qsur_tokens": 16384, "saliency": true,
 //                   "saliency_top_k": 64, "saliency_map_size": 128},
-//   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // method gptq only
+//   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // the method's own section
 //   "loss": [{"type": "mse", "weight": 0.9},                                   // learning methods only
 //            {"type": "sw", "weight": 0.1, "projections": 128, "p": 1}],
 //   "omniquant": {"epochs": 20, "batch_size": 1, "lwc_lr": 0.01, "aug_loss": false, "let": false,
@@ -23,6 +24,7 @@
 //                "batch_size": 4, "lr": 0.001, "scale_lr": 0.001}
 // }
 
+#include "config/option_schema.h"
 #include "loss/loss_term.h"
 
 #include <cstdint>
@@ -66,36 +68,6 @@ struct DiagnosticsConfig {
     std::int64_t saliencyMapSize = 128; ///< longest side of the max-pooled saliency maps (<= 256)
 };
 
-struct GptqConfig {
-    std::int64_t blockSize = 128; ///< columns per lazy-update block
-    double percentDamp = 0.01;    ///< damping, fraction of the mean Hessian diagonal
-    bool actOrder = false;        ///< quantize columns by decreasing Hessian diagonal
-};
-
-/// OmniQuant (METHODS.md §3): learnable weight clipping trained block by block.
-struct OmniQuantConfig {
-    std::int64_t epochs = 20;      ///< passes over the calibration samples per block (paper: 20; 40 at W2)
-    std::int64_t batchSize = 1;    ///< samples per optimizer step (paper: 1)
-    double lwcLearningRate = 1e-2; ///< AdamW learning rate of the clipping logits (weight decay 0)
-    bool augLoss = false;          ///< also match the FP block on the quantized stream's inputs (paper: W2)
-    bool let = false;              ///< learnable equivalent transformation (LLaMA; paper's W*A16 runs: off)
-    double letLearningRate = 5e-3; ///< AdamW learning rate of the LET scales
-    double letAlpha = 0.5;         ///< SmoothQuant exponent of the LET scale initialization
-};
-
-/// TesseraQ (METHODS.md §4): an LWC stage for the grid, then progressive adaptive rounding.
-struct TesseraQConfig {
-    std::int64_t lwcEpochs = 20; ///< OmniQuant LWC epochs that fix the grid (0 = plain min/max grid)
-    double lwcLearningRate = 1e-2;
-    /// Fraction of rounding variables still soft in each stage (TesseraQ's 20-stage schedule).
-    std::vector<double> thresholds = {0.8,  0.65, 0.5,  0.43, 0.38, 0.34, 0.3,  0.27, 0.24, 0.21,
-                                      0.18, 0.15, 0.12, 0.10, 0.08, 0.06, 0.04, 0.02, 0.01, 0.005};
-    std::int64_t iterations = 250;   ///< optimizer steps per stage
-    std::int64_t batchSize = 4;      ///< samples per step
-    double learningRate = 1e-3;      ///< Adam, rounding logits
-    double scaleLearningRate = 1e-3; ///< Adam, dequantization scale logits (weight decay 1e-4)
-};
-
 struct RunConfig {
     std::string name;   ///< "" = automatic (runDisplayName)
     std::string model;  ///< "" = the bundled model
@@ -104,13 +76,14 @@ struct RunConfig {
     CalibrationDataConfig calibration;
     EvalConfig eval;
     DiagnosticsConfig diagnostics;
-    std::optional<GptqConfig> gptq;           ///< present only for method "gptq" (filled with defaults)
-    std::vector<LossTerm> loss;               ///< block-reconstruction loss; only for methods that learn (omniquant)
-    std::optional<OmniQuantConfig> omniquant; ///< present only for method "omniquant"
-    std::optional<TesseraQConfig> tesseraq;   ///< present only for method "tesseraq"
+    /// The method's own section ("gptq": {...}): every option of its descriptor's schema once
+    /// parsed or made by defaultRunConfig (config/method_descriptor.h); empty for methods
+    /// without options.
+    MethodOptions options;
+    std::vector<LossTerm> loss; ///< block-reconstruction loss; only for methods that take one
 };
 
-/// Methods a run config may name.
+/// Methods a run config may name (every registered descriptor).
 std::vector<std::string> runMethodNames();
 
 /// Parses and validates a run config. `source` names the document in errors

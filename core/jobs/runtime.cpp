@@ -1,5 +1,6 @@
 #include "jobs/runtime.h"
 
+#include "util/openblas_core.h"
 #include "util/thread_pool_environment.h"
 
 #include <torch/torch.h>
@@ -14,7 +15,11 @@ namespace core {
 
 void relaunchWithThreadPoolEnvironment(char** argv)
 {
-    if (argv == nullptr || argv[0] == nullptr || !setThreadPoolEnvironment())
+    if (argv == nullptr || argv[0] == nullptr)
+        return;
+    const bool threadPools = setThreadPoolEnvironment();
+    const bool blasCore = setOpenBlasCoreCorrection(RTLD_DEFAULT); // OpenBLAS is linked: global scope
+    if (!threadPools && !blasCore)
         return;
     ::execv("/proc/self/exe", argv); // returns only on failure: run on with the default policies
 }
@@ -35,10 +40,25 @@ std::string allocatorName()
     return "glibc";
 }
 
+std::string blasCoreName()
+{
+    std::string core = loadedOpenBlasCore(RTLD_DEFAULT);
+    if (core.empty()) {
+        // Inside an engine module loaded RTLD_LOCAL the BLAS is not in the global scope.
+        if (void* blas = ::dlopen("libblas.so.3", RTLD_LAZY | RTLD_NOLOAD)) {
+            core = loadedOpenBlasCore(blas);
+            ::dlclose(blas);
+        }
+    }
+    return core;
+}
+
 std::string runtimeDescription()
 {
-    return std::string("LibTorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
-           allocatorName();
+    std::string text = std::string("LibTorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) +
+                       " threads, " + allocatorName();
+    const std::string core = blasCoreName();
+    return text + (core.empty() ? ", reference BLAS" : ", OpenBLAS " + core + " kernels");
 }
 
 } // namespace core

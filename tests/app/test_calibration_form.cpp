@@ -4,6 +4,8 @@
 // `finished` (or `cancelled`) and appears in the runs panel.
 
 #include "bar_plot.h"
+#include "calib/calibration_method.h"
+#include "config/method_descriptor.h"
 #include "curve_plot.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/calibration_runner.h"
@@ -26,6 +28,8 @@
 #include <QTableWidget>
 
 #include <QApplication>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -33,6 +37,8 @@
 #include <QtTest>
 
 #include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 class TestCalibrationForm : public QObject {
     Q_OBJECT
@@ -84,7 +90,7 @@ private Q_SLOTS:
         QCOMPARE(preset->loss.size(), std::size_t(2));
         QCOMPARE(preset->loss[1].weight, 0.1);
         QCOMPARE(preset->loss[1].projections, std::int64_t(128));
-        QCOMPARE(preset->omniquant->epochs, std::int64_t(5));
+        QCOMPARE(preset->options.integer("epochs"), std::int64_t(5));
 
         // setConfig → config is the identity on what the form shows.
         app::RunConfigForm other;
@@ -97,6 +103,62 @@ private Q_SLOTS:
         app::RunConfigForm loaded;
         QVERIFY(loaded.loadFile(path));
         QCOMPARE(core::runConfigToJson(*loaded.config()), core::runConfigToJson(*preset));
+    }
+
+    void switchingMethodsDropsTheOldSection()
+    {
+        // Re-running a GPTQ run and switching the method: the GPTQ section must go with it.
+        app::RunConfigForm form;
+        core::RunConfig gptq = core::defaultRunConfig("gptq");
+        gptq.options.set("act_order", true);
+        form.setConfig(gptq);
+        auto* method = form.findChild<QComboBox*>("method");
+        QVERIFY(method);
+        method->setCurrentText("omniquant");
+        QVERIFY2(form.config().has_value(), qPrintable(form.errorMessage()));
+        QCOMPARE(form.config()->method, std::string("omniquant"));
+        QVERIFY(!nlohmann::json::parse(form.configJson()).contains("gptq"));
+        QCOMPARE(form.config()->loss.front().type, core::LossType::Mse);
+        method->setCurrentText("tesseraq"); // the untouched loss follows the method's default
+        QCOMPARE(form.config()->loss.front().type, core::LossType::L2);
+        method->setCurrentText("gptq"); // the GPTQ rows kept what the user had
+        QCOMPARE(form.config()->options.boolean("act_order"), true);
+
+        // A method option out of range is named like any other key.
+        auto* epochs = form.findChild<QSpinBox*>("omniquant.epochs");
+        QVERIFY(epochs);
+        method->setCurrentText("omniquant");
+        epochs->setValue(0);
+        QVERIFY2(form.errorMessage().contains("omniquant.epochs must be in 1..10000"), qPrintable(form.errorMessage()));
+    }
+
+    void aRegisteredMethodGetsItsRows()
+    {
+        // A method declared here, and nowhere else, appears in the form with its options.
+        if (!core::findMethodDescriptor("test_dummy")) {
+            core::MethodDescriptor dummy;
+            dummy.name = "test_dummy";
+            dummy.description = "A method only this test knows";
+            dummy.options = {{.key = "strength",
+                              .type = core::OptionType::Number,
+                              .defaultValue = 0.25,
+                              .minimum = 0.0,
+                              .maximum = 1.0,
+                              .help = "How hard it tries"}};
+            dummy.create = [](const core::RunConfig&) { return core::createCalibrationMethod("rtn"); };
+            core::registerMethodDescriptor(dummy);
+        }
+        app::RunConfigForm form;
+        auto* method = form.findChild<QComboBox*>("method");
+        QVERIFY(method->findText("test_dummy") >= 0);
+        method->setCurrentText("test_dummy");
+        auto* strength = form.findChild<QDoubleSpinBox*>("test_dummy.strength");
+        QVERIFY(strength);
+        strength->setValue(0.5);
+        QVERIFY2(form.config().has_value(), qPrintable(form.errorMessage()));
+        QCOMPARE(form.config()->options.number("strength"), 0.5);
+        strength->setValue(1.5);
+        QVERIFY2(form.errorMessage().contains("test_dummy.strength must be in 0..1"), qPrintable(form.errorMessage()));
     }
 
     void badValuesShowAMessageNamingTheKey()
@@ -136,7 +198,7 @@ private Q_SLOTS:
 
         form.applyPreset("SW experiment: TesseraQ, L2 + SW");
         QVERIFY(form.config().has_value());
-        QCOMPARE(form.config()->tesseraq->iterations, std::int64_t(10));
+        QCOMPARE(form.config()->options.integer("iterations"), std::int64_t(10));
         const QString loaded = QString::fromStdString(m_dir + "/broken.json");
         core::writeFileAtomically(loaded.toStdString(), R"({"method": "omniquant", "loss": [{"type": "huber"}]})");
         QVERIFY(!form.loadFile(loaded));
@@ -238,7 +300,7 @@ private Q_SLOTS:
 
         // A learning run next to them: its block's loss curve is overlaid (one curve, every step).
         core::RunConfig learned = tinyConfig("omniquant");
-        learned.omniquant->epochs = 30; // long enough for block 2 to report progress
+        learned.options.set("epochs", std::int64_t(30)); // long enough for block 2 to report progress
         // Per-layer metrics fill in as blocks finish: when block 2 starts, block 1's rows are there.
         int rowsWhenBlock2Started = -1;
         const auto watch =
@@ -336,7 +398,7 @@ private Q_SLOTS:
         QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);
         connect(window.runner(), &app::CalibrationRunner::runCreated, window.runner(), &app::CalibrationRunner::cancel);
         core::RunConfig slow = tinyConfig("omniquant");
-        slow.omniquant->epochs = 200;
+        slow.options.set("epochs", std::int64_t(200));
         QVERIFY(window.startCalibration(slow));
         QVERIFY(cancelled.wait(120000));
         QCOMPARE(model->runs().back().status, QString("cancelled"));

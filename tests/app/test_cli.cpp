@@ -346,6 +346,65 @@ private Q_SLOTS:
                  wrongMethod.err.constData());
     }
 
+    void setOverridesAnyKey()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-set");
+        const QStringList data{"--model",   m_llama, "--calib-text", m_text, "--eval-text",    m_text,
+                               "--samples", "4",     "--seq-len",    "32",   "--eval-seq-len", "32",
+                               "--group",   "16",    "--workspace",  ws,     "--quiet"};
+        const CliRun run =
+            runQuantscope(QStringList{"calibrate", "--method", "tesseraq", "--set", "tesseraq.lwc_epochs=0", "--set",
+                                      "tesseraq.thresholds=[0.5,0.1]", "--set", "tesseraq.iterations=2", "--set",
+                                      "weights.bits=3", "--json"} +
+                          data);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject config = QJsonDocument::fromJson(run.out).object()["config"].toObject();
+        const QJsonObject tesseraq = config["tesseraq"].toObject();
+        QCOMPARE(tesseraq["lwc_epochs"].toInt(), 0);
+        QCOMPARE(tesseraq["thresholds"].toArray().size(), 2);
+        QCOMPARE(config["weights"].toObject()["bits"].toInt(), 3);
+
+        const CliRun range =
+            runQuantscope(QStringList{"calibrate", "--method", "gptq", "--set", "gptq.percdamp=2"} + data);
+        QCOMPARE(range.exitCode, 1);
+        QVERIFY2(range.err.contains("gptq.percdamp must be in (0, 1], got 2"), range.err.constData());
+        const CliRun typo =
+            runQuantscope(QStringList{"calibrate", "--method", "gptq", "--set", "gptq.percdam=0.1"} + data);
+        QCOMPARE(typo.exitCode, 1);
+        QVERIFY2(typo.err.contains("unknown key 'gptq.percdam'"), typo.err.constData());
+        const CliRun other =
+            runQuantscope(QStringList{"calibrate", "--method", "rtn", "--set", "omniquant.epochs=3"} + data);
+        QCOMPARE(other.exitCode, 1);
+        QVERIFY2(other.err.contains("section 'omniquant' applies to method 'omniquant' only"), other.err.constData());
+        const CliRun malformed = runQuantscope(QStringList{"calibrate", "--method", "rtn", "--set", "bits"} + data);
+        QCOMPARE(malformed.exitCode, 1);
+        QVERIFY2(malformed.err.contains("expected KEY=VALUE"), malformed.err.constData());
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1); // the refused ones created nothing
+    }
+
+    void methodsListsEveryMethodAndTheReadmeAgrees()
+    {
+        const CliRun run = runQuantscope({"methods", "--json"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonArray methods = QJsonDocument::fromJson(run.out).array();
+        QStringList names;
+        for (const auto& method : methods)
+            names << method.toObject()["name"].toString();
+        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq"}));
+        const QJsonObject gptq = methods[1].toObject();
+        QCOMPARE(gptq["options"].toArray()[1].toObject()["key"].toString(), QString("percdamp"));
+        QCOMPARE(gptq["options"].toArray()[1].toObject()["default"].toDouble(), 0.01);
+        QVERIFY(methods[2].toObject()["capabilities"].toObject()["takes_loss"].toBool());
+
+        // The README's method table is the one the descriptors give.
+        const CliRun table = runQuantscope({"methods", "--markdown"});
+        QVERIFY2(table.exitCode == 0, table.err.constData());
+        const std::string readme = readFile(QS_SOURCE_DIR "/README.md");
+        QVERIFY2(readme.find(table.out.toStdString()) != std::string::npos,
+                 "README.md's methods table differs from `quantscope methods --markdown`");
+    }
+
     void badRunConfigChangesNothing_data()
     {
         QTest::addColumn<QString>("config");

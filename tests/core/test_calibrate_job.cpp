@@ -287,7 +287,7 @@ private Q_SLOTS:
     {
         core::Workspace workspace(freshWorkspace("export"));
         core::RunConfig config = smallConfig("gptq");
-        config.gptq->actOrder = true;
+        config.options.set("act_order", true);
         const auto result = core::runCalibrationJob(workspace, config);
         const std::string out = m_dir + "/exported";
         const auto exported = core::exportRun(workspace, result.runId, out);
@@ -319,9 +319,9 @@ private Q_SLOTS:
     {
         core::Workspace workspace(freshWorkspace("omniquant-let"));
         core::RunConfig config = smallConfig("omniquant");
-        config.omniquant->epochs = 2;
-        config.omniquant->batchSize = 2;
-        config.omniquant->let = true;
+        config.options.set("epochs", std::int64_t(2));
+        config.options.set("batch_size", std::int64_t(2));
+        config.options.set("let", true);
         config.loss = {core::LossTerm{core::LossType::Mse, 0.9},
                        core::LossTerm{core::LossType::SlicedWasserstein, 0.1, 16, 1}};
         const auto result = core::runCalibrationJob(workspace, config);

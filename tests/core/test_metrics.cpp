@@ -545,10 +545,15 @@ private Q_SLOTS:
         const core::QsurResult base = core::qsur(x);
         const core::QsurResult scaled = core::qsur(x * scale);
         // Exact but for float32 rounding of the scaled data and of the per-batch GEMM, which
-        // the smallest eigenvalues of this correlated set amplify to ~1e-6 relative.
-        QVERIFY2(std::abs(base.log10Qsur - scaled.log10Qsur) < 1e-5 * std::abs(base.log10Qsur),
+        // the smallest eigenvalues of this correlated set amplify: 1e-6 relative with
+        // OpenBLAS's Haswell kernels, 1.7e-5 with its SkylakeX ones (a different summation
+        // order). A scale dependence would show as an O(1) difference.
+        QVERIFY2(std::abs(base.log10Qsur - scaled.log10Qsur) < 1e-4 * std::abs(base.log10Qsur),
                  qPrintable(QString("%1 vs %2").arg(base.log10Qsur, 0, 'g', 12).arg(scaled.log10Qsur, 0, 'g', 12)));
-        QVERIFY(std::abs(base.perDimNormalized - scaled.perDimNormalized) < 1e-6);
+        QVERIFY2(
+            std::abs(base.perDimNormalized - scaled.perDimNormalized) < 1e-4 * base.perDimNormalized,
+            qPrintable(
+                QString("%1 vs %2").arg(base.perDimNormalized, 0, 'g', 12).arg(scaled.perDimNormalized, 0, 'g', 12)));
         QVERIFY(base.perDimNormalized < 0.9); // the test data is far from the ideal
     }
 

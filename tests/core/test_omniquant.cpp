@@ -150,7 +150,7 @@ private Q_SLOTS:
         options.spec = {3, 128, false, core::QuantDialect::OmniQuant};
         std::vector<core::BlockLossCurve> curves;
         options.onBlockFinished = [&](const core::BlockOutcome& outcome) { curves.push_back(outcome.lossCurve); };
-        core::OmniQuantConfig omniquant;
+        core::OmniQuantConfig omniquant = core::OmniQuantConfig::defaults();
         omniquant.epochs = 4;
         core::OmniQuantMethod method(omniquant, {core::LossTerm{core::LossType::Mse, 1.0}}, 0);
         const auto trained = core::runBlockPipeline(model, windows.ids, method, options);

@@ -3,8 +3,10 @@
 // mean of per-window mean NLLs computed by hand; batching does not change it.
 
 #include "eval/perplexity.h"
+#include "jobs/runtime.h"
 #include "tiny_models.h"
 #include "util/error.h"
+#include "util/openblas_core.h"
 
 #include <QtTest>
 
@@ -107,6 +109,23 @@ private Q_SLOTS:
         c.hiddenSize = 16;
         c.vocabSize = 256000; // 2·4·512·256000 B = 1 GB of logits per window
         QCOMPARE(core::defaultEvalBatchWindows(c, 512), std::int64_t(1));
+    }
+
+    void openBlasFallbackIsCorrected()
+    {
+        core::CpuVectorFeatures avx512{true, true, true}, avx2{true, true, false}, avxOnly{true, false, false};
+        QCOMPARE(core::openBlasCoreCorrection("Prescott", avx512), std::string("SkylakeX"));
+        QCOMPARE(core::openBlasCoreCorrection("PRESCOTT", avx2), std::string("Haswell"));
+        QCOMPARE(core::openBlasCoreCorrection("Nehalem", avxOnly), std::string("SandyBridge"));
+        QCOMPARE(core::openBlasCoreCorrection("Prescott", core::CpuVectorFeatures{}), std::string());
+        // A specific choice stands, even where the CPU could run wider kernels.
+        QCOMPARE(core::openBlasCoreCorrection("Haswell", avx512), std::string());
+        QCOMPARE(core::openBlasCoreCorrection("Zen", avx512), std::string());
+        QCOMPARE(core::openBlasCoreCorrection("", avx512), std::string());
+        // This process (re-executed by support/test_environment.cpp where needed) runs on
+        // kernels that fit the CPU.
+        QVERIFY2(core::openBlasCoreCorrection(core::blasCoreName(), core::cpuVectorFeatures()).empty(),
+                 core::blasCoreName().c_str());
     }
 
     void maxWindowsLimits()

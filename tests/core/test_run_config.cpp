@@ -1,6 +1,9 @@
 // The run config: defaults, canonical round trip, and an error naming the key for
 // every kind of mistake a user makes in the JSON.
 
+#include "calib/calibration_method.h"
+#include "config/method_descriptor.h"
+#include "config/method_listing.h"
 #include "config/run_config.h"
 #include "util/error.h"
 
@@ -22,17 +25,16 @@ private Q_SLOTS:
         QCOMPARE(config.calibration.seqLen, std::int64_t(0));
         QCOMPARE(config.calibration.seed, std::uint64_t(0));
         QVERIFY(config.eval.texts.empty());
-        QVERIFY(!config.gptq.has_value());
+        QVERIFY(config.options.empty()); // RTN has no options
         QCOMPARE(core::runDisplayName(config), std::string("rtn w4g128"));
     }
 
     void gptqGetsItsSectionWithDefaults()
     {
         const core::RunConfig config = core::parseRunConfig(R"({"method": "gptq", "gptq": {"act_order": true}})");
-        QVERIFY(config.gptq.has_value());
-        QCOMPARE(config.gptq->blockSize, std::int64_t(128));
-        QCOMPARE(config.gptq->percentDamp, 0.01);
-        QCOMPARE(config.gptq->actOrder, true);
+        QCOMPARE(config.options.integer("block_size"), std::int64_t(128));
+        QCOMPARE(config.options.number("percdamp"), 0.01);
+        QCOMPARE(config.options.boolean("act_order"), true);
         QCOMPARE(core::runDisplayName(config), std::string("gptq w4g128 act-order"));
     }
 
@@ -42,10 +44,9 @@ private Q_SLOTS:
         QCOMPARE(config.loss.size(), std::size_t(1));
         QVERIFY(config.loss[0].type == core::LossType::Mse);
         QCOMPARE(config.loss[0].weight, 1.0);
-        QVERIFY(config.omniquant.has_value());
-        QCOMPARE(config.omniquant->epochs, std::int64_t(20));
-        QCOMPARE(config.omniquant->batchSize, std::int64_t(1));
-        QCOMPARE(config.omniquant->lwcLearningRate, 1e-2);
+        QCOMPARE(config.options.integer("epochs"), std::int64_t(20));
+        QCOMPARE(config.options.integer("batch_size"), std::int64_t(1));
+        QCOMPARE(config.options.number("lwc_lr"), 1e-2);
         QCOMPARE(core::runDisplayName(config), std::string("omniquant w4g128"));
 
         config = core::parseRunConfig(R"({"method": "omniquant", "weights": {"bits": 2, "group_size": 64},
@@ -57,8 +58,8 @@ private Q_SLOTS:
         QCOMPARE(config.loss[1].projections, std::int64_t(64));
         QCOMPARE(config.loss[1].p, 2);
         QCOMPARE(config.loss[2].topK, std::int64_t(32));
-        QCOMPARE(config.omniquant->epochs, std::int64_t(40));
-        QVERIFY(config.omniquant->augLoss);
+        QCOMPARE(config.options.integer("epochs"), std::int64_t(40));
+        QVERIFY(config.options.boolean("aug_loss"));
         QCOMPARE(core::runDisplayName(config), std::string("omniquant w2g64 mse+sw+kl_top"));
         const std::string canonical = core::runConfigToJson(config);
         QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
@@ -75,11 +76,11 @@ private Q_SLOTS:
             R"({"method": "tesseraq", "tesseraq": {"lwc_epochs": 0, "thresholds": [0.5, 0.1], "iterations": 7}})");
         QCOMPARE(config.loss.size(), std::size_t(1));
         QVERIFY(config.loss[0].type == core::LossType::L2); // TesseraQ's native loss
-        QCOMPARE(config.tesseraq->lwcEpochs, std::int64_t(0));
-        QCOMPARE(config.tesseraq->thresholds, (std::vector<double>{0.5, 0.1}));
-        QCOMPARE(config.tesseraq->iterations, std::int64_t(7));
-        QCOMPARE(config.tesseraq->batchSize, std::int64_t(4));
-        QCOMPARE(core::defaultRunConfig("tesseraq").tesseraq->thresholds.size(), std::size_t(20));
+        QCOMPARE(config.options.integer("lwc_epochs"), std::int64_t(0));
+        QCOMPARE(config.options.numbers("thresholds"), (std::vector<double>{0.5, 0.1}));
+        QCOMPARE(config.options.integer("iterations"), std::int64_t(7));
+        QCOMPARE(config.options.integer("batch_size"), std::int64_t(4));
+        QCOMPARE(core::defaultRunConfig("tesseraq").options.numbers("thresholds").size(), std::size_t(20));
         QCOMPARE(core::runDisplayName(config), std::string("tesseraq w4g128"));
         const std::string canonical = core::runConfigToJson(config);
         QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
@@ -209,6 +210,75 @@ private Q_SLOTS:
         }
     }
 
+    void aRegisteredMethodIsParsedListedAndValidated()
+    {
+        // A method declared here, and nowhere else: the parser, the validator, the canonical
+        // JSON and `quantscope methods` all know it from its descriptor.
+        core::MethodDescriptor dummy;
+        dummy.name = "test_dummy";
+        dummy.description = "A method only this test knows";
+        dummy.options = {{.key = "steps",
+                          .type = core::OptionType::Integer,
+                          .defaultValue = std::int64_t(3),
+                          .minimum = 1,
+                          .maximum = 9,
+                          .unit = "steps",
+                          .help = "How many"},
+                         {.key = "sharp", .type = core::OptionType::Boolean, .defaultValue = false, .help = "Sharper"}};
+        dummy.create = [](const core::RunConfig&) -> std::unique_ptr<core::CalibrationMethod> { return nullptr; };
+        core::registerMethodDescriptor(dummy);
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::registerMethodDescriptor(dummy)); // the name is taken
+
+        const core::RunConfig config = core::parseRunConfig(R"({"method": "test_dummy", "test_dummy": {"steps": 7}})");
+        QCOMPARE(config.options.integer("steps"), std::int64_t(7));
+        QCOMPARE(config.options.boolean("sharp"), false);
+        const std::string canonical = core::runConfigToJson(config);
+        QCOMPARE(nlohmann::json::parse(canonical)["test_dummy"]["steps"].get<int>(), 7);
+        QCOMPARE(core::runConfigToJson(core::parseRunConfig(canonical)), canonical);
+        for (const char* bad : {R"({"method": "test_dummy", "test_dummy": {"steps": 10}})",
+                                R"({"method": "test_dummy", "test_dummy": {"steps": 1.5}})",
+                                R"({"method": "test_dummy", "test_dummy": {"sharpness": true}})",
+                                R"({"method": "gptq", "test_dummy": {"steps": 2}})"})
+            QVERIFY_THROWS_EXCEPTION(core::Error, core::parseRunConfig(bad));
+        try {
+            core::parseRunConfig(R"({"method": "test_dummy", "test_dummy": {"steps": 10}})", "x.json");
+        } catch (const core::Error& e) {
+            QVERIFY2(std::string(e.what()).find("x.json: test_dummy.steps must be in 1..9, got 10") == 0, e.what());
+        }
+        QVERIFY(core::methodNameList().ends_with(", test_dummy"));
+
+        const auto listed = nlohmann::json::parse(core::methodsJson());
+        const auto& entry = listed.back();
+        QCOMPARE(entry["name"].get<std::string>(), std::string("test_dummy"));
+        QCOMPARE(entry["options"][0]["key"].get<std::string>(), std::string("steps"));
+        QCOMPARE(entry["options"][0]["default"].get<int>(), 3);
+        QCOMPARE(entry["options"][0]["range"].get<std::string>(), std::string("1..9"));
+        QCOMPARE(entry["capabilities"]["takes_loss"].get<bool>(), false);
+        QVERIFY(core::methodsText().find("--set test_dummy.steps=...  integer 1..9, default 3 steps: How many") !=
+                std::string::npos);
+        QVERIFY(core::methodsMarkdown().find("| `test_dummy` | A method only this test knows |") != std::string::npos);
+    }
+
+    void everyBuiltInMethodIsListedWithItsOptions()
+    {
+        const auto listed = nlohmann::json::parse(core::methodsJson());
+        std::vector<std::string> names;
+        for (const auto& method : listed)
+            names.push_back(method["name"].get<std::string>());
+        for (const char* name : {"rtn", "gptq", "omniquant", "tesseraq"})
+            QVERIFY2(std::find(names.begin(), names.end(), name) != names.end(), name);
+        // Every default of the listing is the parser's default.
+        for (const auto& method : listed) {
+            const std::string name = method["name"].get<std::string>();
+            if (name == "test_dummy")
+                continue;
+            const auto canonical = nlohmann::json::parse(core::runConfigToJson(core::defaultRunConfig(name)));
+            for (const auto& option : method["options"])
+                QCOMPARE(canonical[name][option["key"].get<std::string>()].dump(), option["default"].dump());
+            QCOMPARE(method["capabilities"]["takes_loss"].get<bool>(), canonical.contains("loss"));
+        }
+    }
+
     void validateCatchesCodeBuiltConfigs()
     {
         core::RunConfig config = core::defaultRunConfig("rtn");
@@ -216,7 +286,10 @@ private Q_SLOTS:
         config.weights.bits = 1;
         QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
         config = core::defaultRunConfig("rtn");
-        config.gptq = core::GptqConfig{};
+        config.options = core::defaultRunConfig("gptq").options; // another method's options
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
+        config = core::defaultRunConfig("gptq");
+        config.options.set("percdamp", std::int64_t(1)); // of the wrong type
         QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
     }
 };

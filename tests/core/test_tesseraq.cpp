@@ -75,7 +75,7 @@ private Q_SLOTS:
         const core::ModelConfig& config = model.config();
         torch::manual_seed(6);
         const torch::Tensor ids = torch::randint(0, config.vocabSize, {8, 16});
-        core::TesseraQConfig options;
+        core::TesseraQConfig options = core::TesseraQConfig::defaults();
         options.lwcEpochs = 0; // the plain min/max grid: its nearest rounding is the baseline
         options.thresholds = {0.5, 0.2, 0.05};
         options.iterations = 40;

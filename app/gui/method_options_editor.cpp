@@ -1,0 +1,156 @@
+#include "gui/method_options_editor.h"
+
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLineEdit>
+#include <QSpinBox>
+
+#include <climits>
+#include <cmath>
+
+namespace app {
+namespace {
+
+using nlohmann::json;
+
+// "epochs" → "Epochs:", "lwc_lr" → "Lwc lr:"
+QString rowLabel(const core::OptionSpec& spec)
+{
+    QString label = QString::fromStdString(spec.key).replace(QLatin1Char('_'), QLatin1Char(' '));
+    label[0] = label[0].toUpper();
+    return label + QLatin1Char(':');
+}
+
+QString tooltip(const core::OptionSpec& spec)
+{
+    QString text = QString::fromStdString(spec.help);
+    const std::string range = core::optionRangeText(spec);
+    if (!range.empty())
+        text += QStringLiteral(" (%1%2)").arg(
+            QString::fromStdString(range),
+            spec.unit.empty() ? QString() : QStringLiteral(" ") + QString::fromStdString(spec.unit));
+    return text + QStringLiteral("; default %1").arg(QString::fromStdString(core::optionValueText(spec.defaultValue)));
+}
+
+// Integer boxes accept one step beyond the schema's range, so that the parser, not the
+// widget, rejects an out-of-range value and the message names the key.
+int clampToInt(double value)
+{
+    return static_cast<int>(std::clamp(value, static_cast<double>(INT_MIN + 1), static_cast<double>(INT_MAX - 1)));
+}
+
+QString listText(const std::vector<double>& values)
+{
+    QStringList items;
+    for (double value : values)
+        items << QString::number(value, 'g', 12);
+    return items.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, QWidget* parent)
+    : QWidget(parent), m_method(method)
+{
+    auto* form = new QFormLayout(this);
+    form->setContentsMargins(0, 0, 0, 0);
+    for (const core::OptionSpec& spec : method.options) {
+        QWidget* field = nullptr;
+        switch (spec.type) {
+        case core::OptionType::Integer: {
+            auto* box = new QSpinBox(this);
+            box->setRange(clampToInt(spec.minimum - 1), clampToInt(spec.maximum + 1));
+            if (!spec.unit.empty())
+                box->setSuffix(QStringLiteral(" ") + QString::fromStdString(spec.unit));
+            connect(box, &QSpinBox::valueChanged, this, &MethodOptionsEditor::changed);
+            field = box;
+            break;
+        }
+        case core::OptionType::Number: {
+            auto* box = new QDoubleSpinBox(this);
+            box->setDecimals(6);
+            box->setRange(spec.minimum - 1.0, spec.maximum + 1.0);
+            box->setSingleStep(std::pow(10.0, std::floor(std::log10(std::max(1e-6, spec.maximum))) - 2));
+            connect(box, &QDoubleSpinBox::valueChanged, this, &MethodOptionsEditor::changed);
+            field = box;
+            break;
+        }
+        case core::OptionType::Boolean: {
+            auto* box = new QCheckBox(QString::fromStdString(spec.help), this);
+            connect(box, &QCheckBox::toggled, this, &MethodOptionsEditor::changed);
+            field = box;
+            break;
+        }
+        case core::OptionType::NumberList: {
+            auto* edit = new QLineEdit(this);
+            connect(edit, &QLineEdit::textChanged, this, &MethodOptionsEditor::changed);
+            field = edit;
+            break;
+        }
+        }
+        field->setObjectName(QString::fromStdString(method.name + "." + spec.key));
+        field->setToolTip(tooltip(spec));
+        if (spec.type == core::OptionType::Boolean)
+            form->addRow(QString(), field);
+        else
+            form->addRow(rowLabel(spec), field);
+        m_fields[spec.key] = field;
+    }
+    setOptions(core::defaultOptions(method.options));
+}
+
+json MethodOptionsEditor::section() const
+{
+    json section = json::object();
+    for (const core::OptionSpec& spec : m_method.options) {
+        QWidget* field = m_fields.at(spec.key);
+        switch (spec.type) {
+        case core::OptionType::Integer:
+            section[spec.key] = static_cast<QSpinBox*>(field)->value();
+            break;
+        case core::OptionType::Number:
+            section[spec.key] = static_cast<QDoubleSpinBox*>(field)->value();
+            break;
+        case core::OptionType::Boolean:
+            section[spec.key] = static_cast<QCheckBox*>(field)->isChecked();
+            break;
+        case core::OptionType::NumberList: {
+            const QString text = static_cast<QLineEdit*>(field)->text();
+            json list = json::array();
+            bool valid = true;
+            for (const QString& item : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                bool ok = false;
+                list.push_back(item.trimmed().toDouble(&ok));
+                valid = valid && ok;
+            }
+            section[spec.key] = valid ? list : json(text.toStdString());
+            break;
+        }
+        }
+    }
+    return section;
+}
+
+void MethodOptionsEditor::setOptions(const core::MethodOptions& options)
+{
+    for (const auto& [key, value] : options.values())
+        std::visit([&, key = key](const auto& v) { setOption(key, json(v)); }, value);
+}
+
+void MethodOptionsEditor::setOption(const std::string& key, const json& value)
+{
+    const auto it = m_fields.find(key);
+    if (it == m_fields.end())
+        return;
+    if (auto* box = qobject_cast<QSpinBox*>(it->second); box && value.is_number())
+        box->setValue(clampToInt(value.get<double>()));
+    else if (auto* decimal = qobject_cast<QDoubleSpinBox*>(it->second); decimal && value.is_number())
+        decimal->setValue(value.get<double>());
+    else if (auto* check = qobject_cast<QCheckBox*>(it->second); check && value.is_boolean())
+        check->setChecked(value.get<bool>());
+    else if (auto* edit = qobject_cast<QLineEdit*>(it->second); edit && value.is_array())
+        edit->setText(listText(value.get<std::vector<double>>()));
+}
+
+} // namespace app

@@ -1,0 +1,95 @@
+// GPTQ (Frantar et al., ICLR 2023; METHODS.md §5) as a block method: the block's Linears
+// quantized group by group (calib/gptq.h), each group on the inputs the already quantized
+// groups produce.
+#include "calib/calibration_method.h"
+#include "calib/gptq.h"
+#include "calib/method_timer.h"
+#include "config/method_descriptor.h"
+#include "config/run_config.h"
+#include "util/error.h"
+
+namespace core {
+namespace {
+
+GptqOptions gptqOptions(const MethodOptions& options)
+{
+    GptqOptions gptq;
+    gptq.blockSize = options.integer("block_size");
+    gptq.percentDamp = options.number("percdamp");
+    gptq.actOrder = options.boolean("act_order");
+    return gptq;
+}
+
+class GptqMethod : public CalibrationMethod {
+public:
+    explicit GptqMethod(const GptqOptions& options) : m_options(options) {}
+    std::string name() const override { return "gptq"; }
+    void calibrateBlock(BlockCalibrationContext& ctx) override
+    {
+        const auto groups = sequentialLinearGroups(ctx.config.family);
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            ctx.cancel.throwIfCancelled();
+            // Inputs of this group come from the block with the earlier groups already quantized.
+            const auto hessians = collectHessians(ctx, groups[g]);
+            for (const auto& shortName : groups[g]) {
+                ctx.cancel.throwIfCancelled();
+                const MethodTimer timer;
+                torch::Tensor& weight = ctx.weights.tensors.at(shortName + ".weight");
+                GptqResult result;
+                try {
+                    result = gptqQuantize(weight, hessians.at(shortName), ctx.spec, m_options);
+                } catch (const Error& e) {
+                    throw Error(ctx.layerPrefix + shortName + ": " + e.what());
+                }
+                ctx.layers.push_back(
+                    measureLayer(ctx, shortName, weight, result.quantized, hessians.at(shortName), timer.seconds()));
+                ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
+                ctx.hessians[shortName] = hessians.at(shortName);
+                weight = result.quantized;
+            }
+            if (ctx.onStep)
+                ctx.onStep(groups[g].front(), static_cast<double>(g + 1) / static_cast<double>(groups.size()), {});
+        }
+    }
+
+private:
+    GptqOptions m_options;
+};
+
+} // namespace
+
+MethodDescriptor gptqMethod()
+{
+    MethodDescriptor method;
+    method.name = "gptq";
+    method.description =
+        "Column-by-column quantization with Hessian-based error feedback (2XXᵀ of each Linear's inputs)";
+    method.reference = "Frantar et al., ICLR 2023; METHODS.md §5";
+    method.options = {
+        {.key = "block_size",
+         .type = OptionType::Integer,
+         .defaultValue = std::int64_t(128),
+         .minimum = 1,
+         .maximum = 65536,
+         .unit = "columns",
+         .help = "Columns per lazy-update block"},
+        {.key = "percdamp",
+         .type = OptionType::Number,
+         .defaultValue = 0.01,
+         .minimum = 0.0,
+         .maximum = 1.0,
+         .minimumExclusive = true,
+         .help = "Damping added to the Hessian diagonal, as a fraction of its mean"},
+        {.key = "act_order",
+         .type = OptionType::Boolean,
+         .defaultValue = false,
+         .help = "Quantize columns by decreasing Hessian diagonal"},
+    };
+    method.nameSuffix = [](const MethodOptions& options) {
+        return options.boolean("act_order") ? std::string("act-order") : std::string();
+    };
+    method.create = [](const RunConfig& config) { return std::make_unique<GptqMethod>(gptqOptions(config.options)); };
+    return method;
+}
+
+} // namespace core
