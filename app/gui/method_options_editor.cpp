@@ -14,12 +14,19 @@ namespace {
 
 using nlohmann::json;
 
-// "epochs" → "Epochs:", "lwc_lr" → "Lwc lr:"
+// The spec's label, or "lwc_epochs" → "Lwc epochs"; integers with a unit: "Epochs (epochs)"
+// is avoided, "Batch size (windows)" kept.
 QString rowLabel(const core::OptionSpec& spec)
 {
-    QString label = QString::fromStdString(spec.key).replace(QLatin1Char('_'), QLatin1Char(' '));
-    label[0] = label[0].toUpper();
-    return label + QLatin1Char(':');
+    QString label = QString::fromStdString(spec.label.empty() ? spec.key : spec.label);
+    if (spec.label.empty()) {
+        label.replace(QLatin1Char('_'), QLatin1Char(' '));
+        label[0] = label[0].toUpper();
+    }
+    const QString unit = QString::fromStdString(spec.unit);
+    if (!unit.isEmpty() && !label.toLower().contains(unit.toLower()))
+        label += QStringLiteral(" (%1)").arg(unit);
+    return label;
 }
 
 QString tooltip(const core::OptionSpec& spec)
@@ -50,25 +57,21 @@ QString listText(const std::vector<double>& values)
 
 } // namespace
 
-MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, QWidget* parent)
-    : QWidget(parent), m_method(method)
+MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, QFormLayout* form, QWidget* parent)
+    : QObject(parent), m_method(method), m_form(form)
 {
-    auto* form = new QFormLayout(this);
-    form->setContentsMargins(0, 0, 0, 0);
     for (const core::OptionSpec& spec : method.options) {
         QWidget* field = nullptr;
         switch (spec.type) {
         case core::OptionType::Integer: {
-            auto* box = new QSpinBox(this);
+            auto* box = new QSpinBox(parent);
             box->setRange(clampToInt(spec.minimum - 1), clampToInt(spec.maximum + 1));
-            if (!spec.unit.empty())
-                box->setSuffix(QStringLiteral(" ") + QString::fromStdString(spec.unit));
             connect(box, &QSpinBox::valueChanged, this, &MethodOptionsEditor::changed);
             field = box;
             break;
         }
         case core::OptionType::Number: {
-            auto* box = new QDoubleSpinBox(this);
+            auto* box = new QDoubleSpinBox(parent);
             box->setDecimals(6);
             box->setRange(spec.minimum - 1.0, spec.maximum + 1.0);
             box->setSingleStep(std::pow(10.0, std::floor(std::log10(std::max(1e-6, spec.maximum))) - 2));
@@ -77,13 +80,13 @@ MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, Q
             break;
         }
         case core::OptionType::Boolean: {
-            auto* box = new QCheckBox(QString::fromStdString(spec.help), this);
+            auto* box = new QCheckBox(rowLabel(spec), parent);
             connect(box, &QCheckBox::toggled, this, &MethodOptionsEditor::changed);
             field = box;
             break;
         }
         case core::OptionType::NumberList: {
-            auto* edit = new QLineEdit(this);
+            auto* edit = new QLineEdit(parent);
             connect(edit, &QLineEdit::textChanged, this, &MethodOptionsEditor::changed);
             field = edit;
             break;
@@ -94,10 +97,16 @@ MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, Q
         if (spec.type == core::OptionType::Boolean)
             form->addRow(QString(), field);
         else
-            form->addRow(rowLabel(spec), field);
+            form->addRow(rowLabel(spec) + QLatin1Char(':'), field);
         m_fields[spec.key] = field;
     }
     setOptions(core::defaultOptions(method.options));
+}
+
+void MethodOptionsEditor::setRowsVisible(bool visible)
+{
+    for (const auto& [key, field] : m_fields)
+        m_form->setRowVisible(field, visible);
 }
 
 json MethodOptionsEditor::section() const

@@ -17,7 +17,6 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QStackedWidget>
 
 #include <nlohmann/json.hpp>
 
@@ -104,12 +103,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_swP = new QComboBox(this);
     m_swP->addItems({QStringLiteral("1"), QStringLiteral("2")});
     m_klTopK = spinBox(this, 0, 1000000, 64);
-    m_methodOptions = new QStackedWidget(this);
     for (const core::MethodDescriptor* descriptor : core::methodDescriptors()) {
-        auto* editor = new MethodOptionsEditor(*descriptor, m_methodOptions);
-        m_methodOptions->addWidget(editor);
-        m_optionEditors[descriptor->name] = editor;
-        connect(editor, &MethodOptionsEditor::changed, this, &RunConfigForm::revalidate);
         m_method->setItemData(m_method->findText(QString::fromStdString(descriptor->name)),
                               QString::fromStdString(descriptor->description), Qt::ToolTipRole);
     }
@@ -146,7 +140,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
         if (!directory.isEmpty())
             m_model->setText(directory);
     });
-    form->addRow(tr("M&odel:"), modelRow);
+    form->addRow(tr("Model:"), modelRow);
     form->addRow(QString(), m_modelInfo);
     form->addRow(tr("&Method:"), m_method);
     form->addRow(tr("Weight &bits:"), m_bits);
@@ -159,7 +153,11 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("SW projections:"), m_swProjections);
     form->addRow(tr("SW p:"), m_swP);
     form->addRow(tr("KL-Top k:"), m_klTopK);
-    form->addRow(m_methodOptions);
+    for (const core::MethodDescriptor* descriptor : core::methodDescriptors()) {
+        auto* editor = new MethodOptionsEditor(*descriptor, form, this);
+        m_optionEditors[descriptor->name] = editor;
+        connect(editor, &MethodOptionsEditor::changed, this, &RunConfigForm::revalidate);
+    }
     form->addRow(QString(), m_diagnostics);
     form->addRow(tr("Histogram bins:"), m_histogramBins);
     form->addRow(tr("SW directions (diagnostics):"), m_diagnosticDirections);
@@ -244,8 +242,8 @@ void RunConfigForm::updateMethodFields()
     const std::string method = m_method->currentText().toStdString();
     for (QWidget* field : std::initializer_list<QWidget*>{m_loss, m_swProjections, m_swP, m_klTopK})
         field->setEnabled(takesLoss(method));
-    if (const auto editor = m_optionEditors.find(method); editor != m_optionEditors.end())
-        m_methodOptions->setCurrentWidget(editor->second);
+    for (const auto& [name, editor] : m_optionEditors)
+        editor->setRowsVisible(name == method);
     // A loss field still showing the previous method's default shows the new method's.
     const auto newDefault = core::defaultRunConfig(method).loss;
     const bool untouched =

@@ -18,7 +18,6 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
-class QStackedWidget;
 
 namespace app {
 
@@ -71,8 +70,7 @@ private:
     QSpinBox* m_swProjections = nullptr;
     QComboBox* m_swP = nullptr;
     QSpinBox* m_klTopK = nullptr;
-    /// One editor per registered method, built from its descriptor; the current method's shows.
-    QStackedWidget* m_methodOptions = nullptr;
+    /// One editor per registered method, built from its descriptor; the current method's rows show.
     std::map<std::string, MethodOptionsEditor*> m_optionEditors;
     std::string m_shownMethod; ///< the method whose default loss the loss field may still hold
     QCheckBox* m_diagnostics = nullptr;

@@ -208,14 +208,15 @@ MethodDescriptor omniQuantMethod()
     method.capabilities.learnsBlockParameters = true;
     method.capabilities.takesLoss = true;
     method.defaultLoss = {LossTerm{LossType::Mse, 1.0}}; // the paper's mean squared error (METHODS.md §3.4)
-    const auto learningRate = [](const char* key, double value, const char* help) {
+    const auto learningRate = [](const char* key, double value, const char* help, const char* label) {
         return OptionSpec{.key = key,
                           .type = OptionType::Number,
                           .defaultValue = value,
                           .minimum = 0.0,
                           .maximum = 10.0,
                           .minimumExclusive = true,
-                          .help = help};
+                          .help = help,
+                          .label = label};
     };
     method.options = {
         {.key = "epochs",
@@ -224,30 +225,36 @@ MethodDescriptor omniQuantMethod()
          .minimum = 1,
          .maximum = 10000,
          .unit = "epochs",
-         .help = "Passes over the calibration windows per block (paper: 20; 40 at W2)"},
+         .help = "Passes over the calibration windows per block (paper: 20; 40 at W2)",
+         .label = "Epochs"},
         {.key = "batch_size",
          .type = OptionType::Integer,
          .defaultValue = std::int64_t(1),
          .minimum = 1,
          .maximum = 4096,
          .unit = "windows",
-         .help = "Calibration windows per optimizer step (paper: 1)"},
-        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the clipping logits (weight decay 0)"),
+         .help = "Calibration windows per optimizer step (paper: 1)",
+         .label = "Batch size"},
+        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the clipping logits (weight decay 0)",
+                     "LWC learning rate"),
         {.key = "aug_loss",
          .type = OptionType::Boolean,
          .defaultValue = false,
-         .help = "Also match the FP block on the quantized stream's inputs (the paper's W2 setting)"},
+         .help = "Also match the FP block on the quantized stream's inputs (the paper's W2 setting)",
+         .label = "aug loss"},
         {.key = "let",
          .type = OptionType::Boolean,
          .defaultValue = false,
-         .help = "Learnable equivalent transformation (LLaMA); off in the paper's weight-only runs"},
-        learningRate("let_lr", 5e-3, "AdamW learning rate of the LET scales"),
+         .help = "Learnable equivalent transformation (LLaMA); off in the paper's weight-only runs",
+         .label = "LET"},
+        learningRate("let_lr", 5e-3, "AdamW learning rate of the LET scales", "LET learning rate"),
         {.key = "let_alpha",
          .type = OptionType::Number,
          .defaultValue = 0.5,
          .minimum = 0.0,
          .maximum = 1.0,
-         .help = "SmoothQuant exponent of the LET scales' initialization"},
+         .help = "SmoothQuant exponent of the LET scales' initialization",
+         .label = "LET α"},
     };
     method.create = [](const RunConfig& config) {
         return std::make_unique<OmniQuantMethod>(OmniQuantConfig::from(config.options), config.loss,

@@ -174,14 +174,15 @@ MethodDescriptor tesseraQMethod()
     method.capabilities.learnsBlockParameters = true;
     method.capabilities.takesLoss = true;
     method.defaultLoss = {LossTerm{LossType::L2, 1.0}}; // the per-token sum of squares (METHODS.md §4.2)
-    const auto learningRate = [](const char* key, double value, const char* help) {
+    const auto learningRate = [](const char* key, double value, const char* help, const char* label) {
         return OptionSpec{.key = key,
                           .type = OptionType::Number,
                           .defaultValue = value,
                           .minimum = 0.0,
                           .maximum = 10.0,
                           .minimumExclusive = true,
-                          .help = help};
+                          .help = help,
+                          .label = label};
     };
     method.options = {
         {.key = "lwc_epochs",
@@ -190,8 +191,9 @@ MethodDescriptor tesseraQMethod()
          .minimum = 0,
          .maximum = 10000,
          .unit = "epochs",
-         .help = "Epochs of the OmniQuant LWC stage that fixes the grid (0: the plain min/max grid)"},
-        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the LWC stage"),
+         .help = "Epochs of the OmniQuant LWC stage that fixes the grid (0: the plain min/max grid)",
+         .label = "LWC epochs"},
+        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the LWC stage", "LWC learning rate"),
         // TesseraQ's 20-stage schedule.
         {.key = "thresholds",
          .type = OptionType::NumberList,
@@ -200,23 +202,27 @@ MethodDescriptor tesseraQMethod()
          .minimum = 0.0,
          .maximum = 1.0,
          .maximumExclusive = true,
-         .help = "Fraction of rounding variables still soft in each stage (decreasing)"},
+         .help = "Fraction of rounding variables still soft in each stage (decreasing)",
+         .label = "Soft fraction per stage"},
         {.key = "iterations",
          .type = OptionType::Integer,
          .defaultValue = std::int64_t(250),
          .minimum = 1,
          .maximum = 1000000,
          .unit = "steps",
-         .help = "Optimizer steps per rounding stage"},
+         .help = "Optimizer steps per rounding stage",
+         .label = "Iterations per stage"},
         {.key = "batch_size",
          .type = OptionType::Integer,
          .defaultValue = std::int64_t(4),
          .minimum = 1,
          .maximum = 4096,
          .unit = "windows",
-         .help = "Calibration windows per optimizer step"},
-        learningRate("lr", 1e-3, "Adam learning rate of the rounding logits"),
-        learningRate("scale_lr", 1e-3, "Adam learning rate of the dequantization scale logits (weight decay 1e-4)"),
+         .help = "Calibration windows per optimizer step",
+         .label = "Batch size"},
+        learningRate("lr", 1e-3, "Adam learning rate of the rounding logits", "Rounding learning rate"),
+        learningRate("scale_lr", 1e-3, "Adam learning rate of the dequantization scale logits (weight decay 1e-4)",
+                     "Scale learning rate"),
     };
     method.validate = validateThresholds;
     method.create = [](const RunConfig& config) {

@@ -28,6 +28,7 @@ struct OptionSpec {
     bool maximumExclusive = false; ///< ..., maximum) instead of ..., maximum]
     std::string unit;              ///< "epochs", "steps", "columns", ... ("" when none)
     std::string help;              ///< one line, for `quantscope methods`, tooltips and the README
+    std::string label;             ///< the form's row label; "" = the key, spaced and capitalized
 };
 
 /// The range as errors and listings print it: "1..10000", "(0, 10]", "[0, 1)"; "" for Boolean.

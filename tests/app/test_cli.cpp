@@ -142,10 +142,14 @@ private Q_SLOTS:
             const QJsonObject result = value.toObject();
             QCOMPARE(result["seq_len"].toInt(), 512);
             QCOMPARE(result["windows"].toInt(), 2);
-            // A trained model: far below the 2048 of a uniform guess over its vocabulary.
-            QVERIFY2(result["perplexity"].toDouble() < 400.0,
+            // A trained model: far below the 2048 of a uniform guess over its vocabulary (KJV's
+            // first two windows are Matthew 1's genealogy, a list of names: about 400).
+            QVERIFY2(result["perplexity"].toDouble() < 1000.0,
                      qPrintable(QString::number(result["perplexity"].toDouble())));
         }
+        // In-domain, the bundled model is close to its full-text 47.7.
+        QVERIFY2(results[0].toObject()["perplexity"].toDouble() < 120.0,
+                 qPrintable(QString::number(results[0].toObject()["perplexity"].toDouble())));
         QVERIFY(results[0].toObject()["text"].toString().endsWith("brown_test.txt"));
         QVERIFY(results[1].toObject()["text"].toString().endsWith("kjv_test.txt"));
     }
