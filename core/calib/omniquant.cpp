@@ -1,6 +1,7 @@
 #include "calib/omniquant.h"
 
 #include "calib/block_training.h"
+#include "calib/learning_rate_option.h"
 #include "config/method_descriptor.h"
 
 #include "model/weight_layout.h"
@@ -208,16 +209,6 @@ MethodDescriptor omniQuantMethod()
     method.capabilities.learnsBlockParameters = true;
     method.capabilities.takesLoss = true;
     method.defaultLoss = {LossTerm{LossType::Mse, 1.0}}; // the paper's mean squared error (METHODS.md §3.4)
-    const auto learningRate = [](const char* key, double value, const char* help, const char* label) {
-        return OptionSpec{.key = key,
-                          .type = OptionType::Number,
-                          .defaultValue = value,
-                          .minimum = 0.0,
-                          .maximum = 10.0,
-                          .minimumExclusive = true,
-                          .help = help,
-                          .label = label};
-    };
     method.options = {
         {.key = "epochs",
          .type = OptionType::Integer,
@@ -235,8 +226,8 @@ MethodDescriptor omniQuantMethod()
          .unit = "windows",
          .help = "Calibration windows per optimizer step (paper: 1)",
          .label = "Batch size"},
-        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the clipping logits (weight decay 0)",
-                     "LWC learning rate"),
+        learningRateOption("lwc_lr", 1e-2, "AdamW learning rate of the clipping logits (weight decay 0)",
+                           "LWC learning rate"),
         {.key = "aug_loss",
          .type = OptionType::Boolean,
          .defaultValue = false,
@@ -247,7 +238,7 @@ MethodDescriptor omniQuantMethod()
          .defaultValue = false,
          .help = "Learnable equivalent transformation (LLaMA); off in the paper's weight-only runs",
          .label = "LET"},
-        learningRate("let_lr", 5e-3, "AdamW learning rate of the LET scales", "LET learning rate"),
+        learningRateOption("let_lr", 5e-3, "AdamW learning rate of the LET scales", "LET learning rate"),
         {.key = "let_alpha",
          .type = OptionType::Number,
          .defaultValue = 0.5,

@@ -1,6 +1,7 @@
 #include "calib/tesseraq.h"
 
 #include "calib/block_training.h"
+#include "calib/learning_rate_option.h"
 #include "calib/omniquant.h"
 #include "config/method_descriptor.h"
 #include "model/weight_layout.h"
@@ -174,16 +175,6 @@ MethodDescriptor tesseraQMethod()
     method.capabilities.learnsBlockParameters = true;
     method.capabilities.takesLoss = true;
     method.defaultLoss = {LossTerm{LossType::L2, 1.0}}; // the per-token sum of squares (METHODS.md §4.2)
-    const auto learningRate = [](const char* key, double value, const char* help, const char* label) {
-        return OptionSpec{.key = key,
-                          .type = OptionType::Number,
-                          .defaultValue = value,
-                          .minimum = 0.0,
-                          .maximum = 10.0,
-                          .minimumExclusive = true,
-                          .help = help,
-                          .label = label};
-    };
     method.options = {
         {.key = "lwc_epochs",
          .type = OptionType::Integer,
@@ -193,7 +184,7 @@ MethodDescriptor tesseraQMethod()
          .unit = "epochs",
          .help = "Epochs of the OmniQuant LWC stage that fixes the grid (0: the plain min/max grid)",
          .label = "LWC epochs"},
-        learningRate("lwc_lr", 1e-2, "AdamW learning rate of the LWC stage", "LWC learning rate"),
+        learningRateOption("lwc_lr", 1e-2, "AdamW learning rate of the LWC stage", "LWC learning rate"),
         // TesseraQ's 20-stage schedule.
         {.key = "thresholds",
          .type = OptionType::NumberList,
@@ -220,9 +211,10 @@ MethodDescriptor tesseraQMethod()
          .unit = "windows",
          .help = "Calibration windows per optimizer step",
          .label = "Batch size"},
-        learningRate("lr", 1e-3, "Adam learning rate of the rounding logits", "Rounding learning rate"),
-        learningRate("scale_lr", 1e-3, "Adam learning rate of the dequantization scale logits (weight decay 1e-4)",
-                     "Scale learning rate"),
+        learningRateOption("lr", 1e-3, "Adam learning rate of the rounding logits", "Rounding learning rate"),
+        learningRateOption("scale_lr", 1e-3,
+                           "Adam learning rate of the dequantization scale logits (weight decay 1e-4)",
+                           "Scale learning rate"),
     };
     method.validate = validateThresholds;
     method.create = [](const RunConfig& config) {

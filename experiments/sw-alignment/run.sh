@@ -2,7 +2,7 @@
 # The SW-alignment experiment (README.md beside this script): every variant in configs/ at
 # every weight setting and calibration seed, into one workspace, then the report.
 # Resumable: a run whose name is already finished in the workspace is skipped.
-#   experiments/sw-alignment/run.sh            # everything (about 2 hours on 2 cores)
+#   experiments/sw-alignment/run.sh            # everything (about 45 minutes on 2 cores)
 #   SEEDS="0" SETTINGS="2:64" VARIANTS="omniquant-mse omniquant-mse-sw" experiments/sw-alignment/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
