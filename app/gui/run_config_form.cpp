@@ -103,10 +103,6 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_swP = new QComboBox(this);
     m_swP->addItems({QStringLiteral("1"), QStringLiteral("2")});
     m_klTopK = spinBox(this, 0, 1000000, 64);
-    for (const core::MethodDescriptor* descriptor : core::methodDescriptors()) {
-        m_method->setItemData(m_method->findText(QString::fromStdString(descriptor->name)),
-                              QString::fromStdString(descriptor->description), Qt::ToolTipRole);
-    }
     m_diagnostics = new QCheckBox(tr("record diagnostics"), this);
     m_diagnostics->setChecked(true);
     m_histogramBins = spinBox(this, 0, 100000, 256);
@@ -154,6 +150,8 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("SW p:"), m_swP);
     form->addRow(tr("KL-Top k:"), m_klTopK);
     for (const core::MethodDescriptor* descriptor : core::methodDescriptors()) {
+        m_method->setItemData(m_method->findText(QString::fromStdString(descriptor->name)),
+                              QString::fromStdString(descriptor->description), Qt::ToolTipRole);
         auto* editor = new MethodOptionsEditor(*descriptor, form, this);
         m_optionEditors[descriptor->name] = editor;
         connect(editor, &MethodOptionsEditor::changed, this, &RunConfigForm::revalidate);
@@ -363,9 +361,7 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
     m_diagnosticDirections->setValue(static_cast<int>(config.diagnostics.projections));
     m_qsur->setChecked(config.diagnostics.qsur);
     m_saliency->setChecked(config.diagnostics.saliency);
-    QStringList terms;
     for (const core::LossTerm& term : config.loss) {
-        terms << QStringLiteral("%1:%2").arg(QString::fromStdString(core::lossTypeName(term.type))).arg(term.weight);
         if (term.type == core::LossType::SlicedWasserstein) {
             m_swProjections->setValue(static_cast<int>(term.projections));
             m_swP->setCurrentText(QString::number(term.p));
@@ -373,8 +369,8 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
         if (term.type == core::LossType::KlTop)
             m_klTopK->setValue(static_cast<int>(term.topK));
     }
-    if (!terms.isEmpty())
-        m_loss->setText(terms.join(QLatin1Char(',')));
+    if (!config.loss.empty())
+        m_loss->setText(lossShorthand(config.loss));
     if (const auto editor = m_optionEditors.find(config.method); editor != m_optionEditors.end())
         editor->second->setOptions(config.options);
     revalidate();

@@ -3,8 +3,7 @@
 #include "diagnostics/diagnostics_recorder.h"
 #include "model/weight_layout.h"
 #include "util/batches.h"
-
-#include <chrono>
+#include "util/stopwatch.h"
 
 namespace core {
 namespace {
@@ -39,7 +38,7 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
                                 const ProgressCallback& onProgress, const CancelToken& cancel)
 {
     torch::NoGradGuard noGrad; // methods that learn enable gradients locally
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch stopwatch;
     const ModelConfig& config = model.config();
     const AttentionContext attention(config, calibrationIds.size(1), model.device());
     torch::Tensor fpStream = model.embed(calibrationIds);
@@ -102,7 +101,7 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
                        {"calibrate", static_cast<double>(i + 1) / blocks,
                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) + " done"});
     }
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = stopwatch.seconds();
     return result;
 }
 

@@ -3,10 +3,10 @@
 // groups produce.
 #include "calib/calibration_method.h"
 #include "calib/gptq.h"
-#include "calib/method_timer.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "util/error.h"
+#include "util/stopwatch.h"
 
 namespace core {
 namespace {
@@ -33,7 +33,7 @@ public:
             const auto hessians = collectHessians(ctx, groups[g]);
             for (const auto& shortName : groups[g]) {
                 ctx.cancel.throwIfCancelled();
-                const MethodTimer timer;
+                const Stopwatch timer;
                 torch::Tensor& weight = ctx.weights.tensors.at(shortName + ".weight");
                 GptqResult result;
                 try {

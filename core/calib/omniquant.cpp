@@ -6,8 +6,8 @@
 
 #include "model/weight_layout.h"
 #include "util/error.h"
+#include "util/stopwatch.h"
 
-#include <chrono>
 #include <cmath>
 
 namespace core {
@@ -119,7 +119,7 @@ OmniQuantMethod::OmniQuantMethod(const OmniQuantConfig& options, std::vector<Los
 
 void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
 {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch stopwatch;
     const std::vector<std::string> names = linearShortNames(ctx.config.family);
     // The Hessians of the FP block on the quantized stream serve the error metric and the
     // saliency diagnostics, as for RTN.
@@ -144,8 +144,7 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
     ctx.weights = folded;
     std::map<std::string, QuantizedLinear> stored = trainer.storedLinears();
     handOverTrainedLinears(
-        ctx, foldedHessians, [&](const std::string& name) { return std::move(stored.at(name)); },
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        ctx, foldedHessians, [&](const std::string& name) { return std::move(stored.at(name)); }, stopwatch.seconds());
     if (ctx.lossCurve)
         *ctx.lossCurve = std::move(curve);
 }

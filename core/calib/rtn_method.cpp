@@ -1,10 +1,10 @@
 // Round-to-nearest (METHODS.md §1): every Linear on its min/max grid, no data needed. The
 // calibration inputs only serve the error metric and the saliency diagnostics.
 #include "calib/calibration_method.h"
-#include "calib/method_timer.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "model/weight_layout.h"
+#include "util/stopwatch.h"
 
 namespace core {
 namespace {
@@ -18,7 +18,7 @@ public:
         const auto hessians = collectHessians(ctx, all);
         for (std::size_t i = 0; i < all.size(); ++i) {
             ctx.cancel.throwIfCancelled();
-            const MethodTimer timer;
+            const Stopwatch timer;
             torch::Tensor& weight = ctx.weights.tensors.at(all[i] + ".weight");
             QuantizedLinear stored = quantizeRtnStored(weight, ctx.spec);
             const torch::Tensor quantized = stored.dequantize();

@@ -7,9 +7,9 @@
 #include "model/weight_layout.h"
 #include "quant/soft_rounding.h"
 #include "util/error.h"
+#include "util/stopwatch.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -38,7 +38,7 @@ TesseraQMethod::TesseraQMethod(const TesseraQConfig& options, std::vector<LossTe
 
 void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
 {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch stopwatch;
     const std::vector<std::string> names = linearShortNames(ctx.config.family);
     const auto hessians = collectHessians(ctx, names);
     const CompositeLoss loss = makeBlockLoss(m_loss, m_seed, ctx);
@@ -126,8 +126,7 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
     for (auto& [name, rounding] : roundings)
         rounding.hardenAll();
     handOverTrainedLinears(
-        ctx, hessians, [&](const std::string& name) { return roundings.at(name).stored(); },
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        ctx, hessians, [&](const std::string& name) { return roundings.at(name).stored(); }, stopwatch.seconds());
     if (ctx.lossCurve)
         *ctx.lossCurve = std::move(curve);
 }

@@ -12,9 +12,9 @@
 #include "store/run_lock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
+#include "util/stopwatch.h"
 #include "util/text_file.h"
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -26,11 +26,6 @@ namespace fs = std::filesystem;
 
 // Share of the overall progress bar: calibration, then evaluation of both models.
 constexpr double kCalibrateShare = 0.5;
-
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 std::string absolutePath(const std::string& path)
 {
@@ -96,7 +91,7 @@ public:
 private:
     void calibrate(const Tokenizer& tokenizer, CalibrationJobResult& result)
     {
-        const auto start = std::chrono::steady_clock::now();
+        const Stopwatch stopwatch;
         reportProgress(m_onProgress, {"load", 0.0, "tokenizing " + m_config.calibration.text});
         const std::string text = readTextFile(m_config.calibration.text);
         const auto ids = encodeWithBos(tokenizer, text, m_model.config().bosTokenId);
@@ -124,7 +119,7 @@ private:
         for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)
             m_quantizedBlocks.push_back(std::move(pipeline.quantizedBlocks[static_cast<std::size_t>(i)]));
         result.layers = pipeline.layers;
-        result.calibrationSeconds = secondsSince(start);
+        result.calibrationSeconds = stopwatch.seconds();
     }
 
     // Written as each block finishes, so a cancelled or failed run keeps them.
@@ -266,7 +261,7 @@ RunConfig resolveRunConfig(const RunConfig& input)
 CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& input, const ProgressCallback& onProgress,
                                        const CancelToken& cancel, const std::function<void(std::int64_t)>& onRunCreated)
 {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch stopwatch;
     reportProgress(onProgress, {"load", 0.0, "checking config, model and texts"});
     const RunConfig config = resolveRunConfig(input);
     // Fail before creating the run on anything a user can fix up front.
@@ -294,15 +289,15 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
         catalog.setRunStatus(result.runId, RunStatus::Running);
         CalibrationRun run(workspace, config, result.runId, onProgress, cancel);
         run.execute(result);
-        result.seconds = secondsSince(start);
+        result.seconds = stopwatch.seconds();
         catalog.setRunSeconds(result.runId, result.seconds);
         catalog.setRunStatus(result.runId, RunStatus::Finished);
     } catch (const Cancelled&) {
-        catalog.setRunSeconds(result.runId, secondsSince(start));
+        catalog.setRunSeconds(result.runId, stopwatch.seconds());
         catalog.setRunStatus(result.runId, RunStatus::Cancelled);
         throw;
     } catch (const std::exception& e) {
-        catalog.setRunSeconds(result.runId, secondsSince(start));
+        catalog.setRunSeconds(result.runId, stopwatch.seconds());
         catalog.setRunStatus(result.runId, RunStatus::Failed, e.what());
         throw Error("run " + std::to_string(result.runId) + " failed: " + e.what());
     }

@@ -3,10 +3,10 @@
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
 #include "util/error.h"
+#include "util/stopwatch.h"
 #include "util/text_file.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace core {
 
@@ -30,14 +30,15 @@ EvalJobResult runEvalJob(const EvalJobParams& params, const ProgressCallback& on
     const double share = 1.0 / static_cast<double>(texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) {
         cancel.throwIfCancelled();
-        const auto start = std::chrono::steady_clock::now();
+        const Stopwatch stopwatch;
         reportProgress(onProgress, {"tokenize", i * share, "tokenizing " + params.textPaths[i]});
         const auto ids = encodeWithBos(*tokenizer, texts[i], model.config().bosTokenId);
         PerplexityOptions options;
         options.seqLen = params.seqLen > 0 ? params.seqLen : std::min<std::int64_t>(model.config().maxPositions, 2048);
         options.maxWindows = params.maxWindows;
         const auto forward = [&](const ProgressEvent& event) {
-            reportProgress(onProgress, {event.stage, (i + event.fraction) * share, params.textPaths[i] + ": " + event.message});
+            reportProgress(onProgress,
+                           {event.stage, (i + event.fraction) * share, params.textPaths[i] + ": " + event.message});
         };
         PerplexityResult ppl;
         try {
@@ -52,7 +53,7 @@ EvalJobResult runEvalJob(const EvalJobParams& params, const ProgressCallback& on
         entry.tokens = ppl.tokens;
         entry.windows = ppl.windows;
         entry.seqLen = ppl.seqLen;
-        entry.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        entry.seconds = stopwatch.seconds();
         result.texts.push_back(entry);
     }
     return result;

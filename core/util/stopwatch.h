@@ -1,11 +1,11 @@
 #pragma once
-// Seconds a method spent on one Linear (LayerMetrics::seconds).
+// Seconds since construction, on the monotonic clock: layer, block, stage and run timings.
 
 #include <chrono>
 
 namespace core {
 
-class MethodTimer {
+class Stopwatch {
 public:
     double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count(); }
 
