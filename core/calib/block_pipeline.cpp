@@ -13,21 +13,21 @@ namespace {
 // its outputs exist. Keeps the pipeline at two streams (ARCHITECTURE.md).
 void advanceStream(const ModelConfig& config, const BlockWeights& weights, torch::Tensor& stream,
                    const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
-                   const CancelToken& cancel, const LinearObserver* observer = nullptr)
+                   const CancelToken& cancel, const ForwardHooks* hooks = nullptr)
 {
     forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         torch::Tensor batch = stream.narrow(0, first, count);
-        batch.copy_(decoderBlock(config, weights, batch, attention, prefix, observer));
+        batch.copy_(decoderBlock(config, weights, batch, attention, prefix, hooks));
     });
 }
 
-// Runs the block over `stream` only to show its Linears' inputs to `observer`.
+// Runs the block over `stream` only to show its Linears' inputs to the hooks' observers.
 void observeStream(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& stream,
                    const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
-                   const CancelToken& cancel, const LinearObserver& observer)
+                   const CancelToken& cancel, const ForwardHooks& hooks)
 {
     forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
-        decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer);
+        decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &hooks);
     });
 }
 

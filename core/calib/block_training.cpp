@@ -38,11 +38,12 @@ std::map<std::string, torch::Tensor> inputAbsMax(const BlockCalibrationContext& 
 {
     torch::NoGradGuard noGrad;
     std::map<std::string, torch::Tensor> maxima;
-    const LinearObserver observer = [&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
-        const torch::Tensor m = std::get<0>(input.reshape({-1, input.size(-1)}).abs().max(0));
-        torch::Tensor& slot = maxima[layer.substr(ctx.layerPrefix.size())];
-        slot = slot.defined() ? torch::maximum(slot, m) : m;
-    };
+    const ForwardHooks observer =
+        observing([&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+            const torch::Tensor m = std::get<0>(input.reshape({-1, input.size(-1)}).abs().max(0));
+            torch::Tensor& slot = maxima[layer.substr(ctx.layerPrefix.size())];
+            slot = slot.defined() ? torch::maximum(slot, m) : m;
+        });
     forEachBatch(ctx.inputs.size(0), ctx.batchSize, ctx.cancel, [&](std::int64_t first, std::int64_t count) {
         decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
                      &observer);

@@ -118,11 +118,11 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
         for (const auto& name : group)
             m_inputLeader[name] = group.front();
 
-    m_fpRangeObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+    m_fpRangeObserver = observing([this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
         if (InputRecord* record = recordFor(layer))
             record->fpRange.add(input);
-    };
-    m_fpCountObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+    });
+    m_fpCountObserver = observing([this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
         if (InputRecord* record = recordFor(layer)) {
             if (!record->fpHistogram) {
                 // The range comes from the first kRangeSamples windows only: a wider margin
@@ -137,8 +137,8 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
             if (record->fpMoments)
                 addMomentsUpTo(*record->fpMoments, input, m_config.qsurTokens);
         }
-    };
-    m_quantizedObserver = [this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+    });
+    m_quantizedObserver = observing([this](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
         if (InputRecord* record = recordFor(layer)) {
             if (!record->quantizedHistogram)
                 throw Error("diagnostics: quantized inputs of " + layer + " seen before the FP pass (internal error)");
@@ -147,7 +147,7 @@ DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const 
             if (record->quantizedMoments)
                 addMomentsUpTo(*record->quantizedMoments, input, m_config.qsurTokens);
         }
-    };
+    });
 }
 
 DiagnosticsRecorder::~DiagnosticsRecorder() = default;

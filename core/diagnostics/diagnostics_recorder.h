@@ -35,9 +35,9 @@ public:
     /// Windows the range pass looks at (all of them when there are fewer).
     static constexpr std::int64_t kRangeSamples = 16;
 
-    const LinearObserver& fpRangeObserver() const { return m_fpRangeObserver; }
-    const LinearObserver& fpCountObserver() const { return m_fpCountObserver; }
-    const LinearObserver& quantizedObserver() const { return m_quantizedObserver; }
+    const ForwardHooks& fpRangeObserver() const { return m_fpRangeObserver; }
+    const ForwardHooks& fpCountObserver() const { return m_fpCountObserver; }
+    const ForwardHooks& quantizedObserver() const { return m_quantizedObserver; }
 
     /// Computes the block's diagnostics from the finished streams ([samples, T, H] each)
     /// and the Hessians the method published, writes them to the artifacts and returns
@@ -57,13 +57,13 @@ private:
     DiagnosticsConfig m_config;
     ModelConfig m_model;
     ArtifactFile& m_artifacts;
-    torch::Tensor m_directions; ///< [projections, hidden]
+    torch::Tensor m_directions;                       ///< [projections, hidden]
     std::map<std::string, std::string> m_inputLeader; ///< Linear short name → short name owning its input record
     std::int64_t m_blockIndex = 0;
     std::string m_prefix;
     const BlockWeights* m_fpWeights = nullptr;
-    std::map<std::string, std::unique_ptr<InputRecord>> m_inputs; ///< by leader short name
-    LinearObserver m_fpRangeObserver, m_fpCountObserver, m_quantizedObserver;
+    std::map<std::string, std::unique_ptr<InputRecord>> m_inputs;           ///< by leader short name
+    ForwardHooks m_fpRangeObserver, m_fpCountObserver, m_quantizedObserver; ///< one observer each
 };
 
 } // namespace core

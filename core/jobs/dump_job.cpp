@@ -53,10 +53,11 @@ torch::Tensor runBlock(const ModelConfig& config, const BlockWeights& weights, c
                        const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
                        const CancelToken& cancel, const std::string& layer, std::vector<torch::Tensor>* captured)
 {
-    const LinearObserver observer = [&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
-        if (captured && name == layer)
-            captured->push_back(input.reshape({-1, input.size(-1)}).clone());
-    };
+    const ForwardHooks observer =
+        observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+            if (captured && name == layer)
+                captured->push_back(input.reshape({-1, input.size(-1)}).clone());
+        });
     std::vector<torch::Tensor> outputs;
     forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         outputs.push_back(decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer));

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace core {
 namespace {
@@ -13,13 +14,29 @@ namespace {
 constexpr std::int64_t kAttentionChunkBytes = 8ll * 1024 * 1024;
 
 torch::Tensor linear(const BlockWeights& weights, const std::string& shortName, const torch::Tensor& input,
-                     const std::string& layerPrefix, const LinearObserver* observer)
+                     const std::string& layerPrefix, const ForwardHooks* hooks)
 {
+    if (hooks == nullptr)
+        return torch::nn::functional::linear(input, weights.at(shortName + ".weight"),
+                                             weights.optional(shortName + ".bias"));
+    const std::string layer = layerPrefix + shortName;
+    torch::Tensor x = input;
+    for (const LinearInputTransform& transform : hooks->linearInputs)
+        x = transform(layer, x);
     torch::Tensor output =
-        torch::nn::functional::linear(input, weights.at(shortName + ".weight"), weights.optional(shortName + ".bias"));
-    if (observer && *observer)
-        (*observer)(layerPrefix + shortName, input, output);
+        torch::nn::functional::linear(x, weights.at(shortName + ".weight"), weights.optional(shortName + ".bias"));
+    for (const LinearObserver& observer : hooks->observers)
+        observer(layer, x, output);
     return output;
+}
+
+// K and V [B, kvHeads, T, d] through the hooks' transforms, in order.
+void transformKeyValues(const ForwardHooks* hooks, const std::string& prefix, torch::Tensor& k, torch::Tensor& v)
+{
+    if (hooks == nullptr)
+        return;
+    for (const KeyValueTransform& transform : hooks->keyValues)
+        std::tie(k, v) = transform(prefix, k, v);
 }
 
 // Rotate-half RoPE as in HF `apply_rotary_pos_emb` (first half / second half pairing):
@@ -87,7 +104,7 @@ torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, c
 }
 
 torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,
-                         const AttentionContext& attention, const std::string& prefix, const LinearObserver* observer)
+                         const AttentionContext& attention, const std::string& prefix, const ForwardHooks* hooks)
 {
     const std::int64_t seqLen = x.size(1);
     // [T, 1, d]: broadcast over heads of the [B, T, heads, d] layout, where RoPE runs on
@@ -98,31 +115,31 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
     const torch::Tensor h = rmsNorm(x, w.at("input_layernorm.weight"), c.normEps);
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
     const torch::Tensor q =
-        (applyRope(viewHeads(linear(w, "self_attn.q_proj", h, prefix, observer), c.numHeads, c.headDim), cos, sin) *
-         scale)
+        (applyRope(viewHeads(linear(w, "self_attn.q_proj", h, prefix, hooks), c.numHeads, c.headDim), cos, sin) * scale)
             .transpose(1, 2);
-    const torch::Tensor k =
-        applyRope(viewHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numKvHeads, c.headDim), cos, sin)
+    torch::Tensor k =
+        applyRope(viewHeads(linear(w, "self_attn.k_proj", h, prefix, hooks), c.numKvHeads, c.headDim), cos, sin)
             .transpose(1, 2);
-    const torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numKvHeads, c.headDim);
+    torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, hooks), c.numKvHeads, c.headDim);
+    transformKeyValues(hooks, prefix, k, v);
     const torch::Tensor context = attend(q, k, v, c, attention);
-    const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, observer);
+    const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, hooks);
 
     const torch::Tensor m = rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps);
-    torch::Tensor gate = linear(w, "mlp.gate_proj", m, prefix, observer);
-    const torch::Tensor up = linear(w, "mlp.up_proj", m, prefix, observer);
-    if (!torch::GradMode::is_enabled() && !(observer && *observer)) {
+    torch::Tensor gate = linear(w, "mlp.gate_proj", m, prefix, hooks);
+    const torch::Tensor up = linear(w, "mlp.up_proj", m, prefix, hooks);
+    if (!torch::GradMode::is_enabled() && (hooks == nullptr || hooks->observers.empty())) {
         // Inference (eval): the same operations in place, saving two passes over the
-        // [tokens, intermediate] activations (autograd would need the originals; an observer
+        // [tokens, intermediate] activations (autograd would need the originals; an hooks
         // may keep a reference to a Linear's output).
-        torch::Tensor output = linear(w, "mlp.down_proj", torch::silu_(gate).mul_(up), prefix, observer);
+        torch::Tensor output = linear(w, "mlp.down_proj", torch::silu_(gate).mul_(up), prefix, hooks);
         return output.add_(afterAttention);
     }
-    return afterAttention + linear(w, "mlp.down_proj", torch::silu(gate) * up, prefix, observer);
+    return afterAttention + linear(w, "mlp.down_proj", torch::silu(gate) * up, prefix, hooks);
 }
 
 torch::Tensor optBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,
-                       const AttentionContext& attention, const std::string& prefix, const LinearObserver* observer)
+                       const AttentionContext& attention, const std::string& prefix, const ForwardHooks* hooks)
 {
     namespace F = torch::nn::functional;
     const auto norm = [&](const torch::Tensor& input, const std::string& name) {
@@ -135,15 +152,16 @@ torch::Tensor optBlock(const ModelConfig& c, const BlockWeights& w, const torch:
     // HF OPTAttention scales q (after its bias) by headDim^-0.5 before the product.
     const double scaling = 1.0 / std::sqrt(static_cast<double>(c.headDim));
     const torch::Tensor q =
-        splitHeads(linear(w, "self_attn.q_proj", h, prefix, observer) * scaling, c.numHeads, c.headDim);
-    const torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, observer), c.numHeads, c.headDim);
-    const torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, observer), c.numHeads, c.headDim);
+        splitHeads(linear(w, "self_attn.q_proj", h, prefix, hooks) * scaling, c.numHeads, c.headDim);
+    torch::Tensor k = splitHeads(linear(w, "self_attn.k_proj", h, prefix, hooks), c.numHeads, c.headDim);
+    torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, hooks), c.numHeads, c.headDim);
+    transformKeyValues(hooks, prefix, k, v);
     const torch::Tensor context = attend(q, k, v, c, attention);
-    const torch::Tensor afterAttention = x + linear(w, "self_attn.out_proj", context, prefix, observer);
+    const torch::Tensor afterAttention = x + linear(w, "self_attn.out_proj", context, prefix, hooks);
 
     const torch::Tensor m = norm(afterAttention, "final_layer_norm");
-    const torch::Tensor hidden = torch::relu(linear(w, "fc1", m, prefix, observer));
-    return afterAttention + linear(w, "fc2", hidden, prefix, observer);
+    const torch::Tensor hidden = torch::relu(linear(w, "fc1", m, prefix, hooks));
+    return afterAttention + linear(w, "fc2", hidden, prefix, hooks);
 }
 
 } // namespace
@@ -209,14 +227,13 @@ torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weight
 }
 
 torch::Tensor decoderBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& hidden,
-                           const AttentionContext& attention, const std::string& layerPrefix,
-                           const LinearObserver* observer)
+                           const AttentionContext& attention, const std::string& layerPrefix, const ForwardHooks* hooks)
 {
     if (hidden.size(1) > attention.seqLen())
         throw Error("attention context built for " + std::to_string(attention.seqLen()) + " tokens, got " +
                     std::to_string(hidden.size(1)));
-    return config.family == ModelFamily::Llama ? llamaBlock(config, weights, hidden, attention, layerPrefix, observer)
-                                               : optBlock(config, weights, hidden, attention, layerPrefix, observer);
+    return config.family == ModelFamily::Llama ? llamaBlock(config, weights, hidden, attention, layerPrefix, hooks)
+                                               : optBlock(config, weights, hidden, attention, layerPrefix, hooks);
 }
 
 torch::Tensor outputLogits(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& hidden)

@@ -5,6 +5,7 @@
 // Linear's weight for its quantized or learnable version without copying a model.
 
 #include "io/model_config.h"
+#include "model/forward_hooks.h"
 
 #include <torch/torch.h>
 
@@ -29,14 +30,9 @@ struct GlobalWeights {
     torch::Tensor embedTokens;
     torch::Tensor embedPositions; ///< OPT only
     torch::Tensor finalNormWeight;
-    torch::Tensor finalNormBias;  ///< OPT only
-    torch::Tensor lmHead;         ///< the embedding itself when tied
+    torch::Tensor finalNormBias; ///< OPT only
+    torch::Tensor lmHead;        ///< the embedding itself when tied
 };
-
-/// Called for every Linear in a block with its full layer name, its input and its output
-/// ([batch, tokens, features]). Runs on the forward thread; must not modify the tensors.
-using LinearObserver =
-    std::function<void(const std::string& layerName, const torch::Tensor& input, const torch::Tensor& output)>;
 
 /// Causal mask and rotary tables for one sequence length, built once and reused across blocks.
 class AttentionContext {
@@ -57,10 +53,12 @@ private:
 /// Token ids [B, T] (int64) → hidden states [B, T, H] (adds OPT's learned positions).
 torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids);
 
-/// One decoder block. `layerPrefix` is blockPrefix(config, i); `observer` may be null.
+/// One decoder block. `layerPrefix` is blockPrefix(config, i); `hooks` may be null
+/// (model/forward_hooks.h). Without hooks the block computes exactly what it did before hooks
+/// existed (the same operations).
 torch::Tensor decoderBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& hidden,
                            const AttentionContext& attention, const std::string& layerPrefix,
-                           const LinearObserver* observer = nullptr);
+                           const ForwardHooks* hooks = nullptr);
 
 /// Final norm and output head: [B, T, H] → logits [B, T, V].
 torch::Tensor outputLogits(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& hidden);

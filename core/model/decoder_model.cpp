@@ -74,9 +74,9 @@ torch::Tensor DecoderModel::embed(const torch::Tensor& ids) const
 }
 
 torch::Tensor DecoderModel::runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,
-                                     const LinearObserver* observer) const
+                                     const ForwardHooks* hooks) const
 {
-    return decoderBlock(m_config, block(index), hidden, attention, blockPrefix(m_config, index), observer);
+    return decoderBlock(m_config, block(index), hidden, attention, blockPrefix(m_config, index), hooks);
 }
 
 torch::Tensor DecoderModel::logits(const torch::Tensor& hidden) const
@@ -84,12 +84,12 @@ torch::Tensor DecoderModel::logits(const torch::Tensor& hidden) const
     return outputLogits(m_config, globals(), hidden);
 }
 
-torch::Tensor DecoderModel::forward(const torch::Tensor& ids, const LinearObserver* observer) const
+torch::Tensor DecoderModel::forward(const torch::Tensor& ids, const ForwardHooks* hooks) const
 {
     const AttentionContext attention(m_config, ids.size(1), m_options.device);
     torch::Tensor hidden = embed(ids);
     for (std::int64_t i = 0; i < m_config.numLayers; ++i)
-        hidden = runBlock(i, hidden, attention, observer);
+        hidden = runBlock(i, hidden, attention, hooks);
     return logits(hidden);
 }
 

@@ -44,10 +44,10 @@ public:
 
     torch::Tensor embed(const torch::Tensor& ids) const;
     torch::Tensor runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,
-                           const LinearObserver* observer = nullptr) const;
+                           const ForwardHooks* hooks = nullptr) const;
     torch::Tensor logits(const torch::Tensor& hidden) const;
     /// Full forward pass: ids [B, T] → logits [B, T, V].
-    torch::Tensor forward(const torch::Tensor& ids, const LinearObserver* observer = nullptr) const;
+    torch::Tensor forward(const torch::Tensor& ids, const ForwardHooks* hooks = nullptr) const;
 
 private:
     BlockWeights loadBlock(std::int64_t index) const;

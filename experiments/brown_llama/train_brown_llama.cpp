@@ -204,10 +204,10 @@ nlohmann::json outlierStatistics(const std::string& modelDir, const std::vector<
     const torch::Tensor batch =
         torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen)).view({windows, seqLen});
     std::map<std::string, torch::Tensor> channelMax;
-    const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input,
-                                              const torch::Tensor&) {
-        channelMax[name] = input.abs().reshape({-1, input.size(-1)}).amax(0);
-    };
+    const core::ForwardHooks observer =
+        core::observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+            channelMax[name] = input.abs().reshape({-1, input.size(-1)}).amax(0);
+        });
     model.forward(batch, &observer);
     nlohmann::json ratios = nlohmann::json::object();
     double largest = 0;

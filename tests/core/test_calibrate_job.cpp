@@ -228,11 +228,11 @@ private Q_SLOTS:
                                                 model.config().bosTokenId);
         const auto windows = core::drawCalibrationWindows(tokens, 6, 32, 0);
         std::vector<torch::Tensor> seen;
-        const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& input,
-                                                  const torch::Tensor&) {
-            if (name == "model.layers.1.self_attn.o_proj")
-                seen.push_back(input.reshape({-1, input.size(-1)}));
-        };
+        const core::ForwardHooks observer =
+            core::observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+                if (name == "model.layers.1.self_attn.o_proj")
+                    seen.push_back(input.reshape({-1, input.size(-1)}));
+            });
         model.forward(windows.ids, &observer);
         QVERIFY(torch::allclose(fp, torch::cat(seen, 0), 1e-5, 1e-5));
         QVERIFY(!torch::allclose(fp, quantized, 1e-3, 1e-3)); // block 0 was quantized before it

@@ -4,6 +4,7 @@
 
 #include "model/decoder_model.h"
 #include "model/weight_layout.h"
+#include "quant/activation_quantizer.h"
 #include "tiny_models.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -106,12 +107,15 @@ torch::Tensor referenceLogits(const core::ModelConfig& c, const Tensors& t, cons
         const std::string p = core::blockPrefix(c, layer);
         std::vector<std::vector<torch::Tensor>> q(T), k(T), v(T);
         for (std::int64_t i = 0; i < T; ++i) {
-            const torch::Tensor h = llama ? rms(x[i], w(t, p + "input_layernorm.weight"))
-                                          : layerNorm(x[i], w(t, p + "self_attn_layer_norm.weight"),
-                                                      w(t, p + "self_attn_layer_norm.bias"));
-            const torch::Tensor qa = affine(w(t, p + "self_attn.q_proj.weight"), maybe(t, p + "self_attn.q_proj.bias"), h);
-            const torch::Tensor ka = affine(w(t, p + "self_attn.k_proj.weight"), maybe(t, p + "self_attn.k_proj.bias"), h);
-            const torch::Tensor va = affine(w(t, p + "self_attn.v_proj.weight"), maybe(t, p + "self_attn.v_proj.bias"), h);
+            const torch::Tensor h =
+                llama ? rms(x[i], w(t, p + "input_layernorm.weight"))
+                      : layerNorm(x[i], w(t, p + "self_attn_layer_norm.weight"), w(t, p + "self_attn_layer_norm.bias"));
+            const torch::Tensor qa =
+                affine(w(t, p + "self_attn.q_proj.weight"), maybe(t, p + "self_attn.q_proj.bias"), h);
+            const torch::Tensor ka =
+                affine(w(t, p + "self_attn.k_proj.weight"), maybe(t, p + "self_attn.k_proj.bias"), h);
+            const torch::Tensor va =
+                affine(w(t, p + "self_attn.v_proj.weight"), maybe(t, p + "self_attn.v_proj.bias"), h);
             for (std::int64_t hh = 0; hh < c.numHeads; ++hh) {
                 torch::Tensor qh = qa.slice(0, hh * d, (hh + 1) * d);
                 q[i].push_back(llama ? rotatePairs(qh, i, c.ropeTheta) : qh);
@@ -133,8 +137,10 @@ torch::Tensor referenceLogits(const core::ModelConfig& c, const Tensors& t, cons
                 const torch::Tensor act = gate / (1.0 + torch::exp(-gate)) * up;
                 x[i] = x[i] + affine(w(t, p + "mlp.down_proj.weight"), {}, act);
             } else {
-                const torch::Tensor m = layerNorm(x[i], w(t, p + "final_layer_norm.weight"), w(t, p + "final_layer_norm.bias"));
-                const torch::Tensor hidden = torch::clamp_min(affine(w(t, p + "fc1.weight"), w(t, p + "fc1.bias"), m), 0.0);
+                const torch::Tensor m =
+                    layerNorm(x[i], w(t, p + "final_layer_norm.weight"), w(t, p + "final_layer_norm.bias"));
+                const torch::Tensor hidden =
+                    torch::clamp_min(affine(w(t, p + "fc1.weight"), w(t, p + "fc1.bias"), m), 0.0);
                 x[i] = x[i] + affine(w(t, p + "fc2.weight"), w(t, p + "fc2.bias"), hidden);
             }
         }
@@ -222,11 +228,11 @@ private Q_SLOTS:
         const core::DecoderModel model(m_dir + "/observed");
         std::vector<std::string> seen;
         bool shapesOk = true;
-        const core::LinearObserver observer = [&](const std::string& name, const torch::Tensor& in,
-                                                  const torch::Tensor& out) {
-            seen.push_back(name);
-            shapesOk = shapesOk && in.size(0) == 1 && in.size(1) == 5 && out.size(1) == 5;
-        };
+        const core::ForwardHooks observer =
+            core::observing([&](const std::string& name, const torch::Tensor& in, const torch::Tensor& out) {
+                seen.push_back(name);
+                shapesOk = shapesOk && in.size(0) == 1 && in.size(1) == 5 && out.size(1) == 5;
+            });
         model.forward(torch::randint(0, spec.vocab, {1, 5}), &observer);
         QCOMPARE(seen.size(), std::size_t(spec.layers * 7));
         QCOMPARE(seen.front(), std::string("model.layers.0.self_attn.q_proj"));
@@ -234,17 +240,71 @@ private Q_SLOTS:
         QVERIFY(shapesOk);
     }
 
+    void forwardHooksCompose()
+    {
+        testsupport::TinyModelSpec spec;
+        testsupport::writeTinyModel(m_dir + "/hooked", spec);
+        const core::DecoderModel model(m_dir + "/hooked");
+        const core::ModelConfig& config = model.config();
+        torch::manual_seed(8);
+        const torch::Tensor ids = torch::randint(0, spec.vocab, {2, 6});
+        const torch::Tensor plain = model.forward(ids);
+
+        // Identity transforms and two observers at once: the same logits, bit for bit; the
+        // observers see every Linear, K and V arrive per KV head after RoPE.
+        core::ForwardHooks hooks;
+        int linears = 0, secondObserver = 0, keyValueCalls = 0;
+        bool kvShapes = true;
+        hooks.linearInputs.push_back([](const std::string&, const torch::Tensor& x) { return x; });
+        hooks.observers.push_back([&](const std::string&, const torch::Tensor&, const torch::Tensor&) { ++linears; });
+        hooks.observers.push_back(
+            [&](const std::string&, const torch::Tensor&, const torch::Tensor&) { ++secondObserver; });
+        hooks.keyValues.push_back([&](const std::string& prefix, const torch::Tensor& k, const torch::Tensor& v) {
+            ++keyValueCalls;
+            kvShapes = kvShapes && prefix.starts_with("model.layers.") && k.sizes() == v.sizes() &&
+                       k.size(1) == config.numKvHeads && k.size(2) == 6 && k.size(3) == config.headDim;
+            return std::make_pair(k, v);
+        });
+        QVERIFY(torch::equal(model.forward(ids, &hooks), plain));
+        QCOMPARE(linears, int(spec.layers * 7));
+        QCOMPARE(secondObserver, linears);
+        QCOMPARE(keyValueCalls, int(spec.layers));
+        QVERIFY(kvShapes);
+
+        // 16-bit activation and KV "quantization" is the identity too; 4 bits is not.
+        core::ActivationQuantSpec a16;
+        core::KvQuantSpec kv16;
+        core::ForwardHooks quantizing;
+        quantizing.linearInputs.push_back(
+            [&](const std::string&, const torch::Tensor& x) { return core::fakeQuantizeActivations(x, a16); });
+        quantizing.keyValues.push_back([&](const std::string&, const torch::Tensor& k, const torch::Tensor& v) {
+            return std::make_pair(core::fakeQuantizeKeyValues(k, kv16), core::fakeQuantizeKeyValues(v, kv16));
+        });
+        QVERIFY(torch::equal(model.forward(ids, &quantizing), plain));
+        a16.bits = 4;
+        const torch::Tensor a4 = model.forward(ids, &quantizing);
+        QVERIFY(!torch::equal(a4, plain));
+        QVERIFY(torch::allclose(a4, plain, 0.5, 0.5)); // perturbed, not destroyed
+    }
+
     void badModelsGiveClearErrors_data()
     {
         QTest::addColumn<QString>("configEdit"); // key=value JSON fragment merged into config.json
         QTest::addColumn<QString>("expected");
-        QTest::newRow("missing hidden_size") << R"({"hidden_size": null})" << "missing key 'hidden_size'";
-        QTest::newRow("unsupported model_type") << R"({"model_type": "gpt_neox"})" << "unsupported model_type 'gpt_neox'";
-        QTest::newRow("shape mismatch") << R"({"intermediate_size": 96})" << "config.json implies [96, 48]";
-        QTest::newRow("kv heads") << R"({"num_key_value_heads": 4})" << "num_key_value_heads";
-        QTest::newRow("negative size") << R"({"num_hidden_layers": -1})" << "'num_hidden_layers' must be a positive integer";
-        QTest::newRow("rope scaling") << R"({"rope_scaling": {"type": "linear", "factor": 2.0}})" << "rope_scaling";
-        QTest::newRow("too few layers stored") << R"({"num_hidden_layers": 3})" << "no tensor model.layers.2";
+        QTest::newRow("missing hidden_size") << R"({"hidden_size": null})"
+                                             << "missing key 'hidden_size'";
+        QTest::newRow("unsupported model_type") << R"({"model_type": "gpt_neox"})"
+                                                << "unsupported model_type 'gpt_neox'";
+        QTest::newRow("shape mismatch") << R"({"intermediate_size": 96})"
+                                        << "config.json implies [96, 48]";
+        QTest::newRow("kv heads") << R"({"num_key_value_heads": 4})"
+                                  << "num_key_value_heads";
+        QTest::newRow("negative size") << R"({"num_hidden_layers": -1})"
+                                       << "'num_hidden_layers' must be a positive integer";
+        QTest::newRow("rope scaling") << R"({"rope_scaling": {"type": "linear", "factor": 2.0}})"
+                                      << "rope_scaling";
+        QTest::newRow("too few layers stored") << R"({"num_hidden_layers": 3})"
+                                               << "no tensor model.layers.2";
     }
 
     void badModelsGiveClearErrors()

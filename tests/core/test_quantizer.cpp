@@ -1,6 +1,7 @@
 // Weight quantizers against values computed by hand (each row's derivation is in
 // the comment beside it), in the GPTQ and OmniQuant dialects of METHODS.md §1.
 
+#include "quant/activation_quantizer.h"
 #include "quant/quantized_linear.h"
 #include "quant/weight_quantizer.h"
 #include "util/error.h"
@@ -39,11 +40,13 @@ private Q_SLOTS:
         using V = std::vector<float>;
         const int gptq = static_cast<int>(core::QuantDialect::Gptq);
         const int omni = static_cast<int>(core::QuantDialect::OmniQuant);
-        // [-1, 3], scale 4/3, zero round(0.75) = 1; x/s = -.75 .375 1.5 2.25 → -1 0 2 2 (half to even) → +1, clamp [0,3]
-        QTest::newRow("gptq asym 2b") << V{-1, 0.5, 2, 3} << 2 << -1 << false << gptq << V{-4.f / 3, 0, 8.f / 3, 8.f / 3};
+        // [-1, 3], scale 4/3, zero round(0.75) = 1; x/s = -.75 .375 1.5 2.25 → -1 0 2 2 (half to even) → +1, clamp
+        // [0,3]
+        QTest::newRow("gptq asym 2b") << V{-1, 0.5, 2, 3} << 2 << -1 << false << gptq
+                                      << V{-4.f / 3, 0, 8.f / 3, 8.f / 3};
         // range forced to [0, 4]: scale 4/3, zero 0; x/s = .75 1.5 2.25 3 → 1 2 2 3
-        QTest::newRow("gptq asym all positive") << V{1, 2, 3, 4} << 2 << -1 << false << gptq
-                                                << V{4.f / 3, 8.f / 3, 8.f / 3, 4};
+        QTest::newRow("gptq asym all positive")
+            << V{1, 2, 3, 4} << 2 << -1 << false << gptq << V{4.f / 3, 8.f / 3, 8.f / 3, 4};
         // [-2, 4] → symmetric [-4, 4], scale 8/7, zero 4; x/s = -1.75 .875 .4375 3.5 → -2 1 0 4; +4 → 2 5 4 8→7
         QTest::newRow("gptq sym 3b") << V{-2, 1, 0.5, 4} << 3 << -1 << true << gptq
                                      << V{-16.f / 7, 8.f / 7, 0, 24.f / 7};
@@ -54,8 +57,7 @@ private Q_SLOTS:
         // OmniQuant keeps [1, 4]: scale 1, zero round(-1) = -1 → every integer exact
         QTest::newRow("omniquant asym") << V{1, 2, 3, 4} << 2 << -1 << false << omni << V{1, 2, 3, 4};
         // OmniQuant sym 3b: scale max|x|/3 = 4/3, zero 3; x/s = -1.5 .75 .375 3 → -2 1 0 3 → within [0,7] after +3
-        QTest::newRow("omniquant sym 3b") << V{-2, 1, 0.5, 4} << 3 << -1 << true << omni
-                                          << V{-8.f / 3, 4.f / 3, 0, 4};
+        QTest::newRow("omniquant sym 3b") << V{-2, 1, 0.5, 4} << 3 << -1 << true << omni << V{-8.f / 3, 4.f / 3, 0, 4};
     }
 
     void handComputed()
@@ -73,7 +75,8 @@ private Q_SLOTS:
 
     void perChannelRowsAreIndependent()
     {
-        const torch::Tensor w = torch::stack({torch::tensor({-1.f, 0.5f, 2.f, 3.f}), torch::tensor({0.f, 0.f, 0.f, 0.f})});
+        const torch::Tensor w =
+            torch::stack({torch::tensor({-1.f, 0.5f, 2.f, 3.f}), torch::tensor({0.f, 0.f, 0.f, 0.f})});
         const torch::Tensor q = core::quantizeRtn(w, {2, -1, false, core::QuantDialect::Gptq});
         QVERIFY(near(q[0], torch::tensor({-4.f / 3, 0.f, 8.f / 3, 8.f / 3})));
         QVERIFY(near(q[1], torch::zeros({4})));
@@ -164,7 +167,8 @@ private Q_SLOTS:
         QVERIFY(stored.codes.max().item<int>() <= (1 << bits) - 1);
         QVERIFY(torch::equal(stored.dequantize(), core::quantizeRtn(w, spec))); // bit-identical
         // encodeOnGrid recovers the same codes from the dequantized weights.
-        const auto again = core::encodeOnGrid(stored.dequantize(), stored.scale, stored.zero, stored.groupIndex, spec, "w");
+        const auto again =
+            core::encodeOnGrid(stored.dequantize(), stored.scale, stored.zero, stored.groupIndex, spec, "w");
         QVERIFY(torch::equal(again.codes, stored.codes));
     }
 
@@ -183,8 +187,84 @@ private Q_SLOTS:
     void weightsOffTheGridAreRejected()
     {
         const auto stored = core::quantizeRtnStored(torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}}), {2, -1, false});
-        QVERIFY_THROWS_EXCEPTION(core::Error, core::encodeOnGrid(torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}}), stored.scale,
-                                                                 stored.zero, stored.groupIndex, stored.spec, "w"));
+        QVERIFY_THROWS_EXCEPTION(core::Error,
+                                 core::encodeOnGrid(torch::tensor({{-1.0f, 0.0f, 0.4f, 2.0f}}), stored.scale,
+                                                    stored.zero, stored.groupIndex, stored.spec, "w"));
+    }
+
+    void activationsAtSixteenBitsAreUntouched()
+    {
+        const torch::Tensor x = torch::randn({2, 3, 8});
+        const torch::Tensor same = core::fakeQuantizeActivations(x, core::ActivationQuantSpec{});
+        QVERIFY(same.is_same(x));
+        const torch::Tensor kv = x.view({1, 2, 3, 8});
+        QVERIFY(core::fakeQuantizeKeyValues(kv, core::KvQuantSpec{}).is_same(kv));
+    }
+
+    void activationsPerTokenHandComputed()
+    {
+        // Token 1: range [-0.5, 3.25] = 15 · 0.25, so scale 0.25 (exact), zero round(0.5 / 0.25) = 2;
+        // x / scale = [-2, 1.2, 4.5, 13] → [-2, 1, 4, 13] (4.5: half to even) → codes [0, 3, 6, 15]
+        // → (code − 2) · 0.25 = [-0.5, 0.25, 1, 3.25].
+        // Token 2: range [min(0, 0), 0.375], scale s = 0.375 / 15, zero 0; x / s = [0, 4, 8, 15].
+        const torch::Tensor x = torch::tensor({-0.5f, 0.3f, 1.125f, 3.25f, 0.0f, 0.1f, 0.2f, 0.375f}).view({1, 2, 4});
+        core::ActivationQuantSpec spec;
+        spec.bits = 4;
+        const float s2 = 0.375f / 15.0f;
+        const torch::Tensor expected =
+            torch::tensor({-0.5f, 0.25f, 1.0f, 3.25f, 0.0f, 4 * s2, 8 * s2, 15 * s2}).view({1, 2, 4});
+        QVERIFY(torch::allclose(core::fakeQuantizeActivations(x, spec), expected, 1e-6, 1e-6));
+
+        // Symmetric: max|x| = 1, scale 1/7 on codes [-8, 7]; x · 7 = [-7, 2.1, 1.4, 4.9] → [-7, 2, 1, 5].
+        spec.symmetric = true;
+        const torch::Tensor y = torch::tensor({-1.0f, 0.3f, 0.2f, 0.7f});
+        QVERIFY(torch::allclose(core::fakeQuantizeActivations(y, spec),
+                                torch::tensor({-1.0f, 2.0f / 7, 1.0f / 7, 5.0f / 7}), 1e-6, 1e-6));
+        // Clip 0.5: scale 0.5/7, so -1 (code -14) saturates at code -8: -8 · 0.5/7.
+        spec.clipRatio = 0.5;
+        QVERIFY(std::abs(core::fakeQuantizeActivations(y, spec)[0].item<float>() + 4.0f / 7) < 1e-6);
+
+        // Per tensor: token 2 on token 1's grid (scale 0.25, zero 2): x / 0.25 = [0, 0.4, 0.8, 1.5]
+        // → [0, 0, 1, 2] → [0, 0, 0.25, 0.5].
+        spec = core::ActivationQuantSpec{};
+        spec.bits = 4;
+        spec.granularity = core::ActivationGranularity::PerTensor;
+        const torch::Tensor t = core::fakeQuantizeActivations(x, spec);
+        QVERIFY(torch::allclose(t[0][1], torch::tensor({0.0f, 0.0f, 0.25f, 0.5f}), 1e-6, 1e-6));
+    }
+
+    void keyValueGroupsOfTheHeadDimAreHeads()
+    {
+        torch::manual_seed(3);
+        const torch::Tensor kv = torch::randn({2, 3, 5, 8}); // batch, heads, tokens, head dim
+        core::KvQuantSpec spec;
+        spec.bits = 4;
+        spec.groupSize = 8;
+        const torch::Tensor perHead = core::fakeQuantizeKeyValues(kv, spec);
+        spec.groupSize = 0;
+        QVERIFY(torch::equal(perHead, core::fakeQuantizeKeyValues(kv, spec)));
+        core::ActivationQuantSpec perToken;
+        perToken.bits = 4;
+        QVERIFY(torch::equal(perHead, core::fakeQuantizeActivations(kv, perToken))); // one grid per (head, token)
+        spec.groupSize = 4;
+        const torch::Tensor halves = core::fakeQuantizeKeyValues(kv, spec);
+        QVERIFY(!torch::equal(halves, perHead));
+        QVERIFY((halves - kv).abs().mean().item<double>() < (perHead - kv).abs().mean().item<double>());
+        spec.groupSize = 3;
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::fakeQuantizeKeyValues(kv, spec));
+    }
+
+    void activationGradientIsStraightThrough()
+    {
+        const torch::Tensor x = torch::randn({4, 6}, torch::requires_grad());
+        core::ActivationQuantSpec spec;
+        spec.bits = 3;
+        core::fakeQuantizeActivations(x, spec).mul(torch::arange(6)).sum().backward();
+        QVERIFY(torch::equal(x.grad(), torch::arange(6).to(torch::kFloat32).expand({4, 6})));
+        QCOMPARE(core::bitsLabel(4, spec, core::KvQuantSpec{}), std::string("W4A3"));
+        core::KvQuantSpec kv;
+        kv.bits = 4;
+        QCOMPARE(core::bitsLabel(4, spec, kv), std::string("W4A3KV4"));
     }
 };
 
