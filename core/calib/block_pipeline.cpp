@@ -31,35 +31,77 @@ void observeStream(const ModelConfig& config, const BlockWeights& weights, const
     });
 }
 
+// The FP passes of the diagnostics over a block's FP inputs: the range pass over the first
+// windows, then (optionally) the counting pass, which the FP stream's advance does otherwise.
+void observeFpInputs(const ModelConfig& config, const BlockWeights& fpWeights, const torch::Tensor& fpInputs,
+                     const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
+                     const CancelToken& cancel, DiagnosticsRecorder& diagnostics, bool countToo)
+{
+    const std::int64_t rangeSamples = std::min(DiagnosticsRecorder::kRangeSamples, fpInputs.size(0));
+    observeStream(config, fpWeights, fpInputs.narrow(0, 0, rangeSamples), attention, prefix, batchSize, cancel,
+                  diagnostics.fpRangeObserver());
+    if (countToo)
+        observeStream(config, fpWeights, fpInputs, attention, prefix, batchSize, cancel,
+                      diagnostics.fpCountObserver());
+}
+
+// A non-Linear tensor that is no longer the model's own was folded by the method.
+std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights, const BlockWeights& quantized,
+                                                   const std::map<std::string, QuantizedLinear>& stored,
+                                                   const std::string& prefix)
+{
+    std::map<std::string, torch::Tensor> folded;
+    for (const auto& [name, tensor] : quantized.tensors) {
+        const bool quantizedWeight =
+            name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
+        if (!quantizedWeight && !tensor.is_same(fpWeights.at(name)))
+            folded[prefix + name] = tensor;
+    }
+    return folded;
+}
+
 } // namespace
 
-PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& calibrationIds,
+PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor& calibrationIds,
                                 CalibrationMethod& method, const PipelineOptions& options,
                                 const ProgressCallback& onProgress, const CancelToken& cancel)
 {
     torch::NoGradGuard noGrad; // methods that learn enable gradients locally
     const Stopwatch stopwatch;
-    const ModelConfig& config = model.config();
-    const AttentionContext attention(config, calibrationIds.size(1), model.device());
-    torch::Tensor fpStream = model.embed(calibrationIds);
-    torch::Tensor quantizedStream = fpStream.clone();
-
-    PipelineResult result;
+    const ModelConfig& config = workingModel.config();
     const double blocks = static_cast<double>(config.numLayers);
+    const ForwardHooks* streamHooks = options.streamHooks.empty() ? nullptr : &options.streamHooks;
+    ModelContext modelContext(workingModel, calibrationIds, options.spec, options.streamHooks, options.batchSize,
+                              cancel, options.onModelChanged);
+    const auto stageReport = [&](const std::string& stage, double at) {
+        return [&, stage, at](const std::string& step, double, const std::vector<std::pair<std::string, double>>& values) {
+            reportProgress(onProgress, {"calibrate", at, method.name() + " " + stage + ": " + step, values});
+        };
+    };
+    modelContext.onStep = stageReport("prepare", 0.0);
+    method.prepareModel(modelContext);
+
+    const AttentionContext& attention = modelContext.attention();
+    torch::Tensor fpStream = workingModel.embed(calibrationIds);
+    torch::Tensor quantizedStream = fpStream.clone();
+    PipelineResult result;
     for (std::int64_t i = 0; i < config.numLayers; ++i) {
         cancel.throwIfCancelled();
         const std::string prefix = blockPrefix(config, i);
         DiagnosticsRecorder* diagnostics = options.diagnostics;
-        const BlockWeights fpWeights = model.block(i); // shallow copy: stays valid without keepResident
-        if (diagnostics) {
+        const BlockWeights fpWeights = workingModel.block(i); // shallow copy: stays valid when replaced
+        // A method that changes the block's basis is compared in its basis, known only after
+        // it ran: its FP inputs are kept until then (one more stream, for this block only).
+        const bool laterFpObservation = diagnostics && method.changesBlockBasis();
+        const torch::Tensor fpInputs = laterFpObservation ? fpStream.clone() : torch::Tensor();
+        if (diagnostics && !laterFpObservation) {
             diagnostics->beginBlock(i, prefix, fpWeights);
-            const std::int64_t rangeSamples = std::min(DiagnosticsRecorder::kRangeSamples, fpStream.size(0));
-            observeStream(config, fpWeights, fpStream.narrow(0, 0, rangeSamples), attention, prefix, options.batchSize,
-                          cancel, diagnostics->fpRangeObserver());
+            observeFpInputs(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel, *diagnostics,
+                            false);
         }
         // The FP stream becomes this block's FP outputs: the targets of calibration.
         advanceStream(config, fpWeights, fpStream, attention, prefix, options.batchSize, cancel,
-                      diagnostics ? &diagnostics->fpCountObserver() : nullptr);
+                      diagnostics && !laterFpObservation ? &diagnostics->fpCountObserver() : nullptr);
         const torch::Tensor& targets = fpStream;
         BlockWeights quantized = fpWeights; // shallow copy: methods assign new tensors
         std::vector<LayerMetrics> layers;
@@ -68,8 +110,10 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
         BlockLossCurve lossCurve;
         BlockCalibrationContext ctx{config,    i,         prefix,       quantized, quantizedStream,
                                     targets,   attention, options.spec, cancel,    options.batchSize,
-                                    {},        layers,    stored,       hessians,  &model.globals(),
+                                    {},        layers,    stored,       hessians,  &workingModel.globals(),
                                     &lossCurve};
+        ctx.streamHooks = streamHooks;
+        ctx.model = &modelContext;
         ctx.onStep = [&](const std::string& step, double fraction,
                          const std::vector<std::pair<std::string, double>>& values) {
             reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
@@ -78,29 +122,32 @@ PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& 
                                         values});
         };
         method.calibrateBlock(ctx);
+        const BlockWeights& fpReference = ctx.fpReference ? *ctx.fpReference : fpWeights;
+        if (laterFpObservation) {
+            diagnostics->beginBlock(i, prefix, fpReference);
+            observeFpInputs(config, fpReference, fpInputs, attention, prefix, options.batchSize, cancel, *diagnostics,
+                            true);
+        }
+        const ForwardHooks quantizedHooks =
+            diagnostics ? options.streamHooks.with(diagnostics->quantizedObserver()) : options.streamHooks;
         advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel,
-                      diagnostics ? &diagnostics->quantizedObserver() : nullptr);
+                      quantizedHooks.empty() ? nullptr : &quantizedHooks);
         std::vector<LayerMetric> diagnosticMetrics;
         if (diagnostics) {
             ctx.onStep("diagnostics", 1.0, {});
             diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
         }
-        // A non-Linear tensor that is no longer the model's own was folded by the method.
-        std::map<std::string, torch::Tensor> folded;
-        for (const auto& [name, tensor] : quantized.tensors) {
-            const bool quantizedWeight =
-                name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
-            if (!quantizedWeight && !tensor.is_same(fpWeights.at(name)))
-                folded[prefix + name] = tensor;
-        }
+        const auto folded = foldedTensors(fpWeights, quantized, stored, prefix);
         if (options.onBlockFinished)
             options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve, folded});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
-        result.quantizedBlocks.push_back(std::move(quantized));
+        workingModel.replaceBlock(i, std::move(quantized)); // the FP block is released here
         reportProgress(onProgress,
                        {"calibrate", static_cast<double>(i + 1) / blocks,
                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) + " done"});
     }
+    modelContext.onStep = stageReport("finish", 1.0);
+    method.finishModel(modelContext);
     result.seconds = stopwatch.seconds();
     return result;
 }

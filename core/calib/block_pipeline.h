@@ -1,9 +1,13 @@
 #pragma once
-// The sequential block pipeline (ARCHITECTURE.md, "Calibration pipeline"): a
-// full-precision (FP) stream and a quantized stream advance block by block; the
-// method calibrates block i on the quantized stream's inputs (the outputs of the
-// already quantized blocks 0..i−1) against the FP block's outputs on FP inputs.
-// Memory: the two activation streams plus one block's weights at a time.
+// The calibration pipeline (ARCHITECTURE.md, "Calibration pipeline"; issue 15 §2). A method's
+// optional prepareModel stage runs on the FP working model; then a full-precision (FP) stream
+// and a quantized stream advance block by block: the method calibrates block i on the
+// quantized stream's inputs (the outputs of the already quantized blocks 0..i−1, with the
+// run's activation/KV fake-quant) against the FP block's outputs on FP inputs, and the
+// calibrated block replaces the FP one in the working model at once; then the optional
+// finishModel stage runs on the quantized model.
+// Memory: the two activation streams plus one copy of the weights (each block is FP until it
+// is calibrated, quantized after), never an FP model beside a quantized one.
 
 #include "calib/calibration_method.h"
 #include "model/decoder_model.h"
@@ -29,9 +33,14 @@ struct BlockOutcome {
 struct PipelineOptions {
     WeightQuantSpec spec;
     std::int64_t batchSize = 8; ///< calibration samples per forward pass
+    /// The run's activation/KV fake-quant (quant/activation_quantizer.h): every forward of the
+    /// quantized stream carries it. Empty: weight-only.
+    ForwardHooks streamHooks;
     /// Called on the pipeline's thread after each block, so results can be written
     /// (and shown) as they come; a cancelled run keeps what was handed out here.
     std::function<void(const BlockOutcome&)> onBlockFinished;
+    /// Called when a model-level stage replaced global weights or a block (ModelContext::Sink).
+    ModelContext::Sink onModelChanged;
     /// Records diagnostics of every block when set (one more FP pass per block over at
     /// most DiagnosticsRecorder::kRangeSamples windows, to fix the histogram edges).
     DiagnosticsRecorder* diagnostics = nullptr;
@@ -39,14 +48,15 @@ struct PipelineOptions {
 
 struct PipelineResult {
     std::vector<LayerMetrics> layers;
-    std::vector<BlockWeights> quantizedBlocks; ///< one per block, dequantized float32
     double seconds = 0.0;
 };
 
-/// Calibrates every block of `model` on `calibrationIds` [samples, T] with `method`.
-/// Progress: stage "calibrate", one event per block sub-step. Checks `cancel` at
-/// least once per sub-step and throws core::Cancelled. The model itself is not modified.
-PipelineResult runBlockPipeline(const DecoderModel& model, const torch::Tensor& calibrationIds,
+/// Calibrates `workingModel` on `calibrationIds` [samples, T] with `method`: when it returns,
+/// every block of the working model is the calibrated one (and the globals whatever the
+/// method's model-level stages made them). Progress: stage "calibrate", one event per block
+/// sub-step. Checks `cancel` at least once per sub-step and throws core::Cancelled (the working
+/// model is then partly calibrated).
+PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor& calibrationIds,
                                 CalibrationMethod& method, const PipelineOptions& options,
                                 const ProgressCallback& onProgress = {}, const CancelToken& cancel = {});
 

@@ -39,12 +39,11 @@ std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationConte
     for (const auto& shortName : shortNames)
         accumulators.emplace(ctx.layerPrefix + shortName,
                              HessianAccumulator(ctx.weights.at(shortName + ".weight").size(1), ctx.inputs.device()));
-    const ForwardHooks observer =
-        observing([&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+    const ForwardHooks observer = streamHooksOf(ctx).with(observing([&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
             auto it = accumulators.find(layer);
             if (it != accumulators.end())
                 it->second.add(input);
-        });
+        }));
     forEachBatch(ctx.inputs.size(0), ctx.batchSize, ctx.cancel, [&](std::int64_t first, std::int64_t count) {
         decoderBlock(ctx.config, ctx.weights, ctx.inputs.narrow(0, first, count), ctx.attention, ctx.layerPrefix,
                      &observer);

@@ -3,6 +3,7 @@
 // "Calibration pipeline"), and the registry that picks one by name.
 
 #include "calib/layer_metrics.h"
+#include "calib/model_context.h"
 #include "config/run_config.h"
 #include "loss/loss_curve.h"
 #include "model/decoder_forward.h"
@@ -11,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,15 +42,40 @@ struct BlockCalibrationContext {
     std::map<std::string, torch::Tensor>& hessians;
     const GlobalWeights* globals = nullptr; ///< final norm + output head (losses on logits)
     BlockLossCurve* lossCurve = nullptr;    ///< learning methods append their per-step losses
+    /// The run's activation/KV fake-quant (null: weight-only). Every forward of the block being
+    /// quantized on the quantized stream passes it, so the method calibrates what inference runs.
+    const ForwardHooks* streamHooks = nullptr;
+    /// The whole working model (blocks before this one quantized, after it FP), for methods
+    /// that need more than the block: the output loss through the later blocks (OAC).
+    ModelContext* model = nullptr;
+    /// A method that changes the block's basis (LET's scales, rotations) sets this to the FP
+    /// block in the new basis, unquantized: the diagnostics compare its weights and the inputs
+    /// it reads with the quantized block's (like with like). Unset: the FP block itself.
+    std::optional<BlockWeights> fpReference;
 };
 
+/// ctx.streamHooks, or no hooks.
+inline ForwardHooks streamHooksOf(const BlockCalibrationContext& ctx)
+{
+    return ctx.streamHooks ? *ctx.streamHooks : ForwardHooks{};
+}
+
+/// A method's three stages (issue 15 §2); only calibrateBlock is required. Each checks the
+/// context's cancel token between sub-steps (throws core::Cancelled).
 class CalibrationMethod {
 public:
     virtual ~CalibrationMethod() = default;
     virtual std::string name() const = 0;
+    /// Before the block loop, on the FP working model: rotations, global transforms, gradient
+    /// statistics over the whole model.
+    virtual void prepareModel(ModelContext& /*model*/) {}
     /// Replaces the Linear weights of ctx.weights by their quantized versions.
-    /// Checks ctx.cancel between sub-steps (throws core::Cancelled).
     virtual void calibrateBlock(BlockCalibrationContext& ctx) = 0;
+    /// After the block loop, on the quantized working model: adaptation, global fine-tuning.
+    virtual void finishModel(ModelContext& /*model*/) {}
+    /// True when calibrateBlock sets ctx.fpReference (the pipeline then keeps the block's FP
+    /// inputs until the method is done, for the diagnostics in the new basis).
+    virtual bool changesBlockBasis() const { return false; }
 };
 
 /// The method a run config names, with its options. Throws core::Error listing the
@@ -57,8 +84,9 @@ std::unique_ptr<CalibrationMethod> createCalibrationMethod(const RunConfig& conf
 /// The method `name` with default options.
 std::unique_ptr<CalibrationMethod> createCalibrationMethod(const std::string& name);
 
-/// Runs the block over ctx.inputs in batches with the current ctx.weights and returns,
-/// for each requested Linear, the Hessian 2XᵀX/n of the inputs it received.
+/// Runs the block over ctx.inputs in batches with the current ctx.weights (and the run's stream
+/// hooks) and returns, for each requested Linear, the Hessian 2XᵀX/n of the inputs it
+/// multiplied (after activation fake-quant when the run quantizes activations).
 std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationContext& ctx,
                                                      const std::vector<std::string>& shortNames);
 

@@ -65,10 +65,11 @@ torch::Tensor LwcBlockTrainer::inputScale(const std::string& shortName) const
 
 LossEvaluation LwcBlockTrainer::step(const CompositeLoss& loss, const torch::Tensor& inputs,
                                      const torch::Tensor& targets, const torch::Tensor& augTargets,
-                                     const AttentionContext& attention, std::int64_t blockIndex, std::int64_t stepIndex)
+                                     const AttentionContext& attention, const ForwardHooks* streamHooks,
+                                     std::int64_t blockIndex, std::int64_t stepIndex)
 {
     torch::AutoGradMode enableGrad(true); // the pipeline runs without gradients
-    const torch::Tensor prediction = decoderBlock(m_config, clippedBlock(), inputs, attention, m_prefix);
+    const torch::Tensor prediction = decoderBlock(m_config, clippedBlock(), inputs, attention, m_prefix, streamHooks);
     LossEvaluation evaluation = loss.evaluate(prediction, targets, blockIndex, stepIndex);
     if (augTargets.defined())
         evaluation.total = evaluation.total + loss.evaluate(prediction, augTargets, blockIndex, stepIndex).total;
@@ -142,6 +143,8 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
         foldedHessians[name] = s.defined() ? hessians.at(name) / torch::outer(s, s) : hessians.at(name);
     }
     ctx.weights = folded;
+    if (m_options.let)
+        ctx.fpReference = folded; // the diagnostics compare in the transformed basis (issue 15 §5)
     std::map<std::string, QuantizedLinear> stored = trainer.storedLinears();
     handOverTrainedLinears(
         ctx, foldedHessians, [&](const std::string& name) { return std::move(stored.at(name)); }, stopwatch.seconds());
@@ -167,7 +170,7 @@ BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, con
             LossEvaluation evaluation =
                 trainer.step(loss, ctx.inputs.narrow(0, first, count), ctx.targets.narrow(0, first, count),
                              augTargets.defined() ? augTargets.narrow(0, first, count) : augTargets, ctx.attention,
-                             ctx.blockIndex, step);
+                             ctx.streamHooks, ctx.blockIndex, step);
             const double value = evaluation.terms.back();
             epochLoss += value;
             const bool lastOfEpoch = first + batch >= samples;

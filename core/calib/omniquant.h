@@ -46,8 +46,8 @@ public:
     /// including the aug term). Throws core::Error naming the block and step when the loss
     /// is not finite.
     LossEvaluation step(const CompositeLoss& loss, const torch::Tensor& inputs, const torch::Tensor& targets,
-                        const torch::Tensor& augTargets, const AttentionContext& attention, std::int64_t blockIndex,
-                        std::int64_t stepIndex);
+                        const torch::Tensor& augTargets, const AttentionContext& attention,
+                        const ForwardHooks* streamHooks, std::int64_t blockIndex, std::int64_t stepIndex);
 
     /// The FP block with the transformation folded in (the FP block itself without LET),
     /// no gradient: the reference the quantized Linears approximate.
@@ -89,6 +89,8 @@ public:
     std::string name() const override { return "omniquant"; }
     /// Throws core::Error naming the block and step when the loss is not finite.
     void calibrateBlock(BlockCalibrationContext& ctx) override;
+    /// LET divides each Linear's input by its scales and multiplies the weight's columns.
+    bool changesBlockBasis() const override { return m_options.let; }
 
 private:
     OmniQuantConfig m_options;

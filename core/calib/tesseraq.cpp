@@ -101,7 +101,8 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
                 for (const auto& [name, rounding] : roundings)
                     block.tensors[name + ".weight"] = rounding.quantize();
                 const torch::Tensor prediction =
-                    decoderBlock(ctx.config, block, ctx.inputs.index_select(0, index), ctx.attention, ctx.layerPrefix);
+                    decoderBlock(ctx.config, block, ctx.inputs.index_select(0, index), ctx.attention,
+                                 ctx.layerPrefix, ctx.streamHooks);
                 LossEvaluation evaluation =
                     loss.evaluate(prediction, ctx.targets.index_select(0, index), ctx.blockIndex, step);
                 const double value = evaluation.total.item<double>();

@@ -4,6 +4,7 @@
 #include "config/method_descriptor.h"
 #include "config/method_section.h"
 #include "config/object_reader.h"
+#include "config/stream_quant_sections.h"
 
 #include "util/error.h"
 
@@ -101,6 +102,7 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
             "diagnostics.saliency_top_k must be in 0..100000, got " + std::to_string(d.saliencyTopK));
     require(d.saliencyMapSize >= 8 && d.saliencyMapSize <= 256, source,
             "diagnostics.saliency_map_size must be in 8..256, got " + std::to_string(d.saliencyMapSize));
+    config_detail::validateStreamQuantSections(config, source);
     config_detail::validateMethodSection(config, source);
     config_detail::validateLossSection(config, source);
 }
@@ -119,6 +121,7 @@ RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
     reader.readString("name", config.name);
     reader.readString("model", config.model);
     readSections(reader, config, source);
+    config_detail::readStreamQuantSections(reader, config);
     config_detail::readMethodSection(reader, config);
     config_detail::readLossSection(reader, config);
     reader.rejectUnknownKeys();
@@ -153,6 +156,7 @@ std::string runConfigToJson(const RunConfig& config, int indent)
                                {"saliency", d.saliency},
                                {"saliency_top_k", d.saliencyTopK},
                                {"saliency_map_size", d.saliencyMapSize}};
+    config_detail::writeStreamQuantSections(config, document);
     config_detail::writeMethodSection(config, document);
     config_detail::writeLossSection(config, document);
     return document.dump(indent);
@@ -176,6 +180,8 @@ std::string runDisplayName(const RunConfig& config)
     name += config.weights.groupSize > 0 ? "g" + std::to_string(config.weights.groupSize) : " per-channel";
     if (config.weights.symmetric)
         name += " sym";
+    if (config.activations.enabled() || config.kv.enabled())
+        name += " " + bitsLabel(config.weights.bits, config.activations, config.kv);
     const MethodDescriptor* descriptor = findMethodDescriptor(config.method);
     if (descriptor != nullptr && descriptor->nameSuffix) {
         const std::string suffix = descriptor->nameSuffix(config.options);

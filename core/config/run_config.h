@@ -15,6 +15,8 @@
 //   "diagnostics": {"enabled": true, "histogram_bins": 256, "projections": 64, "projection_seed": 0,
 //                   "quantile_levels": 256, "qsur": true, "qsur_tokens": 16384, "saliency": true,
 //                   "saliency_top_k": 64, "saliency_map_size": 128},
+//   "activations": {"bits": 16, "granularity": "per_token", "symmetric": false, "clip_ratio": 1.0},
+//   "kv": {"bits": 16, "group_size": 0, "symmetric": false, "clip_ratio": 1.0},  // 16 = off; 0 = head_dim
 //   "gptq": {"block_size": 128, "percdamp": 0.01, "act_order": false},        // the method's own section
 //   "loss": [{"type": "mse", "weight": 0.9},                                   // learning methods only
 //            {"type": "sw", "weight": 0.1, "projections": 128, "p": 1}],
@@ -26,6 +28,7 @@
 
 #include "config/option_schema.h"
 #include "loss/loss_term.h"
+#include "quant/activation_spec.h"
 
 #include <cstdint>
 #include <optional>
@@ -76,6 +79,11 @@ struct RunConfig {
     CalibrationDataConfig calibration;
     EvalConfig eval;
     DiagnosticsConfig diagnostics;
+    /// Dynamic fake-quant of every block Linear's input and of K/V after RoPE, in the quantized
+    /// stream during calibration, in every perplexity of the run and in the diagnostics'
+    /// quantized histograms (16 bits = off, the default: weight-only).
+    ActivationQuantSpec activations;
+    KvQuantSpec kv;
     /// The method's own section ("gptq": {...}): every option of its descriptor's schema once
     /// parsed or made by defaultRunConfig (config/method_descriptor.h); empty for methods
     /// without options.

@@ -17,6 +17,8 @@ struct PerplexityOptions {
     std::int64_t seqLen = 512;
     std::int64_t maxWindows = 0; ///< 0 = every full window of the text
     std::int64_t batchSize = 0;  ///< windows per forward pass; 0 = defaultEvalBatchWindows()
+    /// The run's activation/KV fake-quant (quant/activation_quantizer.h); empty: none.
+    ForwardHooks hooks;
 };
 
 struct PerplexityResult {

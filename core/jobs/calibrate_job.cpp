@@ -7,6 +7,7 @@
 #include "io/tokenizer.h"
 #include "jobs/resources.h"
 #include "model/weight_layout.h"
+#include "quant/activation_quantizer.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
 #include "store/run_lock.h"
@@ -24,7 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Share of the overall progress bar: calibration, then evaluation of both models.
+// Shares of the overall progress bar: the FP baselines (before calibration replaces the
+// working model's blocks), calibration, then the quantized model's evaluation.
+constexpr double kFpEvalShare = 0.25;
 constexpr double kCalibrateShare = 0.5;
 
 std::string absolutePath(const std::string& path)
@@ -52,6 +55,9 @@ void checkSequenceLength(std::int64_t seqLen, const ModelConfig& config, const s
 // Every Linear of the model must be divisible into the configured groups.
 void checkGroupSize(const RunConfig& config, const ModelConfig& model)
 {
+    if (config.kv.groupSize > 0 && model.headDim % config.kv.groupSize != 0)
+        throw Error("config: kv.group_size " + std::to_string(config.kv.groupSize) +
+                    " does not divide the head dimension " + std::to_string(model.headDim));
     const auto linears = linearShortNames(model.family);
     for (const auto& spec : blockTensorSpecs(model)) {
         const std::string shortName = spec.name.substr(0, spec.name.size() - std::string(".weight").size());
@@ -84,8 +90,9 @@ public:
     void execute(CalibrationJobResult& result)
     {
         const auto tokenizer = loadTokenizer(m_config.model);
+        evaluateFullPrecision(*tokenizer, result);
         calibrate(*tokenizer, result);
-        evaluate(*tokenizer, result);
+        evaluateQuantized(result);
     }
 
 private:
@@ -106,18 +113,28 @@ private:
         PipelineOptions options;
         options.spec = weightSpec(m_config);
         options.batchSize = m_config.calibration.batchSize;
+        options.streamHooks = m_streamHooks;
         options.onBlockFinished = [&](const BlockOutcome& block) { recordBlock(block); };
+        options.onModelChanged.globalsReplaced = [&](const std::map<std::string, torch::Tensor>& tensors) {
+            for (const auto& [name, tensor] : tensors)
+                writeFoldedTensor(m_artifacts, name, tensor);
+            m_artifacts.flush();
+        };
+        options.onModelChanged.blockReplaced = [&](std::int64_t index, const BlockWeights& weights,
+                                                   const std::map<std::string, QuantizedLinear>& stored) {
+            recordReplacedBlock(index, weights, stored);
+        };
         std::optional<DiagnosticsRecorder> diagnostics;
         if (m_config.diagnostics.enabled) {
             diagnostics.emplace(m_config.diagnostics, m_model.config(), m_artifacts);
             options.diagnostics = &*diagnostics;
         }
         const auto progress = [&](const ProgressEvent& event) {
-            reportProgress(m_onProgress, {event.stage, event.fraction * kCalibrateShare, event.message, event.values});
+            reportProgress(m_onProgress, {event.stage, kFpEvalShare + event.fraction * kCalibrateShare, event.message,
+                                          event.values});
         };
+        // The model's blocks become the calibrated ones as the pipeline goes (streaming).
         PipelineResult pipeline = runBlockPipeline(m_model, windows.ids, *method, options, progress, m_cancel);
-        for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)
-            m_quantizedBlocks.push_back(std::move(pipeline.quantizedBlocks[static_cast<std::size_t>(i)]));
         result.layers = pipeline.layers;
         result.calibrationSeconds = stopwatch.seconds();
     }
@@ -151,42 +168,67 @@ private:
         m_workspace.catalog().addLayerMetrics(m_runId, rows);
     }
 
-    void evaluate(const Tokenizer& tokenizer, CalibrationJobResult& result)
+    // A block a model-level stage replaced after the loop: its Linears and every other tensor.
+    void recordReplacedBlock(std::int64_t index, const BlockWeights& weights,
+                             const std::map<std::string, QuantizedLinear>& stored)
     {
-        const std::string modelFingerprint = m_workspace.catalog().run(m_runId).modelFingerprint;
-        const std::size_t texts = m_config.eval.texts.size();
-        // Two passes per text at most (FP unless cached, then quantized).
-        const double share = (1.0 - kCalibrateShare) / static_cast<double>(2 * texts);
-        double done = kCalibrateShare;
+        const std::string prefix = blockPrefix(m_model.config(), index);
+        for (const auto& [layer, linear] : stored)
+            writeQuantizedLinear(m_artifacts, layer, linear);
+        for (const auto& [name, tensor] : weights.tensors)
+            if (!(name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7))))
+                writeFoldedTensor(m_artifacts, name.starts_with(prefix) ? name : prefix + name, tensor);
+        m_artifacts.flush();
+    }
+
+    PerplexityOptions evalOptions() const
+    {
         PerplexityOptions options;
         options.seqLen = m_config.eval.seqLen;
         options.maxWindows = m_config.eval.maxWindows;
+        return options;
+    }
 
-        std::vector<std::vector<std::int64_t>> tokenized;
+    // Before calibration: the working model is still the checkpoint's.
+    void evaluateFullPrecision(const Tokenizer& tokenizer, CalibrationJobResult& result)
+    {
+        const std::string modelFingerprint = m_workspace.catalog().run(m_runId).modelFingerprint;
+        const double share = kFpEvalShare / static_cast<double>(m_config.eval.texts.size());
+        double done = 0.0;
+        const PerplexityOptions options = evalOptions();
         for (const auto& path : m_config.eval.texts) {
             DatasetOutcome outcome;
             outcome.dataset = datasetName(path);
             outcome.textPath = path;
-            tokenized.push_back(encodeWithBos(tokenizer, readTextFile(path), m_model.config().bosTokenId));
+            m_evalTokens.push_back(encodeWithBos(tokenizer, readTextFile(path), m_model.config().bosTokenId));
+            const auto& tokenized = m_evalTokens.back();
             const FpBaselineKey key{modelFingerprint, fileFingerprint(path), options.seqLen, options.maxWindows};
             if (const auto cached = m_workspace.catalog().findFpBaseline(key)) {
                 outcome.fpPerplexity = cached->perplexity;
                 outcome.fpFromCache = true;
             } else {
                 outcome.fpPerplexity =
-                    perplexityOf(tokenized.back(), options, outcome.dataset + " (full precision)", done, share)
-                        .perplexity;
-                m_workspace.catalog().storeFpBaseline(
-                    key, {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.back().size())});
+                    perplexityOf(tokenized, options, outcome.dataset + " (full precision)", done, share).perplexity;
+                m_workspace.catalog().storeFpBaseline(key,
+                                                      {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.size())});
             }
             done += share;
             result.datasets.push_back(outcome);
         }
-        for (std::int64_t i = 0; i < m_model.numBlocks(); ++i)
-            m_model.replaceBlock(i, m_quantizedBlocks[static_cast<std::size_t>(i)]);
+    }
+
+    // After calibration: the working model is the calibrated one; its forward carries the
+    // run's activation/KV fake-quant.
+    void evaluateQuantized(CalibrationJobResult& result)
+    {
+        const std::size_t texts = m_config.eval.texts.size();
+        const double share = (1.0 - kFpEvalShare - kCalibrateShare) / static_cast<double>(texts);
+        double done = kFpEvalShare + kCalibrateShare;
+        PerplexityOptions options = evalOptions();
+        options.hooks = m_streamHooks;
         for (std::size_t t = 0; t < texts; ++t) {
             DatasetOutcome& outcome = result.datasets[t];
-            const PerplexityResult ppl = perplexityOf(tokenized[t], options, outcome.dataset, done, share);
+            const PerplexityResult ppl = perplexityOf(m_evalTokens[t], options, outcome.dataset, done, share);
             done += share;
             outcome.perplexity = ppl.perplexity;
             outcome.tokens = ppl.tokens;
@@ -220,9 +262,11 @@ private:
     std::int64_t m_runId;
     const ProgressCallback& m_onProgress;
     const CancelToken& m_cancel;
-    DecoderModel m_model;
+    DecoderModel m_model; ///< the working model: FP until the pipeline replaces each block
     ArtifactFile m_artifacts;
-    std::vector<BlockWeights> m_quantizedBlocks;
+    ForwardHooks m_streamHooks = streamQuantizationHooks(m_config.activations, m_config.kv);
+    std::vector<std::vector<std::int64_t>> m_evalTokens; ///< each eval text, tokenized once
+
 };
 
 } // namespace

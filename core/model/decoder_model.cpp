@@ -50,6 +50,11 @@ void DecoderModel::replaceBlock(std::int64_t index, BlockWeights weights)
     m_blocks[static_cast<std::size_t>(index)] = std::move(weights);
 }
 
+void DecoderModel::replaceGlobals(GlobalWeights weights)
+{
+    m_globals = std::move(weights);
+}
+
 const GlobalWeights& DecoderModel::globals() const
 {
     if (m_globals)

@@ -41,6 +41,9 @@ public:
     /// Uses `weights` for block `index` from now on (e.g. calibrated weights for
     /// evaluation). Throws core::Error for an index out of range.
     void replaceBlock(std::int64_t index, BlockWeights weights);
+    /// Uses `weights` for the embedding, final norm and head from now on (a method's global
+    /// transform). Keep lmHead the same tensor as embedTokens for a model with a tied head.
+    void replaceGlobals(GlobalWeights weights);
 
     torch::Tensor embed(const torch::Tensor& ids) const;
     torch::Tensor runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,

@@ -68,12 +68,22 @@ torch::Tensor fakeQuantizeKeyValues(const torch::Tensor& kv, const KvQuantSpec& 
     return straightThrough(kv, quantized.view(kv.sizes()));
 }
 
-std::string bitsLabel(int weightBits, const ActivationQuantSpec& activations, const KvQuantSpec& kv)
+ForwardHooks streamQuantizationHooks(const ActivationQuantSpec& activations, const KvQuantSpec& kv)
 {
-    std::string label = "W" + std::to_string(weightBits) + "A" + std::to_string(activations.bits);
-    if (kv.enabled())
-        label += "KV" + std::to_string(kv.bits);
-    return label;
+    ForwardHooks hooks;
+    if (activations.enabled()) {
+        checkBits(activations.bits, activations.clipRatio, "activation");
+        hooks.linearInputs.push_back([activations](const std::string&, const torch::Tensor& input) {
+            return fakeQuantizeActivations(input, activations);
+        });
+    }
+    if (kv.enabled()) {
+        checkBits(kv.bits, kv.clipRatio, "kv");
+        hooks.keyValues.push_back([kv](const std::string&, const torch::Tensor& keys, const torch::Tensor& values) {
+            return std::make_pair(fakeQuantizeKeyValues(keys, kv), fakeQuantizeKeyValues(values, kv));
+        });
+    }
+    return hooks;
 }
 
 } // namespace core

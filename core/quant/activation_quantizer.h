@@ -7,30 +7,10 @@
 
 #include <torch/torch.h>
 
-#include <string>
+#include "model/forward_hooks.h"
+#include "quant/activation_spec.h"
 
 namespace core {
-
-enum class ActivationGranularity {
-    PerToken,  ///< one range per token (row of the Linear's input)
-    PerTensor, ///< one range per input tensor (a batch's forward)
-};
-
-struct ActivationQuantSpec {
-    int bits = 16; ///< 16 = off; 2..8 quantize
-    ActivationGranularity granularity = ActivationGranularity::PerToken;
-    bool symmetric = false;
-    double clipRatio = 1.0; ///< the range is scaled by this before the grid is fitted (0, 1]
-    bool enabled() const { return bits < 16; }
-};
-
-struct KvQuantSpec {
-    int bits = 16;              ///< 16 = off; 2..8 quantize
-    std::int64_t groupSize = 0; ///< channels of the head dimension per group; 0 = the whole head
-    bool symmetric = false;
-    double clipRatio = 1.0;
-    bool enabled() const { return bits < 16; }
-};
 
 /// x fake-quantized with one grid per slice along the last dimension `x.size(-1)` (per
 /// token) or over all of x (per tensor). Asymmetric: [min(x, 0), max(x, 0)] · clip on
@@ -42,7 +22,9 @@ torch::Tensor fakeQuantizeActivations(const torch::Tensor& x, const ActivationQu
 /// spec.groupSize channels of the head dimension (0: the whole head).
 torch::Tensor fakeQuantizeKeyValues(const torch::Tensor& kv, const KvQuantSpec& spec);
 
-/// "W4A8", "W4A4KV4", "W3A16": the run's bits in the papers' notation.
-std::string bitsLabel(int weightBits, const ActivationQuantSpec& activations, const KvQuantSpec& kv);
+/// The hooks that quantize a forward as the run does: every Linear input of the blocks with
+/// `activations`, K and V of every block with `kv` (the head's input is not a block Linear's,
+/// so it stays in float). Empty hooks when both are off: a weight-only forward is unchanged.
+ForwardHooks streamQuantizationHooks(const ActivationQuantSpec& activations, const KvQuantSpec& kv);
 
 } // namespace core

@@ -32,7 +32,7 @@ double stepSeconds(const core::ModelConfig& config, const core::BlockWeights& bl
     std::vector<double> seconds;
     for (int i = 0; i <= repeats; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        trainer.step(loss, inputs, targets, torch::Tensor(), attention, 0, i);
+        trainer.step(loss, inputs, targets, torch::Tensor(), attention, nullptr, 0, i);
         if (i > 0)
             seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }

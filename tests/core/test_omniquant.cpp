@@ -116,10 +116,10 @@ private Q_SLOTS:
         core::LwcBlockTrainer trainer(config, model.block(0), core::blockPrefix(config, 0),
                                       {2, 16, false, core::QuantDialect::OmniQuant}, 5e-2);
         const core::CompositeLoss loss({core::LossTerm{core::LossType::Mse, 1.0}}, 0);
-        const double first = trainer.step(loss, inputs, targets, {}, attention, 0, 0).terms.back();
+        const double first = trainer.step(loss, inputs, targets, {}, attention, nullptr, 0, 0).terms.back();
         double last = first;
         for (int step = 1; step < 40; ++step)
-            last = trainer.step(loss, inputs, targets, {}, attention, 0, step).terms.back();
+            last = trainer.step(loss, inputs, targets, {}, attention, nullptr, 0, step).terms.back();
         qInfo("block loss %.5g → %.5g after 40 steps", first, last);
         QVERIFY2(last < 0.9 * first, qPrintable(QString("loss %1 → %2").arg(first).arg(last)));
         // The final weights are on their stored grids.
@@ -131,7 +131,7 @@ private Q_SLOTS:
         const torch::Tensor broken = targets.clone();
         broken.view({-1})[5] = std::numeric_limits<float>::quiet_NaN();
         try {
-            trainer.step(loss, inputs, broken, {}, attention, 0, 40);
+            trainer.step(loss, inputs, broken, {}, attention, nullptr, 0, 40);
             QFAIL("a NaN loss was accepted");
         } catch (const core::Error& e) {
             QVERIFY2(QString(e.what()).contains("model.layers.0, step 41"), e.what());
@@ -141,7 +141,7 @@ private Q_SLOTS:
     void shortRunBeatsRtnOnTheBundledModel()
     {
         const std::string modelDir = core::defaultModelDirectory();
-        const core::DecoderModel model(modelDir);
+        core::DecoderModel trainedModel(modelDir), rtnModel(modelDir);
         const auto tokenizer = core::loadTokenizer(modelDir);
         const auto calibration = core::encodeWithBos(
             *tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_calibration.txt"), 1);
@@ -153,7 +153,7 @@ private Q_SLOTS:
         core::OmniQuantConfig omniquant = core::OmniQuantConfig::defaults();
         omniquant.epochs = 4;
         core::OmniQuantMethod method(omniquant, {core::LossTerm{core::LossType::Mse, 1.0}}, 0);
-        const auto trained = core::runBlockPipeline(model, windows.ids, method, options);
+        core::runBlockPipeline(trainedModel, windows.ids, method, options);
         QCOMPARE(curves.size(), std::size_t(6));
         for (const auto& curve : curves) {
             QCOMPARE(curve.stepsPerEpoch, std::int64_t(8));
@@ -162,12 +162,12 @@ private Q_SLOTS:
                      qPrintable(QString("loss %1 → %2").arg(curve.epochMean(0, 1)).arg(curve.epochMean(-1, 1))));
         }
         options.onBlockFinished = {};
-        const auto rtn = core::runBlockPipeline(model, windows.ids, *core::createCalibrationMethod("rtn"), options);
+        core::runBlockPipeline(rtnModel, windows.ids, *core::createCalibrationMethod("rtn"), options);
 
         const auto test =
             core::encodeWithBos(*tokenizer, core::readTextFile(core::resourceDirectory() + "/data/brown_test.txt"), 1);
-        const double omniquantPpl = testsupport::perplexityWithBlocks(modelDir, trained, test, 40);
-        const double rtnPpl = testsupport::perplexityWithBlocks(modelDir, rtn, test, 40);
+        const double omniquantPpl = testsupport::perplexityOf(trainedModel, test, 40);
+        const double rtnPpl = testsupport::perplexityOf(rtnModel, test, 40);
         qInfo("W3 g128, 8x256 tokens, 4 epochs: omniquant ppl %.3f, rtn ppl %.3f", omniquantPpl, rtnPpl);
         QVERIFY2(omniquantPpl < rtnPpl, qPrintable(QString("omniquant %1 vs rtn %2").arg(omniquantPpl).arg(rtnPpl)));
     }

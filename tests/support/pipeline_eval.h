@@ -1,16 +1,14 @@
 #pragma once
-// Perplexity of a model with its blocks replaced by a pipeline's quantized blocks.
+// Perplexity of a working model after the pipeline calibrated it.
 
-#include "calib/block_pipeline.h"
+#include "model/decoder_model.h"
 
 #include <string>
 #include <vector>
 
 namespace testsupport {
 
-/// The model in `modelDir` with `calibrated.quantizedBlocks`, on the first `maxWindows`
-/// windows of 512 tokens of `ids`.
-double perplexityWithBlocks(const std::string& modelDir, const core::PipelineResult& calibrated,
-                            const std::vector<std::int64_t>& ids, std::int64_t maxWindows);
+/// `model` (as the pipeline left it) on the first `maxWindows` windows of 512 tokens of `ids`.
+double perplexityOf(const core::DecoderModel& model, const std::vector<std::int64_t>& ids, std::int64_t maxWindows);
 
 } // namespace testsupport
