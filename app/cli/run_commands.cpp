@@ -98,6 +98,10 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section("weights")["group_size"] = *o.groupSize;
     if (o.symmetric)
         section("weights")["symmetric"] = true;
+    if (o.activationBits)
+        section("activations")["bits"] = *o.activationBits;
+    if (o.kvBits)
+        section("kv")["bits"] = *o.kvBits;
     if (o.calibrationText)
         section("calibration")["text"] = *o.calibrationText;
     if (o.samples)
@@ -249,6 +253,11 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
+    m_calibrate->add_option("--abits", c.activationBits,
+                            "Activation bits of every block Linear's input, per token (2..8; 16: off), e.g. W4A4: "
+                            "--wbits 4 --abits 4");
+    m_calibrate->add_option("--kvbits", c.kvBits,
+                            "KV-cache bits: K after RoPE and V, per head (2..8; 16: off); --set kv.group_size=...");
     m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
     m_calibrate->add_option("--loss", c.loss,
                             "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "

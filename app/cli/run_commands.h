@@ -18,7 +18,7 @@ namespace app {
 struct CalibrateOptions {
     std::string configPath;
     std::optional<std::string> name, model, method, calibrationText;
-    std::optional<int> bits;
+    std::optional<int> bits, activationBits, kvBits;
     std::optional<std::int64_t> groupSize, samples, seqLen, evalSeqLen, evalMaxWindows, batchSize, epochs, iterations;
     std::optional<std::uint64_t> seed;
     std::optional<std::string> loss; ///< "mse:0.9,sw:0.1"

@@ -2,6 +2,7 @@
 
 #include "config/method_descriptor.h"
 #include "gui/method_options_editor.h"
+#include "gui/stream_quant_rows.h"
 #include "jobs/model_info.h"
 #include "jobs/resources.h"
 #include "util/error.h"
@@ -142,6 +143,8 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Weight &bits:"), m_bits);
     form->addRow(tr("&Group size:"), m_group);
     form->addRow(QString(), m_symmetric);
+    m_streamQuant = new StreamQuantRows(form, this);
+    connect(m_streamQuant, &StreamQuantRows::changed, this, &RunConfigForm::revalidate);
     form->addRow(tr("Calibration &samples:"), m_samples);
     form->addRow(tr("Se&quence length:"), m_seqLen);
     form->addRow(tr("S&eed:"), m_seed);
@@ -272,6 +275,7 @@ std::string RunConfigForm::configJson() const
     document["weights"]["symmetric"] = m_symmetric->isChecked();
     // A non-number is passed on as text so that the parser names the key.
     document["weights"]["group_size"] = groupOk ? json(group) : json(m_group->currentText().toStdString());
+    m_streamQuant->write(document);
     document["calibration"]["samples"] = m_samples->value();
     document["calibration"]["seq_len"] = m_seqLen->value();
     document["calibration"]["seed"] = m_seed->value();
@@ -352,6 +356,7 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
     m_bits->setValue(config.weights.bits);
     m_group->setCurrentText(QString::number(config.weights.groupSize));
     m_symmetric->setChecked(config.weights.symmetric);
+    m_streamQuant->setConfig(config);
     m_samples->setValue(static_cast<int>(config.calibration.samples));
     m_seqLen->setValue(static_cast<int>(config.calibration.seqLen));
     m_seed->setValue(static_cast<int>(config.calibration.seed));

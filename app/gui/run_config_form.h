@@ -22,6 +22,7 @@ class QSpinBox;
 namespace app {
 
 class MethodOptionsEditor;
+class StreamQuantRows;
 
 class RunConfigForm : public QWidget {
     Q_OBJECT
@@ -63,6 +64,7 @@ private:
     QSpinBox* m_bits = nullptr;
     QComboBox* m_group = nullptr;
     QCheckBox* m_symmetric = nullptr;
+    StreamQuantRows* m_streamQuant = nullptr;
     QSpinBox* m_samples = nullptr;
     QSpinBox* m_seqLen = nullptr;
     QSpinBox* m_seed = nullptr;

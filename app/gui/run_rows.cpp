@@ -1,5 +1,6 @@
 #include "gui/run_rows.h"
 
+#include "quant/activation_spec.h"
 #include "store/catalog.h"
 
 #include <QFileInfo>
@@ -30,6 +31,21 @@ QString weightsLabel(const QString& configJson)
     return label;
 }
 
+QString bitsLabel(const QString& configJson)
+{
+    const nlohmann::json config = parsed(configJson);
+    if (!config.is_object() || !config.contains("weights") || !config["weights"].is_object())
+        return QStringLiteral("?");
+    const auto bitsOf = [&](const char* section) {
+        return config.contains(section) && config[section].is_object() ? config[section].value("bits", 16) : 16;
+    };
+    core::ActivationQuantSpec activations;
+    activations.bits = bitsOf("activations");
+    core::KvQuantSpec kv;
+    kv.bits = bitsOf("kv");
+    return QString::fromStdString(core::bitsLabel(config["weights"].value("bits", 0), activations, kv));
+}
+
 QString lossLabel(const QString& configJson)
 {
     const nlohmann::json config = parsed(configJson);
@@ -53,6 +69,7 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         row.method = QString::fromStdString(run.method);
         const QString config = QString::fromStdString(run.configJson);
         row.weights = weightsLabel(config);
+        row.bits = bitsLabel(config);
         row.loss = lossLabel(config);
         row.status = QString::fromStdString(core::runStatusName(run.status));
         row.modelPath = QString::fromStdString(run.modelPath);

@@ -19,6 +19,7 @@ struct RunRow {
     QString name;
     QString method;
     QString weights; ///< "w3g128", "w2 per-channel sym"
+    QString bits;    ///< "W3A16", "W4A4KV4": weight, activation and KV-cache bits
     QString loss;    ///< "mse+sw" for learning methods, "" otherwise
     QString status;  ///< queued, running, finished, failed, cancelled
     QString model;   ///< the model directory's name
@@ -34,6 +35,8 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog);
 
 /// "w3g128", "w4 per-channel sym" from a stored run config (tolerant of old or partial configs).
 QString weightsLabel(const QString& configJson);
+/// "W4A4KV4" (KV only when quantized; configs from before activation quantization: A16).
+QString bitsLabel(const QString& configJson);
 /// "mse+sw" from a stored run config's loss terms ("" without a loss).
 QString lossLabel(const QString& configJson);
 

@@ -46,7 +46,7 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount())
         return {};
-    static const char* const lead[LeadColumns] = {"Id", "Name", "Method", "Weights", "Loss", "Status"};
+    static const char* const lead[LeadColumns] = {"Id", "Name", "Method", "Weights", "Bits", "Loss", "Status"};
     static const char* const trailing[TrailingColumns] = {"Created", "Tags", "Model"};
     if (section < LeadColumns)
         return tr(lead[section]);
@@ -66,6 +66,8 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
         return run.method;
     case Weights:
         return run.weights;
+    case Bits:
+        return run.bits;
     case Loss:
         return run.loss;
     case Status:

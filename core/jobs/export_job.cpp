@@ -1,7 +1,9 @@
 #include "jobs/export_job.h"
 
 #include "io/tensor_io.h"
+#include "io/model_config.h"
 #include "jobs/finished_run.h"
+#include "quant/activation_spec.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -56,6 +58,36 @@ nlohmann::json tensorToJson(const torch::Tensor& tensor)
     for (std::int64_t r = 0; r < t.size(0); ++r)
         rows.push_back(std::vector<double>(data + r * t.size(1), data + (r + 1) * t.size(1)));
     return rows;
+}
+
+// What a consumer must apply at run time to reproduce the run's perplexities: the weights
+// are in model.safetensors already; these are the dynamic activation and KV fake-quant.
+nlohmann::json activationsToJson(const ActivationQuantSpec& a)
+{
+    return {{"bits", a.bits},
+            {"quantized", a.enabled()},
+            {"applies_to", "the input of every Linear of the decoder blocks (q/k/v, o, gate/up, down); not lm_head"},
+            {"granularity", granularityName(a.granularity)},
+            {"symmetric", a.symmetric},
+            {"clip_ratio", a.clipRatio},
+            {"formula", a.symmetric ? "s = clip * max|x| / (2^(bits-1) - 1); x' = s * clamp(round(x / s), "
+                                      "-2^(bits-1), 2^(bits-1) - 1)"
+                                    : "hi = clip * max(max x, 0), lo = clip * min(min x, 0), s = (hi - lo) / "
+                                      "(2^bits - 1), z = round(-lo / s); x' = s * (clamp(round(x / s) + z, 0, "
+                                      "2^bits - 1) - z)"},
+            {"range", a.granularity == ActivationGranularity::PerToken ? "per token (each row of the input)"
+                                                                        : "per tensor (each forward's input)"}};
+}
+
+nlohmann::json kvToJson(const KvQuantSpec& kv, const ModelConfig& model)
+{
+    return {{"bits", kv.bits},
+            {"quantized", kv.enabled()},
+            {"applies_to", "K after RoPE and V of every block, per (head, token), before attention"},
+            {"group_size", kv.groupSize > 0 ? kv.groupSize : model.headDim},
+            {"head_dim", model.headDim},
+            {"symmetric", kv.symmetric},
+            {"clip_ratio", kv.clipRatio}};
 }
 
 nlohmann::json layerToJson(const QuantizedLinear& stored)
@@ -124,7 +156,9 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     writeSafetensors((fs::path(outDir) / "model.safetensors").string(), tensors, StorageType::F32,
                      {{"format", "pt"}, {"quantscope_run", std::to_string(runId)}});
 
-    nlohmann::json quantization{{"format", "quantscope-uniform-v1"},
+    // Version 2 (issue 15 §4): the activation and KV specs; version 1 had weights only.
+    nlohmann::json quantization{{"format", "quantscope-uniform-v2"},
+                                {"version", 2},
                                 {"formula", "w = scale[row, group_index[col]] * (q - zero[row, group_index[col]])"},
                                 {"run_id", runId},
                                 {"run_name", run.name},
@@ -132,6 +166,9 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
                                 {"bits", config.weights.bits},
                                 {"group_size", config.weights.groupSize},
                                 {"symmetric", config.weights.symmetric},
+                                {"bits_label", bitsLabel(config.weights.bits, config.activations, config.kv)},
+                                {"activations", activationsToJson(config.activations)},
+                                {"kv_cache", kvToJson(config.kv, loadModelConfig(config.model))},
                                 {"source_model", config.model},
                                 {"source_fingerprint", run.modelFingerprint},
                                 {"layers", quantizedLayers}};

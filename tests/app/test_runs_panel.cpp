@@ -48,6 +48,9 @@ private Q_SLOTS:
         QCOMPARE(panel.model()->index(row, method).data().toString(), QString("omniquant"));
         QCOMPARE(panel.model()->index(row, loss).data().toString(), QString("mse+sw"));
         QCOMPARE(panel.model()->index(row, app::RunsTableModel::Weights).data().toString(), QString("w2g128"));
+        QCOMPARE(panel.model()->index(row, app::RunsTableModel::Bits).data().toString(), QString("W2A16"));
+        QCOMPARE(panel.model()->index(panel.model()->rowOf(4), app::RunsTableModel::Bits).data().toString(),
+                 QString("W3A4KV4"));
         QCOMPARE(panel.model()
                      ->index(panel.model()->rowOf(50), app::RunsTableModel::Status)
                      .data(Qt::ToolTipRole)

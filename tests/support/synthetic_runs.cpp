@@ -11,6 +11,8 @@ void fillWorkspaceWithRuns(const std::string& directory, int runs)
         const char* method = i % 3 == 0 ? "omniquant" : i % 3 == 1 ? "rtn" : "gptq";
         std::string config = std::string(R"({"method": ")") + method + R"(", "weights": {"bits": )" +
                              std::to_string(2 + i % 3) + R"(, "group_size": 128, "symmetric": false})";
+        if (i % 4 == 0) // W/A/KV runs, as OSTQuant's W4A4KV4 tables have them
+            config += R"(, "activations": {"bits": 4}, "kv": {"bits": 4})";
         config += i % 3 == 0 ? R"(, "loss": [{"type": "mse"}, {"type": "sw"}]})" : "}";
         const std::int64_t id = workspace.catalog().createRun(
             {"run " + std::to_string(i), method, config, "/models/brown-llama", "fingerprint"});
