@@ -2,9 +2,10 @@
 # Records every existing method's numbers on the bundled brown-llama (fixed seeds, small
 # settings) so a refactor of the engine can be checked bit for bit: each variant's
 # `calibrate --json` output, minus the wall-clock fields, goes to OUT_DIR/VARIANT.json.
-# `diff -r` against experiments/framework-baseline/numbers (recorded before the issue-15
-# lifecycle redesign) must print nothing.
-#   scripts/record_method_numbers.sh QUANTSCOPE_EXECUTABLE OUT_DIR
+# With BASELINE_DIR (experiments/framework-baseline/numbers, recorded before the issue-15
+# lifecycle redesign) it then compares: every number must be identical; the only lines allowed
+# to differ are the run config's "activations" and "kv" sections, which did not exist then.
+#   scripts/record_method_numbers.sh QUANTSCOPE_EXECUTABLE OUT_DIR [BASELINE_DIR]
 set -euo pipefail
 q="$1"
 out="$2"
@@ -34,3 +35,14 @@ for entry in "${variants[@]}"; do
     grep -v -E '"(seconds|calibration_seconds|run_id)":' |
     sed -e "s|$workspace|WORKSPACE|g" -e "s|$root|ROOT|g" >"$out/$name.json"
 done
+
+if [ -n "${3:-}" ]; then
+  differences=$(diff -r "$3" "$out" | grep '^[<>]' |
+    grep -v -E '"(activations|kv|bits|clip_ratio|granularity|group_size|symmetric)"|^> +\},?$' || true)
+  if [ -n "$differences" ]; then
+    echo "record: numbers differ from $3:" >&2
+    echo "$differences" >&2
+    exit 1
+  fi
+  echo "record: every number identical to $3" >&2
+fi

@@ -52,7 +52,19 @@ void checkSequenceLength(std::int64_t seqLen, const ModelConfig& config, const s
                     std::to_string(config.maxPositions) + " tokens");
 }
 
-// Every Linear of the model must be divisible into the configured groups.
+// "1, 2, 4, 43, 86, 172": the group sizes up to 1024 that divide `width`.
+std::string dividingGroupSizes(std::int64_t width)
+{
+    std::string sizes;
+    for (std::int64_t g = 1; g <= std::min<std::int64_t>(width, 1024); ++g)
+        if (width % g == 0)
+            sizes += (sizes.empty() ? "" : ", ") + std::to_string(g);
+    return sizes;
+}
+
+// Every Linear of the model must be divisible into the configured groups: a short last group
+// (which the GPTQ reference allows) is refused rather than supported, since the stored grid,
+// LWC and TesseraQ all assume equal groups (README, "Run config").
 void checkGroupSize(const RunConfig& config, const ModelConfig& model)
 {
     if (config.kv.groupSize > 0 && model.headDim % config.kv.groupSize != 0)
@@ -64,7 +76,9 @@ void checkGroupSize(const RunConfig& config, const ModelConfig& model)
         if (spec.name.ends_with(".weight") && std::find(linears.begin(), linears.end(), shortName) != linears.end() &&
             config.weights.groupSize > 0 && spec.shape.at(1) % config.weights.groupSize != 0)
             throw Error("config: weights.group_size " + std::to_string(config.weights.groupSize) +
-                        " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " + shortName);
+                        " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " +
+                        blockPrefix(model, 0) + shortName + " and every other block's (group sizes that do: " + dividingGroupSizes(spec.shape.at(1)) +
+                        "; or -1, one group per output channel)");
     }
 }
 

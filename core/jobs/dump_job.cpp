@@ -3,7 +3,9 @@
 #include "io/tokenizer.h"
 #include "jobs/finished_run.h"
 #include "model/decoder_model.h"
+#include "model/global_tensors.h"
 #include "model/weight_layout.h"
+#include "quant/activation_quantizer.h"
 #include "store/run_artifacts.h"
 #include "store/tensor_arrays.h"
 #include "util/batches.h"
@@ -51,13 +53,13 @@ BlockWeights quantizedBlock(const DecoderModel& model, const ArtifactFile& artif
 // of `layer` in `captured` when asked.
 torch::Tensor runBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& stream,
                        const AttentionContext& attention, const std::string& prefix, std::int64_t batchSize,
-                       const CancelToken& cancel, const std::string& layer, std::vector<torch::Tensor>* captured)
+                       const CancelToken& cancel, const std::string& layer, std::vector<torch::Tensor>* captured,
+                       const ForwardHooks& streamHooks)
 {
-    const ForwardHooks observer =
-        observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+    const ForwardHooks observer = streamHooks.with(observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
             if (captured && name == layer)
                 captured->push_back(input.reshape({-1, input.size(-1)}).clone());
-        });
+        }));
     std::vector<torch::Tensor> outputs;
     forEachBatch(stream.size(0), batchSize, cancel, [&](std::int64_t first, std::int64_t count) {
         outputs.push_back(decoderBlock(config, weights, stream.narrow(0, first, count), attention, prefix, &observer));
@@ -77,8 +79,11 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
     if (fileFingerprint(record.textPath) != record.textFingerprint)
         throw Error("dump: the calibration text " + record.textPath + " changed since run " + std::to_string(runId));
 
-    const DecoderModel model(config.model);
+    DecoderModel model(config.model);
     const ModelConfig& modelConfig = model.config();
+    // A method's replaced globals (embedding, norm, head) fed both streams, as in the pipeline.
+    model.replaceGlobals(withStoredGlobals(modelConfig, model.globals(), readFoldedTensors(artifacts)));
+    const ForwardHooks streamHooks = streamQuantizationHooks(config.activations, config.kv);
     const LinearLocation location = locateLinear(modelConfig, layer);
     reportProgress(onProgress, {"dump", 0.0, "rebuilding the calibration windows"});
     const auto tokens =
@@ -103,9 +108,9 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
         reportProgress(onProgress, {"dump", static_cast<double>(b) / static_cast<double>(location.block + 1),
                                     "block " + std::to_string(b + 1) + "/" + std::to_string(location.block + 1)});
         fpStream = runBlock(modelConfig, model.block(b), fpStream, attention, prefix, batch, cancel, layer,
-                            target ? &fpInputs : nullptr);
+                            target ? &fpInputs : nullptr, {});
         quantizedStream = runBlock(modelConfig, quantizedBlock(model, artifacts, b), quantizedStream, attention, prefix,
-                                   batch, cancel, layer, target ? &quantizedInputs : nullptr);
+                                   batch, cancel, layer, target ? &quantizedInputs : nullptr, streamHooks);
     }
 
     const torch::Tensor fp = torch::cat(fpInputs, 0);

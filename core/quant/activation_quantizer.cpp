@@ -2,35 +2,46 @@
 
 #include "util/error.h"
 
+#include <memory>
+#include <mutex>
+
 namespace core {
 namespace {
 
-// One grid per row of `rows` [n, width]: min/max (or absmax) along the width.
+// One grid per row of `rows` [n, width]: min/max (or absmax) along the width. One pass for
+// the ranges and in-place element-wise steps: this runs on every Linear input of a forward.
 torch::Tensor fakeQuantizeRows(const torch::Tensor& rows, int bits, bool symmetric, double clipRatio)
 {
     torch::NoGradGuard noGrad; // the grid is fixed per forward; STE below
-    torch::Tensor quantized;
+    const auto [lowest, highest] = torch::aminmax(rows, -1, /*keepdim=*/true);
     if (symmetric) {
         const double maxq = std::pow(2.0, bits - 1) - 1.0;
-        torch::Tensor scale = rows.abs().amax(-1, true) * clipRatio / maxq;
-        scale = torch::where(scale > 0, scale, torch::ones_like(scale)); // zeros stay zeros
-        quantized = torch::clamp(torch::round(rows / scale), -(maxq + 1.0), maxq) * scale;
-    } else {
-        const double maxq = std::pow(2.0, bits) - 1.0;
-        const torch::Tensor hi = torch::clamp_min(rows.amax(-1, true), 0.0) * clipRatio;
-        const torch::Tensor lo = torch::clamp_max(rows.amin(-1, true), 0.0) * clipRatio;
-        torch::Tensor scale = (hi - lo) / maxq;
-        scale = torch::where(scale > 0, scale, torch::ones_like(scale));
-        const torch::Tensor zero = torch::round(-lo / scale);
-        quantized = (torch::clamp(torch::round(rows / scale) + zero, 0.0, maxq) - zero) * scale;
+        torch::Tensor scale = torch::maximum(highest, -lowest) * clipRatio / maxq; // max |x| · clip / maxq
+        scale = torch::where(scale > 0, scale, torch::ones_like(scale));           // zeros stay zeros
+        torch::Tensor quantized = rows / scale;
+        return quantized.round_().clamp_(-(maxq + 1.0), maxq).mul_(scale);
     }
-    return quantized;
+    const double maxq = std::pow(2.0, bits) - 1.0;
+    const torch::Tensor hi = torch::clamp_min(highest, 0.0) * clipRatio;
+    const torch::Tensor lo = torch::clamp_max(lowest, 0.0) * clipRatio;
+    torch::Tensor scale = (hi - lo) / maxq;
+    scale = torch::where(scale > 0, scale, torch::ones_like(scale));
+    const torch::Tensor zero = torch::round(-lo / scale);
+    torch::Tensor quantized = rows / scale;
+    return quantized.round_().add_(zero).clamp_(0.0, maxq).sub_(zero).mul_(scale);
 }
 
 torch::Tensor straightThrough(const torch::Tensor& x, const torch::Tensor& quantized)
 {
     return x.requires_grad() ? x + (quantized - x).detach() : quantized;
 }
+
+// The activation hook's memo of the input it quantized last (shared by copies of the hooks).
+struct LastQuantizedInput {
+    std::mutex mutex;
+    torch::Tensor input, output;
+    std::int64_t version = 0;
+};
 
 void checkBits(int bits, double clipRatio, const char* what)
 {
@@ -73,8 +84,18 @@ ForwardHooks streamQuantizationHooks(const ActivationQuantSpec& activations, con
     ForwardHooks hooks;
     if (activations.enabled()) {
         checkBits(activations.bits, activations.clipRatio, "activation");
-        hooks.linearInputs.push_back([activations](const std::string&, const torch::Tensor& input) {
-            return fakeQuantizeActivations(input, activations);
+        // q/k/v (and gate/up) read the same tensor: quantize it once. The last input is held,
+        // so no other tensor can take its place at that address; its version counter tells an
+        // in-place change.
+        auto last = std::make_shared<LastQuantizedInput>();
+        hooks.linearInputs.push_back([activations, last](const std::string&, const torch::Tensor& input) {
+            const std::lock_guard<std::mutex> lock(last->mutex);
+            if (!last->input.defined() || !input.is_same(last->input) || input._version() != last->version) {
+                last->output = fakeQuantizeActivations(input, activations);
+                last->input = input;
+                last->version = input._version();
+            }
+            return last->output;
         });
     }
     if (kv.enabled()) {

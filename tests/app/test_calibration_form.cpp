@@ -161,6 +161,39 @@ private Q_SLOTS:
         QVERIFY2(form.errorMessage().contains("test_dummy.strength must be in 0..1"), qPrintable(form.errorMessage()));
     }
 
+    void activationAndKvRowsWriteTheirSections()
+    {
+        app::RunConfigForm form;
+        auto* activationBits = form.findChild<QSpinBox*>("activations.bits");
+        auto* granularity = form.findChild<QComboBox*>("activations.granularity");
+        auto* kvBits = form.findChild<QSpinBox*>("kv.bits");
+        auto* kvGroup = form.findChild<QSpinBox*>("kv.group_size");
+        QVERIFY(activationBits && granularity && kvBits && kvGroup);
+        QCOMPARE(activationBits->value(), 16); // off by default: weight-only
+        QVERIFY(!granularity->isEnabled());    // nothing to configure while off
+        activationBits->setValue(4);
+        kvBits->setValue(4);
+        kvGroup->setValue(8);
+        QVERIFY(granularity->isEnabled() && kvGroup->isEnabled());
+        QVERIFY2(form.config().has_value(), qPrintable(form.errorMessage()));
+        QCOMPARE(form.config()->activations.bits, 4);
+        QCOMPARE(form.config()->kv.bits, 4);
+        QCOMPARE(form.config()->kv.groupSize, std::int64_t(8));
+        activationBits->setValue(12);
+        QVERIFY2(form.errorMessage().contains("activations.bits must be in 2..8, or 16"), qPrintable(form.errorMessage()));
+
+        // A stored W4A4KV4 config shows its sections (run again).
+        core::RunConfig stored = core::defaultRunConfig("rtn");
+        stored.activations.bits = 6;
+        stored.activations.granularity = core::ActivationGranularity::PerTensor;
+        stored.kv.bits = 3;
+        form.setConfig(stored);
+        QCOMPARE(activationBits->value(), 6);
+        QCOMPARE(granularity->currentText(), QString("per_tensor"));
+        QVERIFY(form.config()->activations == stored.activations);
+        QVERIFY(form.config()->kv == stored.kv);
+    }
+
     void badValuesShowAMessageNamingTheKey()
     {
         app::RunConfigForm form;

@@ -387,6 +387,28 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1); // the refused ones created nothing
     }
 
+    void weightActivationKvShorthands()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-wakv");
+        const QStringList data{"--model",   m_llama, "--calib-text", m_text, "--eval-text",    m_text,
+                               "--samples", "4",     "--seq-len",    "32",   "--eval-seq-len", "32",
+                               "--group",   "16",    "--workspace",  ws,     "--quiet"};
+        const CliRun run = runQuantscope(QStringList{"calibrate", "--method", "gptq", "--wbits", "4", "--abits", "4",
+                                                     "--kvbits", "4", "--set", "activations.clip_ratio=0.9", "--json"} +
+                                         data);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject result = QJsonDocument::fromJson(run.out).object();
+        const QJsonObject config = result["config"].toObject();
+        QCOMPARE(config["activations"].toObject()["bits"].toInt(), 4);
+        QCOMPARE(config["activations"].toObject()["clip_ratio"].toDouble(), 0.9);
+        QCOMPARE(config["kv"].toObject()["bits"].toInt(), 4);
+        QCOMPARE(result["name"].toString(), QString("gptq w4g16 W4A4KV4"));
+        const CliRun bad = runQuantscope(QStringList{"calibrate", "--method", "rtn", "--abits", "1"} + data);
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains("activations.bits must be in 2..8, or 16 for unquantized, got 1"),
+                 bad.err.constData());
+    }
+
     void methodsListsEveryMethodAndTheReadmeAgrees()
     {
         const CliRun run = runQuantscope({"methods", "--json"});

@@ -402,7 +402,9 @@ private Q_SLOTS:
         QTest::newRow("missing model") << "model"
                                        << "no-such-model";
         QTest::newRow("group size") << "group"
-                                    << "does not divide";
+                                    << "weights.group_size 32 does not divide the 48 input channels of "
+                                       "model.layers.0.self_attn.q_proj and every other block's (group sizes that "
+                                       "do: 1, 2, 3, 4, 6, 8, 12, 16, 24, 48;";
         QTest::newRow("context") << "seqlen"
                                  << "exceeds the model's context";
         QTest::newRow("missing eval text") << "evaltext"

@@ -293,6 +293,14 @@ private Q_SLOTS:
         const core::ForwardHooks run8 = core::streamQuantizationHooks(a8, kv8);
         QCOMPARE(run8.linearInputs.size(), std::size_t(1));
         QCOMPARE(run8.keyValues.size(), std::size_t(1));
+        // The run's hooks quantize a shared input (q/k/v, gate/up) once: the same logits as
+        // quantizing it at every Linear.
+        core::ForwardHooks everyLinear;
+        everyLinear.linearInputs.push_back(
+            [&](const std::string&, const torch::Tensor& x) { return core::fakeQuantizeActivations(x, a8); });
+        everyLinear.keyValues = run8.keyValues;
+        QVERIFY(torch::equal(model.forward(ids, &run8), model.forward(ids, &everyLinear)));
+        QVERIFY(torch::equal(model.forward(ids, &run8), model.forward(ids, &run8))); // no state left behind
         const double error8 = (model.forward(ids, &run8) - plain).abs().max().item<double>();
         const double error4 = (a4 - plain).abs().max().item<double>();
         QVERIFY2(error8 > 0.0 && error8 < error4, qPrintable(QString("8 bits %1, 4 bits %2").arg(error8).arg(error4)));
