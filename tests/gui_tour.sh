@@ -16,12 +16,14 @@ ws="$tmp/workspace"
 rm -rf "$shots" && mkdir -p "$shots"
 
 # The baseline the tour compares against, and the tour's own (short) calibration: OmniQuant with
-# MSE + SW on the bundled model, so that the live loss, the loss curves and the SW views fill.
+# MSE + SW on the bundled model at W3A8KV8, so that the live loss, the loss curves and the SW views
+# fill, and the form and the runs table show activation and KV bits.
 "$qs" calibrate --method rtn --wbits 3 --group 128 --samples 8 --seq-len 128 --eval-max-windows 4 \
   --name "tour baseline rtn" --workspace "$ws" --quiet
 cat >"$tmp/tour.json" <<'JSON'
 {"method": "omniquant", "name": "tour omniquant mse+sw",
  "weights": {"bits": 3, "group_size": 128},
+ "activations": {"bits": 8}, "kv": {"bits": 8},
  "calibration": {"samples": 8, "seq_len": 128},
  "eval": {"max_windows": 4},
  "loss": [{"type": "mse", "weight": 0.9}, {"type": "sw", "weight": 0.1, "projections": 64, "p": 1}],

@@ -41,8 +41,7 @@ void observeFpInputs(const ModelConfig& config, const BlockWeights& fpWeights, c
     observeStream(config, fpWeights, fpInputs.narrow(0, 0, rangeSamples), attention, prefix, batchSize, cancel,
                   diagnostics.fpRangeObserver());
     if (countToo)
-        observeStream(config, fpWeights, fpInputs, attention, prefix, batchSize, cancel,
-                      diagnostics.fpCountObserver());
+        observeStream(config, fpWeights, fpInputs, attention, prefix, batchSize, cancel, diagnostics.fpCountObserver());
 }
 
 // A non-Linear tensor that is no longer the model's own was folded by the method.
@@ -74,9 +73,10 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
     ModelContext modelContext(workingModel, calibrationIds, options.spec, options.streamHooks, options.batchSize,
                               cancel, options.onModelChanged);
     const auto stageReport = [&](const std::string& stage, double at) {
-        return [&, stage, at](const std::string& step, double, const std::vector<std::pair<std::string, double>>& values) {
-            reportProgress(onProgress, {"calibrate", at, method.name() + " " + stage + ": " + step, values});
-        };
+        return
+            [&, stage, at](const std::string& step, double, const std::vector<std::pair<std::string, double>>& values) {
+                reportProgress(onProgress, {"calibrate", at, method.name() + " " + stage + ": " + step, values});
+            };
     };
     modelContext.onStep = stageReport("prepare", 0.0);
     method.prepareModel(modelContext);

@@ -39,7 +39,8 @@ std::map<std::string, torch::Tensor> collectHessians(const BlockCalibrationConte
     for (const auto& shortName : shortNames)
         accumulators.emplace(ctx.layerPrefix + shortName,
                              HessianAccumulator(ctx.weights.at(shortName + ".weight").size(1), ctx.inputs.device()));
-    const ForwardHooks observer = streamHooksOf(ctx).with(observing([&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
+    const ForwardHooks observer = streamHooksOf(ctx).with(
+        observing([&](const std::string& layer, const torch::Tensor& input, const torch::Tensor&) {
             auto it = accumulators.find(layer);
             if (it != accumulators.end())
                 it->second.add(input);

@@ -100,9 +100,8 @@ void TesseraQMethod::calibrateBlock(BlockCalibrationContext& ctx)
                 BlockWeights block = ctx.weights;
                 for (const auto& [name, rounding] : roundings)
                     block.tensors[name + ".weight"] = rounding.quantize();
-                const torch::Tensor prediction =
-                    decoderBlock(ctx.config, block, ctx.inputs.index_select(0, index), ctx.attention,
-                                 ctx.layerPrefix, ctx.streamHooks);
+                const torch::Tensor prediction = decoderBlock(ctx.config, block, ctx.inputs.index_select(0, index),
+                                                              ctx.attention, ctx.layerPrefix, ctx.streamHooks);
                 LossEvaluation evaluation =
                     loss.evaluate(prediction, ctx.targets.index_select(0, index), ctx.blockIndex, step);
                 const double value = evaluation.total.item<double>();

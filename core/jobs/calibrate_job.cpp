@@ -77,8 +77,8 @@ void checkGroupSize(const RunConfig& config, const ModelConfig& model)
             config.weights.groupSize > 0 && spec.shape.at(1) % config.weights.groupSize != 0)
             throw Error("config: weights.group_size " + std::to_string(config.weights.groupSize) +
                         " does not divide the " + std::to_string(spec.shape.at(1)) + " input channels of " +
-                        blockPrefix(model, 0) + shortName + " and every other block's (group sizes that do: " + dividingGroupSizes(spec.shape.at(1)) +
-                        "; or -1, one group per output channel)");
+                        blockPrefix(model, 0) + shortName + " and every other block's (group sizes that do: " +
+                        dividingGroupSizes(spec.shape.at(1)) + "; or -1, one group per output channel)");
     }
 }
 
@@ -144,8 +144,8 @@ private:
             options.diagnostics = &*diagnostics;
         }
         const auto progress = [&](const ProgressEvent& event) {
-            reportProgress(m_onProgress, {event.stage, kFpEvalShare + event.fraction * kCalibrateShare, event.message,
-                                          event.values});
+            reportProgress(m_onProgress,
+                           {event.stage, kFpEvalShare + event.fraction * kCalibrateShare, event.message, event.values});
         };
         // The model's blocks become the calibrated ones as the pipeline goes (streaming).
         PipelineResult pipeline = runBlockPipeline(m_model, windows.ids, *method, options, progress, m_cancel);
@@ -223,8 +223,8 @@ private:
             } else {
                 outcome.fpPerplexity =
                     perplexityOf(tokenized, options, outcome.dataset + " (full precision)", done, share).perplexity;
-                m_workspace.catalog().storeFpBaseline(key,
-                                                      {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.size())});
+                m_workspace.catalog().storeFpBaseline(
+                    key, {outcome.fpPerplexity, static_cast<std::int64_t>(tokenized.size())});
             }
             done += share;
             result.datasets.push_back(outcome);
@@ -280,7 +280,6 @@ private:
     ArtifactFile m_artifacts;
     ForwardHooks m_streamHooks = streamQuantizationHooks(m_config.activations, m_config.kv);
     std::vector<std::vector<std::int64_t>> m_evalTokens; ///< each eval text, tokenized once
-
 };
 
 } // namespace

@@ -56,7 +56,8 @@ torch::Tensor runBlock(const ModelConfig& config, const BlockWeights& weights, c
                        const CancelToken& cancel, const std::string& layer, std::vector<torch::Tensor>* captured,
                        const ForwardHooks& streamHooks)
 {
-    const ForwardHooks observer = streamHooks.with(observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
+    const ForwardHooks observer =
+        streamHooks.with(observing([&](const std::string& name, const torch::Tensor& input, const torch::Tensor&) {
             if (captured && name == layer)
                 captured->push_back(input.reshape({-1, input.size(-1)}).clone());
         }));

@@ -1,7 +1,7 @@
 #include "jobs/export_job.h"
 
-#include "io/tensor_io.h"
 #include "io/model_config.h"
+#include "io/tensor_io.h"
 #include "jobs/finished_run.h"
 #include "quant/activation_spec.h"
 #include "store/run_artifacts.h"
@@ -76,7 +76,7 @@ nlohmann::json activationsToJson(const ActivationQuantSpec& a)
                                       "(2^bits - 1), z = round(-lo / s); x' = s * (clamp(round(x / s) + z, 0, "
                                       "2^bits - 1) - z)"},
             {"range", a.granularity == ActivationGranularity::PerToken ? "per token (each row of the input)"
-                                                                        : "per tensor (each forward's input)"}};
+                                                                       : "per tensor (each forward's input)"}};
 }
 
 nlohmann::json kvToJson(const KvQuantSpec& kv, const ModelConfig& model)

@@ -29,8 +29,8 @@ std::vector<std::pair<std::string, torch::Tensor GlobalWeights::*>> namedGlobals
 std::map<std::string, torch::Tensor> changedGlobalTensors(const ModelConfig& config, const GlobalWeights& before,
                                                           const GlobalWeights& after)
 {
-    if (globalNames(config).lmHead.empty() && (after.lmHead.is_same(after.embedTokens)) !=
-                                                  (before.lmHead.is_same(before.embedTokens)))
+    if (globalNames(config).lmHead.empty() &&
+        (after.lmHead.is_same(after.embedTokens)) != (before.lmHead.is_same(before.embedTokens)))
         throw Error("the model ties lm_head to embed_tokens; a method must replace both together");
     std::map<std::string, torch::Tensor> changed;
     for (const auto& [name, member] : namedGlobals(config))

@@ -180,7 +180,8 @@ private Q_SLOTS:
         QCOMPARE(form.config()->kv.bits, 4);
         QCOMPARE(form.config()->kv.groupSize, std::int64_t(8));
         activationBits->setValue(12);
-        QVERIFY2(form.errorMessage().contains("activations.bits must be in 2..8, or 16"), qPrintable(form.errorMessage()));
+        QVERIFY2(form.errorMessage().contains("activations.bits must be in 2..8, or 16"),
+                 qPrintable(form.errorMessage()));
 
         // A stored W4A4KV4 config shows its sections (run again).
         core::RunConfig stored = core::defaultRunConfig("rtn");

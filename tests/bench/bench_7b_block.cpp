@@ -49,16 +49,15 @@ int main(int argc, char** argv)
     const std::int64_t seqLen = argc > 2 ? std::stoll(argv[2]) : 2048;
     const std::int64_t batch = argc > 3 ? std::stoll(argv[3]) : 2;
     const std::int64_t hidden = 4096, ff = 11008, heads = 32, modelBlocks = 32, modelSamples = 128;
-    const core::ModelConfig config = core::parseModelConfig(
-        nlohmann::json{{"model_type", "llama"},
-                       {"hidden_size", hidden},
-                       {"intermediate_size", ff},
-                       {"num_hidden_layers", 1},
-                       {"num_attention_heads", heads},
-                       {"vocab_size", 32000},
-                       {"max_position_embeddings", 4096}}
-            .dump(),
-        "7b block config");
+    const core::ModelConfig config = core::parseModelConfig(nlohmann::json{{"model_type", "llama"},
+                                                                           {"hidden_size", hidden},
+                                                                           {"intermediate_size", ff},
+                                                                           {"num_hidden_layers", 1},
+                                                                           {"num_attention_heads", heads},
+                                                                           {"vocab_size", 32000},
+                                                                           {"max_position_embeddings", 4096}}
+                                                                .dump(),
+                                                            "7b block config");
     torch::manual_seed(0);
     core::BlockWeights fp;
     for (const auto& spec : core::blockTensorSpecs(config))
@@ -78,9 +77,20 @@ int main(int argc, char** argv)
     core::WeightQuantSpec spec;
     spec.bits = 4;
     spec.groupSize = 128;
-    core::BlockCalibrationContext ctx{config, 0,      core::blockPrefix(config, 0), quantized, quantizedStream,
-                                      fpStream, attention, spec,                   cancel,    batch,
-                                      {},       layers, stored,                       hessians};
+    core::BlockCalibrationContext ctx{config,
+                                      0,
+                                      core::blockPrefix(config, 0),
+                                      quantized,
+                                      quantizedStream,
+                                      fpStream,
+                                      attention,
+                                      spec,
+                                      cancel,
+                                      batch,
+                                      {},
+                                      layers,
+                                      stored,
+                                      hessians};
     core::createCalibrationMethod("gptq")->calibrateBlock(ctx);
     advance(config, quantized, quantizedStream, attention, batch, cancel);
     const bench::CpuTimes end = bench::cpuTimesNow();

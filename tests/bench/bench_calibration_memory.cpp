@@ -2,8 +2,8 @@
 // of the bundled model (128 windows of 512 tokens, the config defaults), against
 // what the pipeline must hold by design: the resident process before the job
 // (torch, the tokenizer), one copy of the float32 weights (the working model: each block FP
-// until it is calibrated, quantized after; issue 15) and the activation streams (FP and quantized, each advanced in place: 2 × samples × T × H).
-// Prints one JSON object; the ratio shows how much the job adds on top of that. Also the
+// until it is calibrated, quantized after; issue 15) and the activation streams (FP and quantized, each advanced in
+// place: 2 × samples × T × H). Prints one JSON object; the ratio shows how much the job adds on top of that. Also the
 // kernel's share of the job's CPU time (sys / user, getrusage; issue 14's target: <= 0.15).
 
 #include "bench_timing.h"

@@ -15,6 +15,7 @@
 #include "metrics/histogram.h"
 #include "model/decoder_model.h"
 #include "quant/weight_quantizer.h"
+#include "small_run.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
 #include "store/tensor_arrays.h"
@@ -44,17 +45,7 @@ private:
 
     core::RunConfig smallConfig(const std::string& method) const
     {
-        core::RunConfig config = core::defaultRunConfig(method);
-        config.model = m_model;
-        config.weights.bits = 3;
-        config.weights.groupSize = 16;
-        config.calibration.text = m_calibText;
-        config.calibration.samples = 6;
-        config.calibration.seqLen = 32;
-        config.calibration.batchSize = 4;
-        config.eval.texts = {m_evalText};
-        config.eval.seqLen = 32;
-        return config;
+        return testsupport::smallRunConfig({m_model, m_calibText, m_evalText}, method);
     }
 
     std::string freshWorkspace(const std::string& tag) const { return m_dir + "/ws-" + tag; }
@@ -78,13 +69,10 @@ private Q_SLOTS:
     void initTestCase()
     {
         m_dir = testsupport::makeTempDir("calibrate-job");
-        m_model = m_dir + "/tiny";
-        testsupport::writeTinyLlamaWithTokenizer(m_model, 3);
-        const std::string text = testsupport::sampleEnglishText();
-        m_calibText = m_dir + "/calib.txt";
-        m_evalText = m_dir + "/heldout.txt";
-        core::writeFileAtomically(m_calibText, text + text);
-        core::writeFileAtomically(m_evalText, text);
+        const testsupport::SmallRunFiles files = testsupport::writeSmallRunFiles(m_dir, 3);
+        m_model = files.model;
+        m_calibText = files.calibrationText;
+        m_evalText = files.evalText;
     }
     void cleanupTestCase() { fs::remove_all(m_dir); }
 

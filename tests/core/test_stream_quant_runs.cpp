@@ -7,9 +7,9 @@
 #include "jobs/calibrate_job.h"
 #include "jobs/eval_job.h"
 #include "jobs/export_job.h"
+#include "small_run.h"
 #include "store/workspace.h"
 #include "tiny_model_files.h"
-#include "tiny_models.h"
 #include "util/error.h"
 #include "util/text_file.h"
 
@@ -48,22 +48,15 @@ double metricOf(const core::Catalog& catalog, std::int64_t runId, const std::str
 class TestStreamQuantRuns : public QObject {
     Q_OBJECT
 private:
-    std::string m_dir, m_model, m_calibText, m_evalText;
+    std::string m_dir;
+    testsupport::SmallRunFiles m_files;
 
     core::RunConfig smallConfig(const std::string& method, int weightBits, int activationBits, int kvBits) const
     {
-        core::RunConfig config = core::defaultRunConfig(method);
-        config.model = m_model;
+        core::RunConfig config = testsupport::smallRunConfig(m_files, method);
         config.weights.bits = weightBits;
-        config.weights.groupSize = 16;
         config.activations.bits = activationBits;
         config.kv.bits = kvBits;
-        config.calibration.text = m_calibText;
-        config.calibration.samples = 6;
-        config.calibration.seqLen = 32;
-        config.calibration.batchSize = 4;
-        config.eval.texts = {m_evalText};
-        config.eval.seqLen = 32;
         return config;
     }
 
@@ -71,13 +64,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         m_dir = testsupport::makeTempDir("stream-quant");
-        m_model = m_dir + "/tiny";
-        testsupport::writeTinyLlamaWithTokenizer(m_model, 3);
-        const std::string text = testsupport::sampleEnglishText();
-        m_calibText = m_dir + "/calib.txt";
-        m_evalText = m_dir + "/heldout.txt";
-        core::writeFileAtomically(m_calibText, text + text);
-        core::writeFileAtomically(m_evalText, text);
+        m_files = testsupport::writeSmallRunFiles(m_dir, 3);
     }
     void cleanupTestCase() { fs::remove_all(m_dir); }
 
@@ -161,7 +148,7 @@ private Q_SLOTS:
         QCOMPARE(quantization["kv_cache"]["group_size"].get<int>(), 8); // 0 = the head dimension
         core::EvalJobParams params;
         params.modelDir = out;
-        params.textPaths = {m_evalText};
+        params.textPaths = {m_files.evalText};
         params.seqLen = 32;
         QCOMPARE(core::runEvalJob(params).texts[0].perplexity, w8.datasets[0].perplexity);
     }

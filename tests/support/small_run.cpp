@@ -1,0 +1,34 @@
+#include "small_run.h"
+
+#include "tiny_model_files.h"
+#include "tiny_models.h"
+#include "util/text_file.h"
+
+namespace testsupport {
+
+SmallRunFiles writeSmallRunFiles(const std::string& dir, unsigned seed)
+{
+    SmallRunFiles files{dir + "/tiny", dir + "/calib.txt", dir + "/heldout.txt"};
+    writeTinyLlamaWithTokenizer(files.model, seed);
+    const std::string text = sampleEnglishText();
+    core::writeFileAtomically(files.calibrationText, text + text);
+    core::writeFileAtomically(files.evalText, text);
+    return files;
+}
+
+core::RunConfig smallRunConfig(const SmallRunFiles& files, const std::string& method)
+{
+    core::RunConfig config = core::defaultRunConfig(method);
+    config.model = files.model;
+    config.weights.bits = 3;
+    config.weights.groupSize = 16;
+    config.calibration.text = files.calibrationText;
+    config.calibration.samples = 6;
+    config.calibration.seqLen = 32;
+    config.calibration.batchSize = 4;
+    config.eval.texts = {files.evalText};
+    config.eval.seqLen = 32;
+    return config;
+}
+
+} // namespace testsupport
