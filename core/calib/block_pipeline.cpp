@@ -50,12 +50,9 @@ std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights
                                                    const std::string& prefix)
 {
     std::map<std::string, torch::Tensor> folded;
-    for (const auto& [name, tensor] : quantized.tensors) {
-        const bool quantizedWeight =
-            name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7));
-        if (!quantizedWeight && !tensor.is_same(fpWeights.at(name)))
+    for (const auto& [name, tensor] : quantized.tensors)
+        if (!isStoredLinearWeight(prefix, name, stored) && !tensor.is_same(fpWeights.at(name)))
             folded[prefix + name] = tensor;
-    }
     return folded;
 }
 
@@ -69,7 +66,6 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
     const Stopwatch stopwatch;
     const ModelConfig& config = workingModel.config();
     const double blocks = static_cast<double>(config.numLayers);
-    const ForwardHooks* streamHooks = options.streamHooks.empty() ? nullptr : &options.streamHooks;
     ModelContext modelContext(workingModel, calibrationIds, options.spec, options.streamHooks, options.batchSize,
                               cancel, options.onModelChanged);
     const auto stageReport = [&](const std::string& stage, double at) {
@@ -112,7 +108,7 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
                                     targets,   attention, options.spec, cancel,    options.batchSize,
                                     {},        layers,    stored,       hessians,  &workingModel.globals(),
                                     &lossCurve};
-        ctx.streamHooks = streamHooks;
+        ctx.streamHooks = &options.streamHooks;
         ctx.model = &modelContext;
         ctx.onStep = [&](const std::string& step, double fraction,
                          const std::vector<std::pair<std::string, double>>& values) {
@@ -131,7 +127,7 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
         const ForwardHooks quantizedHooks =
             diagnostics ? options.streamHooks.with(diagnostics->quantizedObserver()) : options.streamHooks;
         advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel,
-                      quantizedHooks.empty() ? nullptr : &quantizedHooks);
+                      &quantizedHooks);
         std::vector<LayerMetric> diagnosticMetrics;
         if (diagnostics) {
             ctx.onStep("diagnostics", 1.0, {});

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace core {
@@ -53,6 +54,15 @@ struct BlockCalibrationContext {
     /// it reads with the quantized block's (like with like). Unset: the FP block itself.
     std::optional<BlockWeights> fpReference;
 };
+
+/// Whether the block tensor `shortName` ("mlp.up_proj.weight") is the weight of a Linear that
+/// `stored` (by full layer name) holds: the rest of a block's tensors are stored as folded.
+inline bool isStoredLinearWeight(const std::string& prefix, const std::string& shortName,
+                                 const std::map<std::string, QuantizedLinear>& stored)
+{
+    constexpr std::string_view suffix = ".weight";
+    return shortName.ends_with(suffix) && stored.count(prefix + shortName.substr(0, shortName.size() - suffix.size()));
+}
 
 /// ctx.streamHooks, or no hooks.
 inline ForwardHooks streamHooksOf(const BlockCalibrationContext& ctx)

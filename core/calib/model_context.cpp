@@ -45,7 +45,7 @@ void ModelContext::replaceGlobals(GlobalWeights weights)
 void ModelContext::replaceBlock(std::int64_t index, BlockWeights weights,
                                 const std::map<std::string, QuantizedLinear>& stored)
 {
-    m_model.replaceBlock(index, weights);
+    m_model.replaceBlock(index, std::move(weights));
     if (m_sink.blockReplaced)
         m_sink.blockReplaced(index, m_model.block(index), stored);
 }

@@ -54,7 +54,6 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
         torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen), torch::kInt64)
             .view({windows, seqLen});
     const AttentionContext attention(config, seqLen, model.device());
-    const ForwardHooks* hooks = options.hooks.empty() ? nullptr : &options.hooks;
     const std::int64_t batches = (windows + batchSize - 1) / batchSize;
     const std::int64_t stepsTotal = batches * (config.numLayers + 1);
     double nllSum = 0.0;
@@ -65,7 +64,7 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
         torch::Tensor hidden = model.embed(batch);
         for (std::int64_t layer = 0; layer < config.numLayers; ++layer) {
             cancel.throwIfCancelled();
-            hidden = model.runBlock(layer, hidden, attention, hooks);
+            hidden = model.runBlock(layer, hidden, attention, &options.hooks);
             const std::int64_t step = b * (config.numLayers + 1) + layer + 1;
             reportProgress(onProgress, {"eval", static_cast<double>(step) / static_cast<double>(stepsTotal),
                                         "windows " + std::to_string(first + 1) + "-" + std::to_string(first + count) +

@@ -190,8 +190,8 @@ private:
         for (const auto& [layer, linear] : stored)
             writeQuantizedLinear(m_artifacts, layer, linear);
         for (const auto& [name, tensor] : weights.tensors)
-            if (!(name.ends_with(".weight") && stored.count(prefix + name.substr(0, name.size() - 7))))
-                writeFoldedTensor(m_artifacts, name.starts_with(prefix) ? name : prefix + name, tensor);
+            if (!isStoredLinearWeight(prefix, name, stored))
+                writeFoldedTensor(m_artifacts, prefix + name, tensor);
         m_artifacts.flush();
     }
 

@@ -16,7 +16,7 @@ constexpr std::int64_t kAttentionChunkBytes = 8ll * 1024 * 1024;
 torch::Tensor linear(const BlockWeights& weights, const std::string& shortName, const torch::Tensor& input,
                      const std::string& layerPrefix, const ForwardHooks* hooks)
 {
-    if (hooks == nullptr)
+    if (hooks == nullptr || hooks->empty())
         return torch::nn::functional::linear(input, weights.at(shortName + ".weight"),
                                              weights.optional(shortName + ".bias"));
     const std::string layer = layerPrefix + shortName;

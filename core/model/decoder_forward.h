@@ -53,9 +53,9 @@ private:
 /// Token ids [B, T] (int64) → hidden states [B, T, H] (adds OPT's learned positions).
 torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids);
 
-/// One decoder block. `layerPrefix` is blockPrefix(config, i); `hooks` may be null
+/// One decoder block. `layerPrefix` is blockPrefix(config, i); `hooks` may be null or empty
 /// (model/forward_hooks.h). Without hooks the block computes exactly what it did before hooks
-/// existed (the same operations).
+/// existed (the same operations), so callers pass their hooks whether or not they hold any.
 torch::Tensor decoderBlock(const ModelConfig& config, const BlockWeights& weights, const torch::Tensor& hidden,
                            const AttentionContext& attention, const std::string& layerPrefix,
                            const ForwardHooks* hooks = nullptr);
