@@ -15,18 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
-
 #include <iostream>
 
 namespace {
-
-double peakResidentGib()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
-}
 
 // The block's outputs over `stream`, in place, batch by batch (as the pipeline advances).
 void advance(const core::ModelConfig& config, const core::BlockWeights& block, torch::Tensor& stream,
@@ -112,7 +103,7 @@ int main(int argc, char** argv)
                                 {"block_seconds", blockSeconds},
                                 {"gptq_solve_seconds", solveSeconds},
                                 {"data_seconds", dataSeconds},
-                                {"peak_resident_gib", peakResidentGib()},
+                                {"peak_resident_gib", bench::peakResidentMib() / 1024.0},
                                 {"target_peak_resident_gib", 12},
                                 {"streams_gib", 2.0 * samples * seqLen * hidden * 4.0 / (1024.0 * 1024.0 * 1024.0)},
                                 {"extrapolated_32_blocks_128x2048_hours", modelSeconds / 3600.0},

@@ -13,8 +13,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,13 +27,6 @@ double residentMb()
         if (line.rfind("VmRSS:", 0) == 0)
             return std::stod(line.substr(6)) / 1024.0;
     return 0.0;
-}
-
-double peakResidentMb()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 } // namespace
@@ -65,7 +56,7 @@ int main(int, char** argv)
     const double streamsMb =
         2.0 * static_cast<double>(resolved.calibration.samples * resolved.calibration.seqLen * info.hiddenSize) * 4.0 /
         (1024.0 * 1024.0);
-    const double peak = peakResidentMb();
+    const double peak = bench::peakResidentMib();
     const nlohmann::json report{{"benchmark", "calibration_memory"},
                                 {"method", "gptq w3g128"},
                                 {"samples", resolved.calibration.samples},

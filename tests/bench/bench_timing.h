@@ -40,4 +40,12 @@ inline CpuTimes cpuTimesNow()
             seconds(usage.ru_utime), seconds(usage.ru_stime)};
 }
 
+/// This process's peak resident memory so far, in MiB (getrusage's ru_maxrss, KiB on Linux).
+inline double peakResidentMib()
+{
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 } // namespace bench

@@ -10,7 +10,6 @@
 #include "io/tokenizer.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
-#include "jobs/eval_job.h"
 #include "jobs/export_job.h"
 #include "metrics/histogram.h"
 #include "model/decoder_model.h"
@@ -283,12 +282,7 @@ private Q_SLOTS:
         for (const char* file : {"config.json", "model.safetensors", "quantization.json", "vocab.json", "merges.txt"})
             QVERIFY2(fs::exists(fs::path(out) / file), file);
 
-        core::EvalJobParams params;
-        params.modelDir = out;
-        params.textPaths = {m_evalText};
-        params.seqLen = 32;
-        const auto eval = core::runEvalJob(params);
-        QCOMPARE(eval.texts[0].perplexity, result.datasets[0].perplexity);
+        QCOMPARE(testsupport::perplexityOfDirectory(out, m_evalText, 32), result.datasets[0].perplexity);
 
         const auto quantization = nlohmann::json::parse(core::readTextFile(out + "/quantization.json"));
         QCOMPARE(quantization["bits"].get<int>(), 3);
@@ -332,11 +326,7 @@ private Q_SLOTS:
         QVERIFY(folded.count("model.layers.1.post_attention_layernorm.weight"));
         const std::string out = m_dir + "/exported-let";
         core::exportRun(workspace, result.runId, out);
-        core::EvalJobParams params;
-        params.modelDir = out;
-        params.textPaths = {m_evalText};
-        params.seqLen = 32;
-        QCOMPARE(core::runEvalJob(params).texts[0].perplexity, result.datasets[0].perplexity);
+        QCOMPARE(testsupport::perplexityOfDirectory(out, m_evalText, 32), result.datasets[0].perplexity);
     }
 
     void exportRefusesAChangedModel()

@@ -8,10 +8,10 @@
 #include "config/method_listing.h"
 #include "config/run_config.h"
 #include "jobs/calibrate_job.h"
-#include "jobs/eval_job.h"
 #include "jobs/export_job.h"
 #include "model/weight_layout.h"
 #include "quant/quantized_linear.h"
+#include "small_run.h"
 #include "store/run_artifacts.h"
 #include "store/workspace.h"
 #include "tiny_model_files.h"
@@ -194,11 +194,7 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(folded.at("model.norm.weight"), original.globals().finalNormWeight * 1.75));
         const std::string out = m_dir + "/exported";
         core::exportRun(workspace, result.runId, out);
-        core::EvalJobParams params;
-        params.modelDir = out;
-        params.textPaths = {m_text};
-        params.seqLen = 16;
-        QCOMPARE(core::runEvalJob(params).texts[0].perplexity, result.datasets[0].perplexity);
+        QCOMPARE(testsupport::perplexityOfDirectory(out, m_text, 16), result.datasets[0].perplexity);
     }
 };
 

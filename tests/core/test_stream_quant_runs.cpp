@@ -5,7 +5,6 @@
 #include "config/run_config.h"
 #include "diagnostics/diagnostics_reader.h"
 #include "jobs/calibrate_job.h"
-#include "jobs/eval_job.h"
 #include "jobs/export_job.h"
 #include "small_run.h"
 #include "store/workspace.h"
@@ -146,11 +145,7 @@ private Q_SLOTS:
         QCOMPARE(quantization["activations"]["granularity"].get<std::string>(), std::string("per_token"));
         QCOMPARE(quantization["kv_cache"]["bits"].get<int>(), 4);
         QCOMPARE(quantization["kv_cache"]["group_size"].get<int>(), 8); // 0 = the head dimension
-        core::EvalJobParams params;
-        params.modelDir = out;
-        params.textPaths = {m_files.evalText};
-        params.seqLen = 32;
-        QCOMPARE(core::runEvalJob(params).texts[0].perplexity, w8.datasets[0].perplexity);
+        QCOMPARE(testsupport::perplexityOfDirectory(out, m_files.evalText, 32), w8.datasets[0].perplexity);
     }
 
     void gptqCalibratesOnTheQuantizedStream()

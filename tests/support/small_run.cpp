@@ -1,5 +1,6 @@
 #include "small_run.h"
 
+#include "jobs/eval_job.h"
 #include "tiny_model_files.h"
 #include "tiny_models.h"
 #include "util/text_file.h"
@@ -29,6 +30,15 @@ core::RunConfig smallRunConfig(const SmallRunFiles& files, const std::string& me
     config.eval.texts = {files.evalText};
     config.eval.seqLen = 32;
     return config;
+}
+
+double perplexityOfDirectory(const std::string& modelDir, const std::string& text, std::int64_t seqLen)
+{
+    core::EvalJobParams params;
+    params.modelDir = modelDir;
+    params.textPaths = {text};
+    params.seqLen = seqLen;
+    return core::runEvalJob(params).texts[0].perplexity;
 }
 
 } // namespace testsupport

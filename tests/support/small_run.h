@@ -19,4 +19,8 @@ SmallRunFiles writeSmallRunFiles(const std::string& dir, unsigned seed);
 /// batches of 4, evaluation windows of 32 tokens.
 core::RunConfig smallRunConfig(const SmallRunFiles& files, const std::string& method);
 
+/// The perplexity `quantscope eval` reports for the model directory `modelDir` (an export) on
+/// `text` in windows of `seqLen` tokens.
+double perplexityOfDirectory(const std::string& modelDir, const std::string& text, std::int64_t seqLen);
+
 } // namespace testsupport
