@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -150,12 +151,14 @@ json resultJson(const core::CalibrationJobResult& result)
                           {"block", l.block},
                           {"rel_error", jsonNumber(l.relativeError)},
                           {"sqnr_db", jsonNumber(l.sqnrDb)},
+                          {"effective_bits", jsonNumber(l.effectiveBits)},
                           {"seconds", jsonNumber(l.seconds)}});
     return {{"run_id", result.runId},
             {"name", result.name},
             {"status", "finished"},
             {"perplexity", perplexity},
             {"fp_perplexity", fp},
+            {"effective_bits", jsonNumber(result.effectiveBits)},
             {"calibration_offsets", result.calibrationOffsets},
             {"calibration_seconds", result.calibrationSeconds},
             {"seconds", result.seconds},
@@ -183,6 +186,8 @@ void printResult(const core::CalibrationJobResult& result)
     std::printf("layers: mean relative output error %.3e over %zu Linears; worst %s (%.3e)\n",
                 sum / static_cast<double>(result.layers.size()), result.layers.size(), worst->name.c_str(),
                 worst->relativeError);
+    if (!std::isnan(result.effectiveBits))
+        std::printf("effective bits per weight: %.4f\n", result.effectiveBits);
 }
 
 int commandCalibrate(const RunCommandOptions& options, const CommonOptions& common)

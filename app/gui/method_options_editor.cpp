@@ -1,6 +1,7 @@
 #include "gui/method_options_editor.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
@@ -91,6 +92,14 @@ MethodOptionsEditor::MethodOptionsEditor(const core::MethodDescriptor& method, Q
             field = edit;
             break;
         }
+        case core::OptionType::Choice: {
+            auto* box = new QComboBox(parent);
+            for (const std::string& choice : spec.choices)
+                box->addItem(QString::fromStdString(choice));
+            connect(box, &QComboBox::currentTextChanged, this, &MethodOptionsEditor::changed);
+            field = box;
+            break;
+        }
         }
         field->setObjectName(QString::fromStdString(method.name + "." + spec.key));
         field->setToolTip(tooltip(spec));
@@ -136,6 +145,9 @@ json MethodOptionsEditor::section() const
             section[spec.key] = valid ? list : json(text.toStdString());
             break;
         }
+        case core::OptionType::Choice:
+            section[spec.key] = static_cast<QComboBox*>(field)->currentText().toStdString();
+            break;
         }
     }
     return section;
@@ -160,6 +172,8 @@ void MethodOptionsEditor::setOption(const std::string& key, const json& value)
         check->setChecked(value.get<bool>());
     else if (auto* edit = qobject_cast<QLineEdit*>(it->second); edit && value.is_array())
         edit->setText(listText(value.get<std::vector<double>>()));
+    else if (auto* combo = qobject_cast<QComboBox*>(it->second); combo && value.is_string())
+        combo->setCurrentText(QString::fromStdString(value.get<std::string>()));
 }
 
 } // namespace app

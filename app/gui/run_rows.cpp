@@ -61,6 +61,7 @@ QString lossLabel(const QString& configJson)
 QVector<RunRow> loadRunRows(const core::Catalog& catalog)
 {
     const auto perplexities = catalog.datasetMetricOfAllRuns("perplexity");
+    const auto effectiveBits = catalog.runMetricOfAllRuns("effective_bits");
     QVector<RunRow> rows;
     for (const core::RunRecord& run : catalog.listRuns()) {
         RunRow row;
@@ -78,6 +79,8 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         for (const auto& tag : run.tags)
             row.tags << QString::fromStdString(tag);
         row.error = QString::fromStdString(run.errorMessage);
+        if (const auto bits = effectiveBits.find(run.id); bits != effectiveBits.end())
+            row.effectiveBits = bits->second;
         const auto found = perplexities.find(run.id);
         if (found != perplexities.end())
             for (const auto& [dataset, value] : found->second)

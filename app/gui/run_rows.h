@@ -1,12 +1,14 @@
 #pragma once
 // One row per run of a workspace, as the runs panel shows it: plain Qt values read from the
-// catalog in three queries whatever the number of runs (runs, tags, perplexities).
+// catalog in four queries whatever the number of runs (runs, tags, perplexities, bits).
 
 #include <QDateTime>
 #include <QMap>
 #include <QString>
 #include <QStringList>
 #include <QVector>
+
+#include <limits>
 
 namespace core {
 class Catalog;
@@ -20,9 +22,11 @@ struct RunRow {
     QString method;
     QString weights; ///< "w3g128", "w2 per-channel sym"
     QString bits;    ///< "W3A16", "W4A4KV4": weight, activation and KV-cache bits
-    QString loss;    ///< "mse+sw" for learning methods, "" otherwise
-    QString status;  ///< queued, running, finished, failed, cancelled
-    QString model;   ///< the model directory's name
+    /// Bits per weight of the stored model (codes, grids, outliers, masks); NaN: not recorded
+    double effectiveBits = std::numeric_limits<double>::quiet_NaN();
+    QString loss;   ///< "mse+sw" for learning methods, "" otherwise
+    QString status; ///< queued, running, finished, failed, cancelled
+    QString model;  ///< the model directory's name
     QString modelPath;
     QDateTime created; ///< UTC
     QStringList tags;

@@ -46,7 +46,8 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount())
         return {};
-    static const char* const lead[LeadColumns] = {"Id", "Name", "Method", "Weights", "Bits", "Loss", "Status"};
+    static const char* const lead[LeadColumns] = {"Id",   "Name",        "Method", "Weights",
+                                                  "Bits", "Bits/weight", "Loss",   "Status"};
     static const char* const trailing[TrailingColumns] = {"Created", "Tags", "Model"};
     if (section < LeadColumns)
         return tr(lead[section]);
@@ -68,6 +69,8 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
         return run.weights;
     case Bits:
         return run.bits;
+    case EffectiveBits:
+        return std::isfinite(run.effectiveBits) ? QVariant(QString::number(run.effectiveBits, 'f', 3)) : QVariant();
     case Loss:
         return run.loss;
     case Status:
@@ -91,6 +94,8 @@ QVariant RunsTableModel::sortKey(const RunRow& run, int column) const
 {
     if (column == Id)
         return run.id;
+    if (column == EffectiveBits)
+        return std::isfinite(run.effectiveBits) ? run.effectiveBits : HUGE_VAL;
     if (column == trailingColumn(Created))
         return run.created;
     if (column >= LeadColumns && column < trailingColumn(Created)) {
@@ -114,7 +119,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
     case RunIdRole:
         return run.id;
     case Qt::TextAlignmentRole:
-        if (index.column() == Id || (index.column() >= LeadColumns && index.column() < trailingColumn(Created)))
+        if (index.column() == Id || index.column() == EffectiveBits ||
+            (index.column() >= LeadColumns && index.column() < trailingColumn(Created)))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:

@@ -13,7 +13,7 @@ namespace app {
 class RunsTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Name, Method, Weights, Bits, Loss, Status, LeadColumns };
+    enum Column { Id, Name, Method, Weights, Bits, EffectiveBits, Loss, Status, LeadColumns };
     enum TrailingColumn { Created, Tags, Model, TrailingColumns };
     static constexpr int SortRole = Qt::UserRole;
     static constexpr int RunIdRole = Qt::UserRole + 1;

@@ -1,5 +1,7 @@
 #include "calib/block_pipeline.h"
 
+#include "quant/storage_bits.h"
+
 #include "diagnostics/diagnostics_recorder.h"
 #include "model/weight_layout.h"
 #include "util/batches.h"
@@ -118,6 +120,11 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
                                         values});
         };
         method.calibrateBlock(ctx);
+        for (LayerMetrics& layer : layers)
+            if (const auto found = stored.find(layer.name); found != stored.end()) {
+                layer.effectiveBits = effectiveBitsPerWeight(found->second);
+                layer.weights = found->second.codes.numel();
+            }
         const BlockWeights& fpReference = ctx.fpReference ? *ctx.fpReference : fpWeights;
         if (laterFpObservation) {
             diagnostics->beginBlock(i, prefix, fpReference);

@@ -53,6 +53,9 @@ struct BlockCalibrationContext {
     /// block in the new basis, unquantized: the diagnostics compare its weights and the inputs
     /// it reads with the quantized block's (like with like). Unset: the FP block itself.
     std::optional<BlockWeights> fpReference;
+    /// A method quantizing with OAC's output-adaptive Hessian (calib/hessian_source.h) adds it
+    /// here by short name, beside the 2XXᵀ in `hessians`: the diagnostics record both saliencies.
+    std::map<std::string, torch::Tensor> outputAdaptiveHessians;
 };
 
 /// Whether the block tensor `shortName` ("mlp.up_proj.weight") is the weight of a Linear that

@@ -3,6 +3,7 @@
 // groups produce.
 #include "calib/calibration_method.h"
 #include "calib/gptq.h"
+#include "calib/hessian_source.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "util/error.h"
@@ -22,29 +23,31 @@ GptqOptions gptqOptions(const MethodOptions& options)
 
 class GptqMethod : public CalibrationMethod {
 public:
-    explicit GptqMethod(const GptqOptions& options) : m_options(options) {}
+    GptqMethod(const GptqOptions& options, HessianSourceOptions hessian) : m_options(options), m_hessians(hessian) {}
     std::string name() const override { return "gptq"; }
+    void prepareModel(ModelContext& model) override { m_hessians.prepareModel(model); }
     void calibrateBlock(BlockCalibrationContext& ctx) override
     {
+        m_hessians.beginBlock(ctx);
         const auto groups = sequentialLinearGroups(ctx.config.family);
         for (std::size_t g = 0; g < groups.size(); ++g) {
             ctx.cancel.throwIfCancelled();
             // Inputs of this group come from the block with the earlier groups already quantized.
-            const auto hessians = collectHessians(ctx, groups[g]);
+            const auto hessians = m_hessians.forGroup(ctx, groups[g]);
             for (const auto& shortName : groups[g]) {
                 ctx.cancel.throwIfCancelled();
                 const Stopwatch timer;
                 torch::Tensor& weight = ctx.weights.tensors.at(shortName + ".weight");
+                const GroupHessian& hessian = hessians.at(shortName);
                 GptqResult result;
                 try {
-                    result = gptqQuantize(weight, hessians.at(shortName), ctx.spec, m_options);
+                    result = gptqQuantize(weight, hessian.quantizeWith, ctx.spec, m_options);
                 } catch (const Error& e) {
                     throw Error(ctx.layerPrefix + shortName + ": " + e.what());
                 }
                 ctx.layers.push_back(
-                    measureLayer(ctx, shortName, weight, result.quantized, hessians.at(shortName), timer.seconds()));
+                    measureLayer(ctx, shortName, weight, result.quantized, hessian.layerWise, timer.seconds()));
                 ctx.stored[ctx.layerPrefix + shortName] = std::move(result.stored);
-                ctx.hessians[shortName] = hessians.at(shortName);
                 weight = result.quantized;
             }
             if (ctx.onStep)
@@ -54,6 +57,7 @@ public:
 
 private:
     GptqOptions m_options;
+    HessianProvider m_hessians;
 };
 
 } // namespace
@@ -63,7 +67,8 @@ MethodDescriptor gptqMethod()
     MethodDescriptor method;
     method.name = "gptq";
     method.description =
-        "Column-by-column quantization with Hessian-based error feedback (2XXᵀ of each Linear's inputs)";
+        "Column-by-column quantization with Hessian-based error feedback (2XXᵀ of each Linear's inputs, or OAC's "
+        "output-adaptive Hessian)";
     method.reference = "Frantar et al., ICLR 2023; METHODS.md §5";
     method.options = {
         {.key = "block_size",
@@ -88,10 +93,18 @@ MethodDescriptor gptqMethod()
          .help = "Quantize columns by decreasing Hessian diagonal",
          .label = "act-order"},
     };
+    for (OptionSpec& spec : hessianSourceOptionSpecs())
+        method.options.push_back(std::move(spec));
+    method.capabilities.modelStage = true; // one-shot OAC Hessians come from the whole FP model
     method.nameSuffix = [](const MethodOptions& options) {
-        return options.boolean("act_order") ? std::string("act-order") : std::string();
+        std::string suffix = hessianSourceSuffix(options);
+        if (options.boolean("act_order"))
+            suffix += (suffix.empty() ? "" : " ") + std::string("act-order");
+        return suffix;
     };
-    method.create = [](const RunConfig& config) { return std::make_unique<GptqMethod>(gptqOptions(config.options)); };
+    method.create = [](const RunConfig& config) {
+        return std::make_unique<GptqMethod>(gptqOptions(config.options), hessianSourceOptions(config.options));
+    };
     return method;
 }
 

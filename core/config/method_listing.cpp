@@ -38,7 +38,9 @@ json optionJson(const OptionSpec& spec)
                    {"default", json::parse(optionValueText(spec.defaultValue))},
                    {"unit", spec.unit},
                    {"help", spec.help}};
-    if (spec.type != OptionType::Boolean) {
+    if (spec.type == OptionType::Choice) {
+        option["choices"] = spec.choices;
+    } else if (spec.type != OptionType::Boolean) {
         option["minimum"] = spec.minimum;
         option["maximum"] = spec.maximum;
         option["minimum_exclusive"] = spec.minimumExclusive;

@@ -33,6 +33,12 @@ void readOption(ObjectReader& reader, const OptionSpec& spec, MethodOptions& opt
         options.set(spec.key, value);
         break;
     }
+    case OptionType::Choice: {
+        std::string value = options.choice(spec.key);
+        reader.readString(spec.key, value);
+        options.set(spec.key, value);
+        break;
+    }
     }
 }
 

@@ -36,6 +36,8 @@ bool holdsType(const OptionValue& value, OptionType type)
         return std::holds_alternative<bool>(value);
     case OptionType::NumberList:
         return std::holds_alternative<std::vector<double>>(value);
+    case OptionType::Choice:
+        return std::holds_alternative<std::string>(value);
     }
     return false;
 }
@@ -57,6 +59,12 @@ std::string optionRangeText(const OptionSpec& spec)
 {
     if (spec.type == OptionType::Boolean)
         return "";
+    if (spec.type == OptionType::Choice) {
+        std::string text;
+        for (const std::string& choice : spec.choices)
+            text += (text.empty() ? "" : " | ") + choice;
+        return text;
+    }
     if (spec.type == OptionType::Integer)
         return std::to_string(static_cast<long long>(spec.minimum)) + ".." +
                std::to_string(static_cast<long long>(spec.maximum));
@@ -82,6 +90,8 @@ std::string optionTypeName(OptionType type)
         return "boolean";
     case OptionType::NumberList:
         return "number list";
+    case OptionType::Choice:
+        return "choice";
     }
     return "";
 }
@@ -104,6 +114,11 @@ bool MethodOptions::boolean(const std::string& key) const
 const std::vector<double>& MethodOptions::numbers(const std::string& key) const
 {
     return typed<std::vector<double>>(m_values, key);
+}
+
+const std::string& MethodOptions::choice(const std::string& key) const
+{
+    return typed<std::string>(m_values, key);
 }
 
 const OptionValue& MethodOptions::value(const std::string& key) const
@@ -137,7 +152,13 @@ void validateOptions(const std::vector<OptionSpec>& schema, const MethodOptions&
             fail(key + " is not set");
         const OptionValue& value = options.value(spec.key);
         if (!holdsType(value, spec.type))
-            fail(key + " must be " + (spec.type == OptionType::Integer ? "an " : "a ") + optionTypeName(spec.type));
+            fail(key + " must be " +
+                 (spec.type == OptionType::Choice
+                      ? "one of " + optionRangeText(spec)
+                      : (spec.type == OptionType::Integer ? "an " : "a ") + optionTypeName(spec.type)));
+        if (const auto* choice = std::get_if<std::string>(&value);
+            choice && std::find(spec.choices.begin(), spec.choices.end(), *choice) == spec.choices.end())
+            fail(key + " must be one of " + optionRangeText(spec) + ", got '" + *choice + "'");
         if (const auto* integer = std::get_if<std::int64_t>(&value); integer && !inRange(spec, double(*integer)))
             fail(key + " must be in " + optionRangeText(spec) + ", got " + std::to_string(*integer));
         if (const auto* number = std::get_if<double>(&value); number && !inRange(spec, *number))

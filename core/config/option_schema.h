@@ -12,10 +12,11 @@
 
 namespace core {
 
-enum class OptionType { Integer, Number, Boolean, NumberList };
+enum class OptionType { Integer, Number, Boolean, NumberList, Choice };
 
-/// bool for Boolean, int64 for Integer, double for Number, a vector for NumberList.
-using OptionValue = std::variant<bool, std::int64_t, double, std::vector<double>>;
+/// bool for Boolean, int64 for Integer, double for Number, a vector for NumberList, a string
+/// (one of OptionSpec::choices) for Choice.
+using OptionValue = std::variant<bool, std::int64_t, double, std::vector<double>, std::string>;
 
 struct OptionSpec {
     std::string key; ///< in the method's section: "lwc_epochs" is tesseraq.lwc_epochs
@@ -24,18 +25,20 @@ struct OptionSpec {
     /// Range of an Integer or Number, and of every item of a NumberList; unused for Boolean.
     double minimum = 0.0;
     double maximum = 0.0;
-    bool minimumExclusive = false; ///< (minimum, ... instead of [minimum, ...
-    bool maximumExclusive = false; ///< ..., maximum) instead of ..., maximum]
-    std::string unit;              ///< "epochs", "steps", "columns", ... ("" when none)
-    std::string help;              ///< one line, for `quantscope methods`, tooltips and the README
-    std::string label;             ///< the form's row label; "" = the key, spaced and capitalized
+    bool minimumExclusive = false;    ///< (minimum, ... instead of [minimum, ...
+    bool maximumExclusive = false;    ///< ..., maximum) instead of ..., maximum]
+    std::string unit;                 ///< "epochs", "steps", "columns", ... ("" when none)
+    std::string help;                 ///< one line, for `quantscope methods`, tooltips and the README
+    std::string label;                ///< the form's row label; "" = the key, spaced and capitalized
+    std::vector<std::string> choices; ///< the values a Choice may take (the form's combo box items)
 };
 
-/// The range as errors and listings print it: "1..10000", "(0, 10]", "[0, 1)"; "" for Boolean.
+/// The range as errors and listings print it: "1..10000", "(0, 10]", "[0, 1)", "xtx | oac" for a
+/// Choice; "" for Boolean.
 std::string optionRangeText(const OptionSpec& spec);
 /// A value as JSON writes it: 20, 0.01, true, [0.8, 0.5].
 std::string optionValueText(const OptionValue& value);
-std::string optionTypeName(OptionType type); ///< "integer", "number", "boolean", "number list"
+std::string optionTypeName(OptionType type); ///< "integer", "number", "boolean", "number list", "choice"
 
 /// The values of one method's options, every option of its schema present once parsed.
 class MethodOptions {
@@ -47,6 +50,7 @@ public:
     double number(const std::string& key) const;
     bool boolean(const std::string& key) const;
     const std::vector<double>& numbers(const std::string& key) const;
+    const std::string& choice(const std::string& key) const;
     const OptionValue& value(const std::string& key) const;
 
     void set(const std::string& key, OptionValue value) { m_values[key] = std::move(value); }

@@ -150,6 +150,9 @@ private:
         // The model's blocks become the calibrated ones as the pipeline goes (streaming).
         PipelineResult pipeline = runBlockPipeline(m_model, windows.ids, *method, options, progress, m_cancel);
         result.layers = pipeline.layers;
+        result.effectiveBits = modelEffectiveBits(result.layers);
+        if (!std::isnan(result.effectiveBits))
+            m_workspace.catalog().addRunMetrics(m_runId, {{"effective_bits", result.effectiveBits}});
         result.calibrationSeconds = stopwatch.seconds();
     }
 
@@ -161,6 +164,8 @@ private:
             rows.push_back({layer.name, layer.block, "rel_error", layer.relativeError});
             rows.push_back({layer.name, layer.block, "sqnr_db", layer.sqnrDb});
             rows.push_back({layer.name, layer.block, "seconds", layer.seconds});
+            if (!std::isnan(layer.effectiveBits))
+                rows.push_back({layer.name, layer.block, "effective_bits", layer.effectiveBits});
         }
         for (const auto& [layer, stored] : block.stored)
             writeQuantizedLinear(m_artifacts, layer, stored);

@@ -9,6 +9,7 @@
 #include "util/progress.h"
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,7 @@ namespace core {
 
 /// Perplexity of the calibrated model and of the full-precision model on one eval text.
 struct DatasetOutcome {
-    std::string dataset;  ///< the text's file name without extension, e.g. "brown_test"
+    std::string dataset; ///< the text's file name without extension, e.g. "brown_test"
     std::string textPath;
     double perplexity = 0.0;
     double fpPerplexity = 0.0;
@@ -29,9 +30,11 @@ struct DatasetOutcome {
 struct CalibrationJobResult {
     std::int64_t runId = 0;
     std::string name;
-    std::string configJson;               ///< canonical, with every default resolved (what the catalog stores)
+    std::string configJson; ///< canonical, with every default resolved (what the catalog stores)
     std::vector<std::int64_t> calibrationOffsets;
     std::vector<LayerMetrics> layers;
+    /// Bits per weight of every stored Linear together (quant/storage_bits.h); NaN: none stored.
+    double effectiveBits = std::numeric_limits<double>::quiet_NaN();
     std::vector<DatasetOutcome> datasets;
     double calibrationSeconds = 0.0;
     double seconds = 0.0;

@@ -4,6 +4,7 @@
 #include "io/tensor_io.h"
 #include "jobs/finished_run.h"
 #include "quant/activation_spec.h"
+#include "quant/storage_bits.h"
 #include "store/run_artifacts.h"
 #include "util/error.h"
 #include "util/text_file.h"
@@ -46,6 +47,18 @@ std::string canonicalLayerName(const std::string& tensorName, const std::vector<
         if (std::binary_search(layers.begin(), layers.end(), candidate))
             return candidate;
     return {};
+}
+
+// Σ stored bits / Σ weights of the run's Linears (quant/storage_bits.h).
+double modelBits(const ArtifactFile& artifacts, const std::vector<std::string>& layers)
+{
+    double bits = 0.0, weights = 0.0;
+    for (const auto& layer : layers) {
+        const QuantizedLinear stored = readQuantizedLinear(artifacts, layer);
+        bits += storedBits(stored);
+        weights += static_cast<double>(stored.codes.numel());
+    }
+    return weights > 0 ? bits / weights : 0.0;
 }
 
 nlohmann::json tensorToJson(const torch::Tensor& tensor)
@@ -93,14 +106,32 @@ nlohmann::json kvToJson(const KvQuantSpec& kv, const ModelConfig& model)
 nlohmann::json layerToJson(const QuantizedLinear& stored)
 {
     nlohmann::json layer{{"shape", {stored.rows(), stored.columns()}},
-                         {"groups", stored.groups()},
-                         {"scale", tensorToJson(stored.scale)},
-                         {"zero", tensorToJson(stored.zero)}};
-    // Only act-order scatters columns over groups; contiguous groups need no index.
-    if (!torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
-        layer["group_index"] =
-            std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
-                                      stored.groupIndex.data_ptr<std::int64_t>() + stored.groupIndex.numel());
+                         {"effective_bits", effectiveBitsPerWeight(stored)}};
+    if (stored.isCodebook()) {
+        // BiLLM: per row, tables of levels; each weight picks a table and a level in it.
+        layer["form"] = "codebook";
+        layer["levels_per_table"] = stored.levels.size(2);
+        layer["levels"] = tensorToJson(stored.levels.reshape({stored.rows(), -1})); // [rows, tables·levels]
+    } else {
+        layer["form"] = "affine";
+        layer["groups"] = stored.groups();
+        layer["scale"] = tensorToJson(stored.scale);
+        layer["zero"] = tensorToJson(stored.zero);
+        // Only act-order scatters columns over groups; contiguous groups need no index.
+        if (!torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
+            layer["group_index"] =
+                std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
+                                          stored.groupIndex.data_ptr<std::int64_t>() + stored.groupIndex.numel());
+        if (stored.statisticBits > 0)
+            layer["statistics"] = {{"bits", stored.statisticBits}, {"group_rows", stored.statisticGroupSize}};
+    }
+    if (stored.outliers() > 0) {
+        const torch::Tensor index = stored.outlierIndex.contiguous();
+        layer["outliers"] = {{"count", stored.outliers()},
+                             {"flat_index", std::vector<std::int64_t>(index.data_ptr<std::int64_t>(),
+                                                                      index.data_ptr<std::int64_t>() + index.numel())},
+                             {"value", tensorToJson(stored.outlierValue)}};
+    }
     return layer;
 }
 
@@ -157,9 +188,15 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
                      {{"format", "pt"}, {"quantscope_run", std::to_string(runId)}});
 
     // Version 2 (issue 15 §4): the activation and KV specs; version 1 had weights only.
-    nlohmann::json quantization{{"format", "quantscope-uniform-v2"},
-                                {"version", 2},
-                                {"formula", "w = scale[row, group_index[col]] * (q - zero[row, group_index[col]])"},
+    // Version 3 (issue 16): codebook layers, sparse outliers, quantized statistics and the
+    // effective bits; version 2 added the activation and KV specs to version 1's weights.
+    nlohmann::json quantization{{"format", "quantscope-v3"},
+                                {"version", 3},
+                                {"formula",
+                                 "affine: w = scale[row, group_index[col]] * (q - zero[row, group_index[col]]); "
+                                 "codebook: w = levels[row, table * levels_per_table + q]; "
+                                 "outliers (row * cols + col) replace w"},
+                                {"effective_bits", modelBits(artifacts, layers)},
                                 {"run_id", runId},
                                 {"run_name", run.name},
                                 {"method", config.method},

@@ -7,10 +7,21 @@ namespace core {
 torch::Tensor QuantizedLinear::dequantize() const
 {
     torch::NoGradGuard noGrad;
-    // Same operations, in the same order, as fakeQuantize: scale · (q − zero).
-    const torch::Tensor s = scale.index_select(1, groupIndex);
-    const torch::Tensor z = zero.index_select(1, groupIndex);
-    return s * (codes.to(torch::kFloat32) - z);
+    torch::Tensor weights;
+    if (isCodebook()) {
+        const std::int64_t levelsPerTable = levels.size(2);
+        const torch::Tensor flat = levels.reshape({levels.size(0), -1});
+        const torch::Tensor position = tableIndex.to(torch::kInt64) * levelsPerTable + codes.to(torch::kInt64);
+        weights = flat.gather(1, position);
+    } else {
+        // Same operations, in the same order, as fakeQuantize: scale · (q − zero).
+        const torch::Tensor s = scale.index_select(1, groupIndex);
+        const torch::Tensor z = zero.index_select(1, groupIndex);
+        weights = s * (codes.to(torch::kFloat32) - z);
+    }
+    if (outliers() > 0)
+        weights.view({-1}).index_copy_(0, outlierIndex, outlierValue.to(torch::kFloat32));
+    return weights;
 }
 
 torch::Tensor contiguousGroupIndex(std::int64_t columns, std::int64_t groupSize)

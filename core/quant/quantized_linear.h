@@ -4,10 +4,17 @@
 // `groupIndex` maps every input column to its group, which is contiguous
 // (column / group size) except after GPTQ's act-order, where groups follow the
 // permuted column order (the "g_idx" of GPTQ checkpoints).
+//
+// Two extensions (issue 16): SpQR keeps unstructured outliers in full precision beside the
+// codes (sparse: flat index and value) and quantizes the grid itself (statisticBits); BiLLM's
+// binarized weights are not on an affine grid and use the codebook form instead: per row a few
+// small tables of levels, each weight a code into the table its tableIndex names.
 
 #include "quant/weight_quantizer.h"
 
 #include <torch/torch.h>
+
+#include <limits>
 
 namespace core {
 
@@ -18,12 +25,35 @@ struct QuantizedLinear {
     torch::Tensor zero;       ///< float32 [rows, groups], integer-valued
     torch::Tensor groupIndex; ///< int64 [cols], values in [0, groups)
 
+    /// SpQR's second-level quantization of the grid: scale and zero of each group are stored at
+    /// this many bits, in groups of statisticGroupSize consecutive rows (0: 16-bit scale, zero
+    /// at the weights' bits). `scale`/`zero` then hold the dequantized statistics.
+    int statisticBits = 0;
+    std::int64_t statisticGroupSize = 0;
+    /// Unstructured full-precision outliers: flat indices row·cols + col (int64 [k], ascending)
+    /// and their values (float32 [k]); undefined or empty: none. They replace the grid's value.
+    torch::Tensor outlierIndex;
+    torch::Tensor outlierValue;
+
+    /// Codebook form (BiLLM): levels float32 [rows, tables, levelsPerTable] and the table of
+    /// each weight, uint8 [rows, cols]; `codes` index into that table's levels. Undefined
+    /// `levels`: the affine form above.
+    torch::Tensor levels;
+    torch::Tensor tableIndex;
+    /// Bits of the stored form as the method's paper counts them (BiLLM: signs, masks and
+    /// per-part statistics); NaN: counted from the affine form (quant/storage_bits.h).
+    double methodBits = std::numeric_limits<double>::quiet_NaN();
+
+    bool isCodebook() const { return levels.defined(); }
+    std::int64_t outliers() const { return outlierIndex.defined() ? outlierIndex.numel() : 0; }
+
     std::int64_t rows() const { return codes.size(0); }
     std::int64_t columns() const { return codes.size(1); }
     std::int64_t groups() const { return scale.size(1); }
 
-    /// scale[r, g(c)] · (codes[r, c] − zero[r, g(c)]) as float32 [rows, cols]; bit-identical
-    /// to the fake-quantized weights the method produced.
+    /// scale[r, g(c)] · (codes[r, c] − zero[r, g(c)]) (codebook: levels[r, table[r, c], codes[r, c]])
+    /// as float32 [rows, cols], outliers written over; bit-identical to the weights the method
+    /// produced.
     torch::Tensor dequantize() const;
 };
 

@@ -70,6 +70,15 @@ CREATE TABLE run_tags (
 ) STRICT;
 CREATE INDEX layer_metrics_by_metric ON layer_metrics(metric);
 )sql",
+    // 3: metrics of the whole run that belong to no dataset or layer (effective bits per weight).
+    R"sql(
+CREATE TABLE run_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, metric)
+) STRICT;
+)sql",
 };
 static_assert(std::size(kMigrations) == Catalog::kSchemaVersion, "one migration per schema version");
 
@@ -563,6 +572,20 @@ void Catalog::addDatasetMetrics(std::int64_t id, const std::vector<DatasetMetric
     transaction.commit();
 }
 
+void Catalog::addRunMetrics(std::int64_t id, const std::map<std::string, double>& metrics)
+{
+    const Operation op{m_db.get(), m_path, "add run metrics to run " + std::to_string(id)};
+    Transaction transaction = beginWrite(op, m_mode);
+    requireRun(op, id);
+    Statement insert(op, "INSERT OR REPLACE INTO run_metrics (run_id, metric, value) VALUES (?1, ?2, ?3)");
+    for (const auto& [metric, value] : metrics) {
+        insert.bindInt(1, id).bindText(2, metric).bindReal(3, value);
+        insert.execute();
+        insert.reset();
+    }
+    transaction.commit();
+}
+
 void Catalog::addLayerMetrics(std::int64_t id, const std::vector<LayerMetric>& metrics)
 {
     const Operation op{m_db.get(), m_path, "add layer metrics to run " + std::to_string(id)};
@@ -671,6 +694,31 @@ std::map<std::int64_t, std::map<std::string, double>> Catalog::datasetMetricOfAl
     std::map<std::int64_t, std::map<std::string, double>> values;
     while (query.step())
         values[query.int64(0)][query.text(1)] = query.real(2);
+    return values;
+}
+
+std::map<std::string, double> Catalog::runMetrics(std::int64_t id) const
+{
+    const Operation op{m_db.get(), m_path, "read the run metrics of run " + std::to_string(id)};
+    const Transaction snapshot(op, Transaction::Kind::Read);
+    requireRun(op, id);
+    Statement query(op, "SELECT metric, value FROM run_metrics WHERE run_id = ?1");
+    query.bindInt(1, id);
+    std::map<std::string, double> metrics;
+    while (query.step())
+        metrics[query.text(0)] = query.real(1);
+    return metrics;
+}
+
+std::map<std::int64_t, double> Catalog::runMetricOfAllRuns(const std::string& metric) const
+{
+    const Operation op{m_db.get(), m_path, "read " + metric + " of every run"};
+    const Transaction snapshot(op, Transaction::Kind::Read);
+    Statement query(op, "SELECT run_id, value FROM run_metrics WHERE metric = ?1");
+    query.bindText(1, metric);
+    std::map<std::int64_t, double> values;
+    while (query.step())
+        values[query.int64(0)] = query.real(1);
     return values;
 }
 

@@ -96,7 +96,7 @@ enum class OpenMode {
 
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     static constexpr int kDefaultBusyTimeoutMs = 5000;
 
     /// Opens the catalog at `path`. ReadWrite creates the file if it is missing (its directory
@@ -144,6 +144,8 @@ public:
     void deleteRun(std::int64_t id);
     /// Inserts the metrics; a (dataset, metric) pair already stored for the run is replaced.
     void addDatasetMetrics(std::int64_t id, const std::vector<DatasetMetric>& metrics);
+    /// Inserts metrics of the whole run ("effective_bits"); one already stored is replaced.
+    void addRunMetrics(std::int64_t id, const std::map<std::string, double>& metrics);
     /// Inserts the metrics; a (layer, metric) pair already stored for the run is replaced
     /// (and moves to the end of the insertion order, see layerMetrics).
     void addLayerMetrics(std::int64_t id, const std::vector<LayerMetric>& metrics);
@@ -169,6 +171,10 @@ public:
     /// `metric` of every run and dataset in one query: run id → dataset → value (lists of many
     /// runs use it instead of one datasetMetrics() call per run).
     std::map<std::int64_t, std::map<std::string, double>> datasetMetricOfAllRuns(const std::string& metric) const;
+    /// The run's run-level metrics by name. Throws if the run is unknown.
+    std::map<std::string, double> runMetrics(std::int64_t id) const;
+    /// `metric` of every run that has it: run id → value (one query, for lists).
+    std::map<std::int64_t, double> runMetricOfAllRuns(const std::string& metric) const;
     /// The run's layer metrics ordered by block, then insertion order. Throws if the run is unknown.
     std::vector<LayerMetric> layerMetrics(std::int64_t id) const;
     /// The cached full-precision perplexity for `key`, or nullopt.

@@ -3,6 +3,8 @@
 #include "store/tensor_arrays.h"
 #include "util/error.h"
 
+#include <cmath>
+
 namespace core {
 namespace {
 
@@ -40,13 +42,29 @@ void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const Qu
 {
     const std::string group = quantGroup(layer);
     file.write(group + "/codes", toByteArray(stored.codes));
-    file.write(group + "/scale", toFloatArray(stored.scale));
-    file.write(group + "/zero", toFloatArray(stored.zero));
-    file.write(group + "/group_index", toInt64Array(stored.groupIndex));
+    if (!stored.isCodebook()) {
+        file.write(group + "/scale", toFloatArray(stored.scale));
+        file.write(group + "/zero", toFloatArray(stored.zero));
+        file.write(group + "/group_index", toInt64Array(stored.groupIndex));
+    }
     file.setAttribute(group, "bits", static_cast<std::int64_t>(stored.spec.bits));
     file.setAttribute(group, "group_size", stored.spec.groupSize);
     file.setAttribute(group, "symmetric", static_cast<std::int64_t>(stored.spec.symmetric ? 1 : 0));
     file.setAttribute(group, "dialect", dialectName(stored.spec.dialect));
+    if (stored.statisticBits > 0) {
+        file.setAttribute(group, "statistic_bits", static_cast<std::int64_t>(stored.statisticBits));
+        file.setAttribute(group, "statistic_group_size", stored.statisticGroupSize);
+    }
+    if (stored.outliers() > 0) {
+        file.write(group + "/outlier_index", toInt64Array(stored.outlierIndex));
+        file.write(group + "/outlier_value", toFloatArray(stored.outlierValue));
+    }
+    if (stored.isCodebook()) {
+        file.write(group + "/levels", toFloatArray(stored.levels));
+        file.write(group + "/table_index", toByteArray(stored.tableIndex));
+    }
+    if (!std::isnan(stored.methodBits))
+        file.setAttribute(group, "method_bits", stored.methodBits);
 }
 
 QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string& layer)
@@ -62,15 +80,45 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
                               ? QuantDialect::OmniQuant
                               : QuantDialect::Gptq;
     stored.codes = tensorFrom(file.readBytes(group + "/codes"));
-    stored.scale = tensorFrom(file.readFloat(group + "/scale"));
-    stored.zero = tensorFrom(file.readFloat(group + "/zero"));
-    stored.groupIndex = tensorFrom(file.readInt64(group + "/group_index"));
-    const bool consistent =
-        stored.codes.dim() == 2 && stored.scale.dim() == 2 && stored.zero.sizes() == stored.scale.sizes() &&
-        stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&
-        stored.groupIndex.size(0) == stored.codes.size(1) &&
-        (stored.groupIndex.numel() == 0 || (stored.groupIndex.min().item<std::int64_t>() >= 0 &&
-                                            stored.groupIndex.max().item<std::int64_t>() < stored.scale.size(1)));
+    if (file.hasAttribute(group, "statistic_bits")) {
+        stored.statisticBits = static_cast<int>(file.int64Attribute(group, "statistic_bits"));
+        stored.statisticGroupSize = file.int64Attribute(group, "statistic_group_size");
+    }
+    if (file.exists(group + "/outlier_index")) {
+        stored.outlierIndex = tensorFrom(file.readInt64(group + "/outlier_index"));
+        stored.outlierValue = tensorFrom(file.readFloat(group + "/outlier_value"));
+    }
+    if (file.exists(group + "/levels")) {
+        stored.levels = tensorFrom(file.readFloat(group + "/levels"));
+        stored.tableIndex = tensorFrom(file.readBytes(group + "/table_index"));
+    } else {
+        stored.scale = tensorFrom(file.readFloat(group + "/scale"));
+        stored.zero = tensorFrom(file.readFloat(group + "/zero"));
+        stored.groupIndex = tensorFrom(file.readInt64(group + "/group_index"));
+    }
+    if (file.hasAttribute(group, "method_bits"))
+        stored.methodBits = file.doubleAttribute(group, "method_bits");
+    const bool outliersConsistent =
+        stored.outliers() == 0 ||
+        (stored.outlierIndex.dim() == 1 && stored.outlierValue.sizes() == stored.outlierIndex.sizes() &&
+         stored.outlierIndex.min().item<std::int64_t>() >= 0 &&
+         stored.outlierIndex.max().item<std::int64_t>() < stored.codes.numel());
+    const bool codebookConsistent =
+        !stored.isCodebook() || (stored.levels.dim() == 3 && stored.levels.size(0) == stored.codes.size(0) &&
+                                 stored.tableIndex.sizes() == stored.codes.sizes() &&
+                                 stored.tableIndex.max().item<std::int64_t>() < stored.levels.size(1) &&
+                                 stored.codes.max().item<std::int64_t>() < stored.levels.size(2));
+    if (!outliersConsistent || !codebookConsistent)
+        throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent outliers or levels");
+    const bool consistent = stored.isCodebook()
+                                ? stored.codes.dim() == 2
+                                : stored.codes.dim() == 2 && stored.scale.dim() == 2 &&
+                                      stored.zero.sizes() == stored.scale.sizes() &&
+                                      stored.scale.size(0) == stored.codes.size(0) && stored.groupIndex.dim() == 1 &&
+                                      stored.groupIndex.size(0) == stored.codes.size(1) &&
+                                      (stored.groupIndex.numel() == 0 ||
+                                       (stored.groupIndex.min().item<std::int64_t>() >= 0 &&
+                                        stored.groupIndex.max().item<std::int64_t>() < stored.scale.size(1)));
     if (!consistent)
         throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent shapes");
     return stored;

@@ -101,9 +101,9 @@ private Q_SLOTS:
         QVERIFY(fs::path(stored.model).is_absolute());
 
         QCOMPARE(result.layers.size(), std::size_t(14));
-        // Per Linear: rel_error, sqnr_db, seconds + 7 diagnostics scalars; per block 6.
+        // Per Linear: rel_error, sqnr_db, seconds, effective_bits + 7 diagnostics scalars; per block 6.
         const auto metrics = workspace.catalog().layerMetrics(result.runId);
-        QCOMPARE(metrics.size(), std::size_t(14 * (3 + 7) + 2 * 6));
+        QCOMPARE(metrics.size(), std::size_t(14 * (4 + 7) + 2 * 6));
         QCOMPARE(std::count_if(metrics.begin(), metrics.end(), [](const auto& m) { return m.metric == "rel_error"; }),
                  std::ptrdiff_t(14));
         QCOMPARE(result.datasets.size(), std::size_t(1));
@@ -366,7 +366,7 @@ private Q_SLOTS:
         QVERIFY(!run.finishedAt.empty());
         // Block 0 finished before the cancel and stays recorded; block 1 never ran.
         const auto layers = workspace.catalog().layerMetrics(runId);
-        QCOMPARE(layers.size(), std::size_t(7 * (3 + 7) + 6));
+        QCOMPARE(layers.size(), std::size_t(7 * (4 + 7) + 6));
         for (const auto& m : layers)
             QCOMPARE(m.block, std::int64_t(0));
         QVERIFY(workspace.catalog().datasetMetrics(runId).empty());

@@ -295,10 +295,10 @@ private Q_SLOTS:
         }
         RawDb raw(file);
         QCOMPARE(raw.scalar("PRAGMA journal_mode").toString(), "wal"); // persistent, so visible to others
-        QCOMPARE(raw.count("PRAGMA user_version"), 2);
+        QCOMPARE(raw.count("PRAGMA user_version"), 3);
         QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                           "('runs', 'dataset_metrics', 'layer_metrics', 'fp_baselines', 'run_tags')"),
-                 5);
+                           "('runs', 'dataset_metrics', 'layer_metrics', 'fp_baselines', 'run_tags', 'run_metrics')"),
+                 6);
     }
 
     void missingDirectoryOrFile()
@@ -670,7 +670,7 @@ private Q_SLOTS:
             QCOMPARE(raw.exec(kVersion1Rows), QString());
         }
         core::Catalog catalog(file);
-        QCOMPARE(catalog.schemaVersion(), 2);
+        QCOMPARE(catalog.schemaVersion(), 3);
 
         const core::RunRecord run = catalog.run(5);
         QCOMPARE(qs(run.name), "old run");
@@ -690,10 +690,16 @@ private Q_SLOTS:
         QCOMPARE(qs(catalog.run(5).tags), QStringList{"legacy"});
         QCOMPARE(catalog.createRun(sampleRun("new")), std::int64_t(6));
 
+        // Version 3's run metrics work on the upgraded catalog.
+        catalog.addRunMetrics(5, {{"effective_bits", 2.25}});
+        QCOMPARE(catalog.runMetrics(5).at("effective_bits"), 2.25);
+        QCOMPARE(catalog.runMetricOfAllRuns("effective_bits").at(5), 2.25);
+
         RawDb raw(file);
-        QCOMPARE(raw.count("PRAGMA user_version"), 2);
-        QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE name IN ('run_tags', 'layer_metrics_by_metric')"),
-                 2);
+        QCOMPARE(raw.count("PRAGMA user_version"), 3);
+        QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE name IN ('run_tags', 'layer_metrics_by_metric', "
+                           "'run_metrics')"),
+                 3);
         QCOMPARE(raw.scalar("PRAGMA journal_mode").toString(), "wal");
     }
 
@@ -800,7 +806,7 @@ private Q_SLOTS:
             core::Catalog upgrade(file);
         }
         core::Catalog viewer(file, core::OpenMode::ReadOnly);
-        QCOMPARE(viewer.schemaVersion(), 2);
+        QCOMPARE(viewer.schemaVersion(), 3);
         QCOMPARE(qs(viewer.run(5).name), "old run");
         error = errorOf([&] { viewer.createRun(sampleRun("x")); });
         QVERIFY2(error.contains(qs(file)) && error.contains("read-only"), qPrintable(error));
