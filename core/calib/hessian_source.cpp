@@ -52,9 +52,10 @@ std::string hessianSourceSuffix(const MethodOptions& options)
     if (source.source == HessianSource::LayerWise)
         return "";
     std::ostringstream out;
-    out << (source.source == HessianSource::Blend ? "blend" : "oac");
     if (source.source == HessianSource::Blend)
-        out << " β=" << source.blendBeta;
+        out << "blend β=" << source.blendBeta;
+    else
+        out << "oac";
     if (source.schedule == OacSchedule::OneShot)
         out << " one-shot";
     return out.str();

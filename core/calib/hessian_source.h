@@ -45,7 +45,6 @@ struct GroupHessian {
 class HessianProvider {
 public:
     explicit HessianProvider(HessianSourceOptions options) : m_options(options) {}
-    const HessianSourceOptions& options() const { return m_options; }
 
     /// One-shot OAC: every Ĥ on the FP model (the method's prepareModel calls this).
     void prepareModel(ModelContext& model);

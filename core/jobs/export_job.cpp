@@ -49,18 +49,6 @@ std::string canonicalLayerName(const std::string& tensorName, const std::vector<
     return {};
 }
 
-// Σ stored bits / Σ weights of the run's Linears (quant/storage_bits.h).
-double modelBits(const ArtifactFile& artifacts, const std::vector<std::string>& layers)
-{
-    double bits = 0.0, weights = 0.0;
-    for (const auto& layer : layers) {
-        const QuantizedLinear stored = readQuantizedLinear(artifacts, layer);
-        bits += storedBits(stored);
-        weights += static_cast<double>(stored.codes.numel());
-    }
-    return weights > 0 ? bits / weights : 0.0;
-}
-
 nlohmann::json tensorToJson(const torch::Tensor& tensor)
 {
     const torch::Tensor t = tensor.to(torch::kFloat64).contiguous();
@@ -118,7 +106,7 @@ nlohmann::json layerToJson(const QuantizedLinear& stored)
         layer["scale"] = tensorToJson(stored.scale);
         layer["zero"] = tensorToJson(stored.zero);
         // Only act-order scatters columns over groups; contiguous groups need no index.
-        if (!torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
+        if (stored.hasScatteredGroups())
             layer["group_index"] =
                 std::vector<std::int64_t>(stored.groupIndex.data_ptr<std::int64_t>(),
                                           stored.groupIndex.data_ptr<std::int64_t>() + stored.groupIndex.numel());
@@ -162,6 +150,7 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     const std::vector<std::string> names = checkpoint.names();
     std::map<std::string, torch::Tensor> tensors;
     nlohmann::json quantizedLayers = nlohmann::json::object();
+    double storedLinearBits = 0.0, storedLinearWeights = 0.0; // quant/storage_bits.h, for the model's effective bits
     ExportResult result;
     result.directory = outDir;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -179,6 +168,8 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
             throw Error("export: stored weights of " + layer + " do not match the model's shape");
         tensors[names[i]] = stored.dequantize();
         quantizedLayers[layer] = layerToJson(stored);
+        storedLinearBits += storedBits(stored);
+        storedLinearWeights += static_cast<double>(stored.codes.numel());
         ++result.quantizedLayers;
     }
     if (result.quantizedLayers != static_cast<std::int64_t>(layers.size()))
@@ -190,25 +181,25 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     // Version 2 (issue 15 §4): the activation and KV specs; version 1 had weights only.
     // Version 3 (issue 16): codebook layers, sparse outliers, quantized statistics and the
     // effective bits; version 2 added the activation and KV specs to version 1's weights.
-    nlohmann::json quantization{{"format", "quantscope-v3"},
-                                {"version", 3},
-                                {"formula",
-                                 "affine: w = scale[row, group_index[col]] * (q - zero[row, group_index[col]]); "
-                                 "codebook: w = levels[row, table * levels_per_table + q]; "
-                                 "outliers (row * cols + col) replace w"},
-                                {"effective_bits", modelBits(artifacts, layers)},
-                                {"run_id", runId},
-                                {"run_name", run.name},
-                                {"method", config.method},
-                                {"bits", config.weights.bits},
-                                {"group_size", config.weights.groupSize},
-                                {"symmetric", config.weights.symmetric},
-                                {"bits_label", bitsLabel(config.weights.bits, config.activations, config.kv)},
-                                {"activations", activationsToJson(config.activations)},
-                                {"kv_cache", kvToJson(config.kv, loadModelConfig(config.model))},
-                                {"source_model", config.model},
-                                {"source_fingerprint", run.modelFingerprint},
-                                {"layers", quantizedLayers}};
+    nlohmann::json quantization{
+        {"format", "quantscope-v3"},
+        {"version", 3},
+        {"formula", "affine: w = scale[row, group_index[col]] * (q - zero[row, group_index[col]]); "
+                    "codebook: w = levels[row, table * levels_per_table + q]; "
+                    "outliers (row * cols + col) replace w"},
+        {"effective_bits", storedLinearWeights > 0 ? storedLinearBits / storedLinearWeights : 0.0},
+        {"run_id", runId},
+        {"run_name", run.name},
+        {"method", config.method},
+        {"bits", config.weights.bits},
+        {"group_size", config.weights.groupSize},
+        {"symmetric", config.weights.symmetric},
+        {"bits_label", bitsLabel(config.weights.bits, config.activations, config.kv)},
+        {"activations", activationsToJson(config.activations)},
+        {"kv_cache", kvToJson(config.kv, loadModelConfig(config.model))},
+        {"source_model", config.model},
+        {"source_fingerprint", run.modelFingerprint},
+        {"layers", quantizedLayers}};
     writeFileAtomically((fs::path(outDir) / "quantization.json").string(), quantization.dump(1) + "\n");
     reportProgress(onProgress, {"export", 1.0, "wrote " + outDir});
     return result;

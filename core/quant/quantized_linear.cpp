@@ -24,6 +24,11 @@ torch::Tensor QuantizedLinear::dequantize() const
     return weights;
 }
 
+bool QuantizedLinear::hasScatteredGroups() const
+{
+    return groupIndex.defined() && !torch::equal(groupIndex, contiguousGroupIndex(columns(), spec.groupSize));
+}
+
 torch::Tensor contiguousGroupIndex(std::int64_t columns, std::int64_t groupSize)
 {
     if (groupSize <= 0)

@@ -45,6 +45,8 @@ struct QuantizedLinear {
     double methodBits = std::numeric_limits<double>::quiet_NaN();
 
     bool isCodebook() const { return levels.defined(); }
+    /// True when groupIndex is not column / group size (act-order): it must then be stored.
+    bool hasScatteredGroups() const;
     std::int64_t outliers() const { return outlierIndex.defined() ? outlierIndex.numel() : 0; }
 
     std::int64_t rows() const { return codes.size(0); }

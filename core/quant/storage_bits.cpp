@@ -27,8 +27,7 @@ double storedBits(const QuantizedLinear& stored)
     } else {
         bits += rows * groups * (kHalfBits + (stored.spec.symmetric ? 0.0 : stored.spec.bits));
     }
-    if (stored.groupIndex.defined() &&
-        !torch::equal(stored.groupIndex, contiguousGroupIndex(stored.columns(), stored.spec.groupSize)))
+    if (stored.hasScatteredGroups())
         bits += kGroupIndexBits * columns;
     bits += kOutlierBits * static_cast<double>(stored.outliers());
     return bits;

@@ -72,6 +72,22 @@ std::unique_ptr<core::CalibrationMethod> gptqWith(const std::string& hessian, co
     return core::createCalibrationMethod(config);
 }
 
+// The FP model of a test, its model context on `ids` and the embedded windows.
+struct WorkingModel {
+    WorkingModel(const std::string& dir, const torch::Tensor& ids)
+        : model(dir), context(model, ids, spec, noHooks, 2, cancel, {})
+    {
+        torch::NoGradGuard noGrad;
+        embedded = model.embed(ids);
+    }
+    core::DecoderModel model;
+    const core::WeightQuantSpec spec;
+    const core::ForwardHooks noHooks;
+    const core::CancelToken cancel;
+    core::ModelContext context;
+    torch::Tensor embedded;
+};
+
 } // namespace
 
 class TestOac : public QObject {
@@ -95,16 +111,10 @@ private Q_SLOTS:
 
     void hessianEqualsPerWindowAutograd()
     {
-        core::DecoderModel model(m_model);
-        const core::WeightQuantSpec spec;
-        const core::ForwardHooks noHooks;
-        const core::CancelToken cancel;
-        core::ModelContext context(model, m_ids, spec, noHooks, 2, cancel, {});
-        torch::Tensor embedded;
-        {
-            torch::NoGradGuard noGrad;
-            embedded = model.embed(m_ids);
-        }
+        WorkingModel working(m_model, m_ids);
+        core::DecoderModel& model = working.model;
+        core::ModelContext& context = working.context;
+        const torch::Tensor& embedded = working.embedded;
         const auto hessians = core::outputAdaptiveHessians(context, 0, 3, embedded, m_ids, nullptr);
         QCOMPARE(static_cast<std::int64_t>(hessians.size()), 3 * 7);
 
@@ -136,16 +146,10 @@ private Q_SLOTS:
 
     void schedulesAgreeUntilABlockIsQuantized()
     {
-        core::DecoderModel model(m_model);
-        const core::WeightQuantSpec spec;
-        const core::ForwardHooks noHooks;
-        const core::CancelToken cancel;
-        core::ModelContext context(model, m_ids, spec, noHooks, 2, cancel, {});
-        torch::Tensor embedded;
-        {
-            torch::NoGradGuard noGrad;
-            embedded = model.embed(m_ids);
-        }
+        WorkingModel working(m_model, m_ids);
+        core::DecoderModel& model = working.model;
+        core::ModelContext& context = working.context;
+        const torch::Tensor& embedded = working.embedded;
         const auto oneShot = core::outputAdaptiveHessians(context, 0, 3, embedded, m_ids, nullptr);
         // Sequential block 0 sees the same model: the same Ĥ.
         const auto block0 = core::outputAdaptiveHessians(context, 0, 1, embedded, m_ids, nullptr);
