@@ -21,6 +21,11 @@ HeatMapPlot::HeatMapPlot(QWidget* parent) : QWidget(parent)
     m_map->setColorScale(m_scale);
     m_map->setGradient(QCPColorGradient::gpThermal);
     m_map->setInterpolate(false);
+    m_markers = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis);
+    m_markers->setLineStyle(QCPGraph::lsNone);
+    m_markers->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor(0, 200, 255), 1.5), Qt::NoBrush, 7));
+    m_markers->removeFromLegend();
     auto* margins = new QCPMarginGroup(m_plot);
     m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
@@ -55,13 +60,39 @@ void HeatMapPlot::setMap(const QString& title, const QString& valueLabel, int ro
         for (int c = 0; c < columns; ++c)
             m_map->data()->setCell(c, r, values.value(r * columns + c));
     m_map->rescaleDataRange(true);
+    m_markers->data()->clear(); // the previous map's markers; the caller sets this map's
+    m_plot->legend->setVisible(false);
     m_plot->rescaleAxes();
     m_plot->replot();
+}
+
+void HeatMapPlot::setMarkers(const QString& name, const QVector<QPoint>& rowColumn)
+{
+    QVector<double> x, y;
+    for (const QPoint& p : rowColumn) {
+        x << p.y() + 0.5; // weight column, at the centre of its cell
+        y << p.x() + 0.5; // weight row
+    }
+    m_markers->setData(x, y);
+    m_markers->setName(name);
+    const bool shown = !rowColumn.isEmpty();
+    m_plot->legend->setVisible(shown);
+    if (shown)
+        m_markers->addToLegend();
+    else
+        m_markers->removeFromLegend();
+    m_plot->replot();
+}
+
+int HeatMapPlot::markerCount() const
+{
+    return m_markers->dataCount();
 }
 
 void HeatMapPlot::clear(const QString& message)
 {
     m_map->data()->clear();
+    setMarkers({}, {});
     m_title->setText(message);
     m_plot->replot();
 }

@@ -4,12 +4,14 @@
 // weight, so the axes are in weight rows and columns. Hovering shows row, column and value.
 // Plain data in; no I/O.
 
+#include <QPoint>
 #include <QVector>
 #include <QWidget>
 
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
+class QCPGraph;
 class QCPTextElement;
 class QCheckBox;
 
@@ -23,6 +25,10 @@ public:
     void setMap(const QString& title, const QString& valueLabel, int rows, int columns, const QVector<double>& values,
                 int poolRows, int poolColumns);
     void clear(const QString& message);
+    /// Marks single weights (row, column) on the map (SpQR's outliers), named in the legend;
+    /// none clears them. Kept until the next call.
+    void setMarkers(const QString& name, const QVector<QPoint>& rowColumn);
+    int markerCount() const;
     void setLogScale(bool logarithmic);
     /// The value drawn in cell (row, column) of the map (tests).
     double cellValue(int row, int column) const;
@@ -37,6 +43,7 @@ private:
     QCPTextElement* m_title = nullptr;
     QCPColorMap* m_map = nullptr;
     QCPColorScale* m_scale = nullptr;
+    QCPGraph* m_markers = nullptr;
     QCheckBox* m_logScale = nullptr;
     int m_poolRows = 1, m_poolColumns = 1;
 };

@@ -7,6 +7,7 @@
 #include "cli/run_tables.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
+#include "config/run_presets.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
 #include "jobs/export_job.h"
@@ -72,15 +73,19 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
 {
     json document = json::object();
     std::string source = "command line";
+    if (o.preset)
+        document = json::parse(core::runPreset(*o.preset).json);
     if (!o.configPath.empty()) {
         source = o.configPath;
+        json file;
         try {
-            document = json::parse(core::readTextFile(o.configPath));
+            file = json::parse(core::readTextFile(o.configPath));
         } catch (const json::parse_error& e) {
             throw core::Error(o.configPath + ": not valid JSON (" + e.what() + ")");
         }
-        if (!document.is_object())
+        if (!file.is_object())
             throw core::Error(o.configPath + ": the document must be a JSON object");
+        document.merge_patch(file);
     }
     const auto section = [&](const char* name) -> json& {
         if (!document.contains(name))
@@ -119,10 +124,13 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section("eval")["seq_len"] = *o.evalSeqLen;
     if (o.evalMaxWindows)
         section("eval")["max_windows"] = *o.evalMaxWindows;
+    const std::string method = document.value("method", std::string("rtn"));
     if (o.actOrder)
-        section("gptq")["act_order"] = true;
+        section(method == "spqr" ? "spqr" : "gptq")["act_order"] = true;
+    if (o.hessian)
+        section(method.c_str())["hessian"] = *o.hessian;
     // --epochs is the LWC training length of either learning method.
-    const bool tesseraq = document.value("method", std::string()) == "tesseraq";
+    const bool tesseraq = method == "tesseraq";
     if (o.epochs)
         section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
     if (o.iterations)
@@ -250,12 +258,15 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_calibrate = cli.add_subcommand("calibrate", "Quantize a model with a calibration method and record the run");
     m_calibrate->add_option("--config", c.configPath, "Run config JSON (README: 'Run config'); flags override it")
         ->check(CLI::ExistingFile);
+    m_calibrate->add_option("--preset", c.preset,
+                            "Start from a named configuration: " + core::runPresetNameList() +
+                                " (--config and the flags override it)");
     m_calibrate->add_option("--name", c.name, "Run name (default: method and bits)");
     m_calibrate->add_option("--model", c.model, "Hugging Face model directory (default: the bundled brown-llama)");
     m_calibrate->add_option("--method", c.method,
                             "Calibration method: " + core::methodNameList() +
                                 " (`quantscope methods` lists their options)");
-    m_calibrate->add_option("--wbits", c.bits, "Weight bits (2..8)");
+    m_calibrate->add_option("--wbits", c.bits, "Weight bits (1..8; billm binarizes: 1)");
     m_calibrate->add_option("--group", c.groupSize, "Group size along input channels (-1: per output channel)");
     m_calibrate->add_flag("--sym", c.symmetric, "Symmetric weight grid");
     m_calibrate->add_option("--abits", c.activationBits,
@@ -263,7 +274,10 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
                             "--wbits 4 --abits 4");
     m_calibrate->add_option("--kvbits", c.kvBits,
                             "KV-cache bits: K after RoPE and V, per head (2..8; 16: off); --set kv.group_size=...");
-    m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ: quantize columns by decreasing Hessian diagonal");
+    m_calibrate->add_flag("--act-order", c.actOrder, "GPTQ, SpQR: quantize columns by decreasing Hessian diagonal");
+    m_calibrate->add_option("--hessian", c.hessian,
+                            "GPTQ, SpQR, BiLLM: the Hessian to quantize with: xtx (2XXᵀ), oac (output-adaptive), "
+                            "blend; --set METHOD.oac_schedule=one_shot for OAC's cheaper schedule");
     m_calibrate->add_option("--loss", c.loss,
                             "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "
                             "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");

@@ -17,7 +17,9 @@ namespace app {
 /// Values of the calibrate shorthand flags; each set one overrides the config file.
 struct CalibrateOptions {
     std::string configPath;
+    std::optional<std::string> preset; ///< core/config/run_presets.h, applied under everything else
     std::optional<std::string> name, model, method, calibrationText;
+    std::optional<std::string> hessian; ///< the method's Hessian source: xtx | oac | blend
     std::optional<int> bits, activationBits, kvBits;
     std::optional<std::int64_t> groupSize, samples, seqLen, evalSeqLen, evalMaxWindows, batchSize, epochs, iterations;
     std::optional<std::uint64_t> seed;

@@ -215,8 +215,14 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
         layers.push_back(workspace.catalog().layerMetrics(id));
     }
     json out{{"metric", metric}, {"runs", json::array()}, {"datasets", json::array()}, {"layers", json::array()}};
-    for (const auto& run : runs)
-        out["runs"].push_back({{"id", run.id}, {"name", run.name}, {"status", core::runStatusName(run.status)}});
+    for (const auto& run : runs) {
+        const auto runMetrics = workspace.catalog().runMetrics(run.id);
+        const auto bits = runMetrics.find("effective_bits");
+        out["runs"].push_back({{"id", run.id},
+                               {"name", run.name},
+                               {"status", core::runStatusName(run.status)},
+                               {"effective_bits", jsonNumber(bits != runMetrics.end() ? bits->second : NAN)}});
+    }
 
     // Rows in the order of the first run that has them.
     std::vector<std::string> datasetNames;
@@ -289,7 +295,10 @@ void printCompare(const core::Workspace& workspace, const std::vector<std::int64
             std::printf(" %9s", cell(row["difference"][r], "%+.3f").c_str());
         std::printf("\n");
     }
-    std::printf("\n%-40s", metric.c_str());
+    std::printf("%-16s %10s", "bits/weight", "32");
+    for (const auto& run : table["runs"])
+        std::printf(" %12s", cell(run["effective_bits"], "%.3f").c_str());
+    std::printf("\n\n%-40s", metric.c_str());
     for (const auto& run : table["runs"])
         std::printf(" %11s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
     std::printf("\n");

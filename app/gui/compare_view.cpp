@@ -32,7 +32,8 @@ namespace {
 /// the difference map so that red always means worse.
 bool higherIsBetter(const std::string& metric)
 {
-    return metric == "sqnr_db" || metric == "out_sqnr_db" || metric == "out_cosine" || metric.rfind("qsur_", 0) == 0;
+    return metric == "sqnr_db" || metric == "out_sqnr_db" || metric == "out_cosine" || metric.rfind("qsur_", 0) == 0 ||
+           metric == "saliency_topk_jaccard" || metric == "saliency_column_spearman";
 }
 
 /// Per-layer metrics whose change between runs says something about quality: not timings,
@@ -227,6 +228,9 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
                 if (d.metric == "fp_perplexity")
                     data.fpPerplexity[d.dataset] = d.value;
             }
+            const auto runMetrics = workspace.catalog().runMetrics(id);
+            if (const auto bits = runMetrics.find("effective_bits"); bits != runMetrics.end())
+                data.effectiveBits = bits->second;
             RunLayerMetrics layers = readRunLayerMetrics(workspace.catalog(), id);
             for (const auto& [layer, values] : layers.values)
                 for (const auto& [metric, value] : values)
@@ -247,7 +251,8 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         for (const auto& [dataset, value] : run.perplexity)
             datasets.insert(dataset);
     m_table->clear();
-    m_table->setRowCount(static_cast<int>(datasets.size()));
+    // One row per dataset's perplexity, then the runs' effective bits per weight.
+    m_table->setRowCount(static_cast<int>(datasets.size()) + 1);
     m_table->setColumnCount(static_cast<int>(m_runs.size()) + 1);
     QStringList headers{tr("full precision")};
     for (const auto& run : m_runs)
@@ -275,6 +280,12 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         }
         ++row;
     }
+    m_table->setVerticalHeaderItem(row, new QTableWidgetItem(tr("bits/weight")));
+    m_table->setItem(row, 0, new QTableWidgetItem(QStringLiteral("32")));
+    for (std::size_t r = 0; r < m_runs.size(); ++r)
+        if (std::isfinite(m_runs[r].effectiveBits))
+            m_table->setItem(row, static_cast<int>(r) + 1,
+                             new QTableWidgetItem(QString::number(m_runs[r].effectiveBits, 'f', 3)));
     m_table->resizeColumnsToContents();
 
     const QString previous = m_metric->currentText();

@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -62,6 +63,7 @@ private:
         std::map<std::string, std::map<std::string, double>> layers; ///< metric → layer → value
         std::vector<std::string> layerOrder;                         ///< as the catalog returns them
         std::string artifactPath;
+        double effectiveBits = std::numeric_limits<double>::quiet_NaN(); ///< the run's bits per weight
     };
 
     QList<qint64> m_runIds;

@@ -5,6 +5,7 @@
 #include "diagnostics/diagnostics_reader.h"
 #include "gui/plot_export.h"
 #include "gui/run_layers.h"
+#include "gui/saliency_view.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
 #include "metric_lines_plot.h"
@@ -71,17 +72,8 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     m_views->addTab(plots, tr("Distributions"));
     m_views->addTab(buildProjectionTab(), tr("Projected SW"));
     m_views->addTab(m_channelPlot, tr("Channels"));
-    auto* saliency = new QSplitter(Qt::Vertical, this);
-    m_saliencyMap = new widgets::HeatMapPlot(saliency);
-    m_topSalient = new QTableWidget(saliency);
-    m_topSalient->setColumnCount(3);
-    m_topSalient->setHorizontalHeaderLabels({tr("row"), tr("column"), tr("OBS saliency w²/[H⁻¹]ⱼⱼ")});
-    m_topSalient->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_topSalient->horizontalHeader()->setStretchLastSection(true);
-    saliency->addWidget(m_saliencyMap);
-    saliency->addWidget(m_topSalient);
-    saliency->setStretchFactor(0, 3);
-    m_views->addTab(saliency, tr("Saliency"));
+    m_saliency = new SaliencyView(this);
+    m_views->addTab(m_saliency, tr("Saliency"));
     m_qsurPlot = new widgets::MetricLinesPlot(this);
     m_views->addTab(m_qsurPlot, tr("QSUR"));
     auto* splitter = new QSplitter(this);
@@ -97,7 +89,7 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
                               m_projectionPlot->plot(), m_qsurPlot->plot()})
         installPlotExport(plot, {});
     installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
-    installPlotExport(m_saliencyMap->plot(), [this] { return m_saliencyMap->toCsv(); });
+    installPlotExport(m_saliency->map()->plot(), [this] { return m_saliency->map()->toCsv(); });
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item)
             showLayer(item->text(0));
@@ -279,27 +271,7 @@ void LayerInspector::showLayer(const QString& layer)
             }
             m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"), tr("max |x|"),
                                      {fp, quantized});
-            m_topSalient->setRowCount(0);
-            if (d.saliency) {
-                const core::FloatArray& map = d.saliency->obsMap;
-                m_saliencyMap->setMap(tr("%1: OBS saliency (max over %2×%3 weights)")
-                                          .arg(layer)
-                                          .arg(d.saliency->poolRows)
-                                          .arg(d.saliency->poolColumns),
-                                      tr("w²/[H⁻¹]ⱼⱼ"), static_cast<int>(map.shape[0]), static_cast<int>(map.shape[1]),
-                                      QVector<double>(map.values.begin(), map.values.end()),
-                                      static_cast<int>(d.saliency->poolRows),
-                                      static_cast<int>(d.saliency->poolColumns));
-                m_topSalient->setRowCount(static_cast<int>(d.saliency->topObs.size()));
-                for (int i = 0; i < static_cast<int>(d.saliency->topObs.size()); ++i) {
-                    const auto& entry = d.saliency->topObs[static_cast<std::size_t>(i)];
-                    m_topSalient->setItem(i, 0, new QTableWidgetItem(QString::number(entry.row)));
-                    m_topSalient->setItem(i, 1, new QTableWidgetItem(QString::number(entry.column)));
-                    m_topSalient->setItem(i, 2, new QTableWidgetItem(QString::number(entry.value, 'g', 5)));
-                }
-            } else {
-                m_saliencyMap->clear(tr("%1: no saliency recorded (the method has no Hessian)").arg(layer));
-            }
+            m_saliency->showLinear(layer, d);
         }
     } catch (const core::Error& e) {
         Q_EMIT message(QString::fromStdString(e.what()), true);

@@ -6,7 +6,8 @@
 //   Projected SW  — a block's outputs projected on one stored direction (step through them),
 //                   and W1 per direction;
 //   Channels      — per input channel absmax of a Linear's inputs, FP vs quantized (outliers);
-//   Saliency      — a Linear's max-pooled OBS saliency map with its top-k salient weights;
+//   Saliency      — a Linear's max-pooled OBS saliency map with its top-k salient weights, under
+//                   2XXᵀ or OAC's Ĥ, SpQR's outliers marked (gui/saliency_view.h);
 //   QSUR          — quantization space utilization of every Linear across the model.
 
 #include <QWidget>
@@ -34,6 +35,7 @@ class MetricLinesPlot;
 } // namespace widgets
 
 namespace app {
+class SaliencyView;
 
 class LayerInspector : public QWidget {
     Q_OBJECT
@@ -54,8 +56,7 @@ public:
     widgets::HistogramPlot* projectionPlot() const { return m_projectionPlot; }
     widgets::BarPlot* swBars() const { return m_swBars; }
     widgets::CurvePlot* channelPlot() const { return m_channelPlot; }
-    widgets::HeatMapPlot* saliencyMap() const { return m_saliencyMap; }
-    QTableWidget* topSalient() const { return m_topSalient; }
+    SaliencyView* saliency() const { return m_saliency; }
     widgets::MetricLinesPlot* qsurPlot() const { return m_qsurPlot; }
     /// Shows projection direction `k` of the selected block.
     void showDirection(int k);
@@ -78,8 +79,7 @@ private:
     widgets::HistogramPlot* m_projectionPlot = nullptr;
     widgets::BarPlot* m_swBars = nullptr;
     widgets::CurvePlot* m_channelPlot = nullptr;
-    widgets::HeatMapPlot* m_saliencyMap = nullptr;
-    QTableWidget* m_topSalient = nullptr;
+    SaliencyView* m_saliency = nullptr;
     widgets::MetricLinesPlot* m_qsurPlot = nullptr;
     QSpinBox* m_direction = nullptr;
     QTabWidget* m_views = nullptr;

@@ -212,13 +212,39 @@ void RunConfigForm::describeModel()
 QStringList RunConfigForm::presetNames()
 {
     QStringList names;
+    for (const core::RunPreset& preset : core::runPresets())
+        names << QString::fromStdString(preset.name);
     for (const Preset& preset : kPresets)
         names << QString::fromLatin1(preset.name);
     return names;
 }
 
+void RunConfigForm::applyRunPreset(const core::RunPreset& preset)
+{
+    // The form as it is, with the preset's keys written over it: the model, calibration and
+    // evaluation fields stay. Another method's section would be refused, so it goes.
+    json document = json::parse(configJson());
+    for (const std::string& method : core::runMethodNames())
+        document.erase(method);
+    const json keys = json::parse(preset.json);
+    if (!takesLoss(keys.value("method", std::string())))
+        document.erase("loss");
+    document.merge_patch(keys);
+    try {
+        setConfig(core::parseRunConfig(document.dump(), "preset " + preset.name));
+    } catch (const core::Error&) {
+        // The form held something invalid: the preset on the method's defaults instead.
+        json defaults = json::parse(core::runConfigToJson(core::defaultRunConfig(document.value("method", ""))));
+        defaults.merge_patch(keys);
+        setConfig(core::parseRunConfig(defaults.dump(), "preset " + preset.name));
+    }
+}
+
 void RunConfigForm::applyPreset(const QString& name)
 {
+    for (const core::RunPreset& preset : core::runPresets())
+        if (name.toStdString() == preset.name)
+            return applyRunPreset(preset);
     for (const Preset& preset : kPresets) {
         if (name != QLatin1String(preset.name))
             continue;

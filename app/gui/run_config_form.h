@@ -6,6 +6,7 @@
 // (gui/method_options_editor.h).
 
 #include "config/run_config.h"
+#include "config/run_presets.h"
 
 #include <QWidget>
 
@@ -54,6 +55,7 @@ Q_SIGNALS:
 
 private:
     void revalidate();
+    void applyRunPreset(const core::RunPreset& preset);
     void updateMethodFields();
     void describeModel();
 

@@ -138,7 +138,8 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
         std::vector<LayerMetric> diagnosticMetrics;
         if (diagnostics) {
             ctx.onStep("diagnostics", 1.0, {});
-            diagnosticMetrics = diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians);
+            diagnosticMetrics =
+                diagnostics->finishBlock(quantized, fpStream, quantizedStream, hessians, ctx.outputAdaptiveHessians);
         }
         const auto folded = foldedTensors(fpWeights, quantized, stored, prefix);
         if (options.onBlockFinished)

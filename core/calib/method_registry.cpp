@@ -8,10 +8,12 @@ MethodDescriptor rtnMethod();       // calib/rtn_method.cpp
 MethodDescriptor gptqMethod();      // calib/gptq_method.cpp
 MethodDescriptor omniQuantMethod(); // calib/omniquant.cpp
 MethodDescriptor tesseraQMethod();  // calib/tesseraq.cpp
+MethodDescriptor spqrMethod();      // calib/spqr_method.cpp
+MethodDescriptor billmMethod();     // calib/billm_method.cpp
 
 std::vector<MethodDescriptor> builtInMethodDescriptors()
 {
-    return {rtnMethod(), gptqMethod(), omniQuantMethod(), tesseraQMethod()};
+    return {rtnMethod(), gptqMethod(), omniQuantMethod(), tesseraQMethod(), spqrMethod(), billmMethod()};
 }
 
 } // namespace core

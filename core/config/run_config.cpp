@@ -73,7 +73,7 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
     require(findMethodDescriptor(config.method) != nullptr, source,
             "method '" + config.method + "' is unknown (known: " + methodNameList() + ")");
     const WeightsConfig& w = config.weights;
-    require(w.bits >= 2 && w.bits <= 8, source, "weights.bits must be in 2..8, got " + std::to_string(w.bits));
+    require(w.bits >= 1 && w.bits <= 8, source, "weights.bits must be in 1..8, got " + std::to_string(w.bits));
     require(w.groupSize == -1 || w.groupSize >= 1, source,
             "weights.group_size must be -1 (per output channel) or >= 1, got " + std::to_string(w.groupSize));
     const CalibrationDataConfig& c = config.calibration;

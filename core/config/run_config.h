@@ -38,7 +38,7 @@
 namespace core {
 
 struct WeightsConfig {
-    int bits = 4;                 ///< 2..8
+    int bits = 4;                 ///< 1..8 (1: binary, an affine grid of two levels)
     std::int64_t groupSize = 128; ///< input columns per group; -1 = one group per output channel
     bool symmetric = false;
 };

@@ -6,14 +6,43 @@
 
 namespace core::diagnostics_layout {
 
-inline std::string layerGroup(const std::string& layer) { return "/layers/" + layer; }
-inline std::string inputHistogram(const std::string& layer) { return layerGroup(layer) + "/input_hist"; }
-inline std::string inputChannels(const std::string& layer) { return layerGroup(layer) + "/input_channels"; }
-inline std::string weightHistogram(const std::string& layer) { return layerGroup(layer) + "/weight_hist"; }
-inline std::string qsurGroup(const std::string& layer) { return layerGroup(layer) + "/qsur"; }
-inline std::string saliencyGroup(const std::string& layer) { return layerGroup(layer) + "/saliency"; }
-inline std::string outputHistogram(const std::string& block) { return layerGroup(block) + "/output_hist"; }
-inline std::string projectionGroup(const std::string& block) { return layerGroup(block) + "/sw"; }
+inline std::string layerGroup(const std::string& layer)
+{
+    return "/layers/" + layer;
+}
+inline std::string inputHistogram(const std::string& layer)
+{
+    return layerGroup(layer) + "/input_hist";
+}
+inline std::string inputChannels(const std::string& layer)
+{
+    return layerGroup(layer) + "/input_channels";
+}
+inline std::string weightHistogram(const std::string& layer)
+{
+    return layerGroup(layer) + "/weight_hist";
+}
+inline std::string qsurGroup(const std::string& layer)
+{
+    return layerGroup(layer) + "/qsur";
+}
+inline std::string saliencyGroup(const std::string& layer)
+{
+    return layerGroup(layer) + "/saliency";
+}
+/// The same maps under OAC's output-adaptive Ĥ (runs whose method quantized with it).
+inline std::string outputAdaptiveSaliencyGroup(const std::string& layer)
+{
+    return layerGroup(layer) + "/saliency_oac";
+}
+inline std::string outputHistogram(const std::string& block)
+{
+    return layerGroup(block) + "/output_hist";
+}
+inline std::string projectionGroup(const std::string& block)
+{
+    return layerGroup(block) + "/sw";
+}
 inline const char* kDirections = "/diagnostics/directions";
 
 } // namespace core::diagnostics_layout

@@ -2,6 +2,7 @@
 
 #include "diagnostics/diagnostics_layout.h"
 #include "store/loss_curve_artifacts.h"
+#include "store/run_artifacts.h"
 #include "util/error.h"
 
 #include <algorithm>
@@ -122,6 +123,13 @@ LinearDiagnostics DiagnosticsReader::linear(const std::string& layer) const
     d.qsurInputQuantized = readQsur(m_file, qsur, "input_quantized");
     d.qsurWeight = readQsur(m_file, qsur, "weight_fp");
     d.saliency = readSaliency(m_file, layout::saliencyGroup(layer));
+    d.outputAdaptiveSaliency = readSaliency(m_file, layout::outputAdaptiveSaliencyGroup(layer));
+    const std::string quantized = quantizedLinearGroup(layer);
+    if (m_file.exists(quantized + "/outlier_index")) {
+        const std::int64_t cols = m_file.shape(quantized + "/codes").at(1);
+        for (const std::int64_t flat : m_file.readInt64(quantized + "/outlier_index").values)
+            d.outliers.emplace_back(flat / cols, flat % cols);
+    }
     return d;
 }
 

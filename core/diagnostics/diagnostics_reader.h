@@ -10,6 +10,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
@@ -49,6 +50,10 @@ struct LinearDiagnostics {
     std::array<std::vector<float>, 6> channels;
     std::optional<QsurSummary> qsurInputFp, qsurInputQuantized, qsurWeight;
     std::optional<SaliencySummary> saliency;
+    /// The same under OAC's output-adaptive Ĥ, for runs that quantized with it.
+    std::optional<SaliencySummary> outputAdaptiveSaliency;
+    /// Weights the method kept in full precision (SpQR's outliers), as (row, column).
+    std::vector<std::pair<std::int64_t, std::int64_t>> outliers;
 };
 
 struct BlockDiagnostics {

@@ -103,6 +103,20 @@ void writeQsur(ArtifactFile& file, const std::string& group, const std::string& 
     file.setAttribute(group + "/" + name + "_spectrum", "samples", samples);
 }
 
+void writeSaliency(ArtifactFile& artifacts, const std::string& group, const SaliencyResult& s)
+{
+    artifacts.write(group + "/hessian_diag", toFloatArray(s.hessianDiagonal));
+    artifacts.write(group + "/obs_map", toFloatArray(s.obs.values));
+    artifacts.write(group + "/sensitivity_map", toFloatArray(s.sensitivity.values));
+    artifacts.setAttribute(group, "pool_rows", s.obs.poolRows);
+    artifacts.setAttribute(group, "pool_columns", s.obs.poolColumns);
+    artifacts.write(group + "/profiles", toFloatArray(torch::stack({s.obsProfile, s.sensitivityProfile})));
+    DoubleArray top{{static_cast<std::int64_t>(s.topObs.size()), 3}, {}};
+    for (const SalientWeight& w : s.topObs)
+        top.values.insert(top.values.end(), {static_cast<double>(w.row), static_cast<double>(w.column), w.value});
+    artifacts.write(group + "/top_obs", top);
+}
+
 } // namespace
 
 DiagnosticsRecorder::DiagnosticsRecorder(const DiagnosticsConfig& config, const ModelConfig& model,
@@ -172,15 +186,16 @@ DiagnosticsRecorder::InputRecord* DiagnosticsRecorder::recordFor(const std::stri
     return record.get();
 }
 
-std::vector<LayerMetric> DiagnosticsRecorder::finishBlock(const BlockWeights& quantizedWeights,
-                                                          const torch::Tensor& fpOutputs,
-                                                          const torch::Tensor& quantizedOutputs,
-                                                          const std::map<std::string, torch::Tensor>& hessians)
+std::vector<LayerMetric>
+DiagnosticsRecorder::finishBlock(const BlockWeights& quantizedWeights, const torch::Tensor& fpOutputs,
+                                 const torch::Tensor& quantizedOutputs,
+                                 const std::map<std::string, torch::Tensor>& hessians,
+                                 const std::map<std::string, torch::Tensor>& outputAdaptiveHessians)
 {
     torch::NoGradGuard noGrad;
     std::vector<LayerMetric> metrics;
     for (const auto& shortName : linearShortNames(m_model.family))
-        finishLinear(shortName, quantizedWeights, hessians, metrics);
+        finishLinear(shortName, quantizedWeights, hessians, outputAdaptiveHessians, metrics);
     finishBlockOutput(fpOutputs, quantizedOutputs, metrics);
     m_artifacts.flush();
     m_inputs.clear();
@@ -189,6 +204,7 @@ std::vector<LayerMetric> DiagnosticsRecorder::finishBlock(const BlockWeights& qu
 
 void DiagnosticsRecorder::finishLinear(const std::string& shortName, const BlockWeights& quantizedWeights,
                                        const std::map<std::string, torch::Tensor>& hessians,
+                                       const std::map<std::string, torch::Tensor>& outputAdaptiveHessians,
                                        std::vector<LayerMetric>& metrics)
 {
     const std::string layer = m_prefix + shortName;
@@ -240,19 +256,18 @@ void DiagnosticsRecorder::finishLinear(const std::string& shortName, const Block
     if (m_config.saliency && hessian != hessians.end()) {
         const SaliencyResult s = hessianSaliency(fpWeight, quantizedWeight, hessian->second, 0.01,
                                                  m_config.saliencyTopK, m_config.saliencyMapSize);
-        const std::string group = layout::saliencyGroup(layer);
-        m_artifacts.write(group + "/hessian_diag", toFloatArray(s.hessianDiagonal));
-        m_artifacts.write(group + "/obs_map", toFloatArray(s.obs.values));
-        m_artifacts.write(group + "/sensitivity_map", toFloatArray(s.sensitivity.values));
-        m_artifacts.setAttribute(group, "pool_rows", s.obs.poolRows);
-        m_artifacts.setAttribute(group, "pool_columns", s.obs.poolColumns);
-        m_artifacts.write(group + "/profiles", toFloatArray(torch::stack({s.obsProfile, s.sensitivityProfile})));
-        DoubleArray top{{static_cast<std::int64_t>(s.topObs.size()), 3}, {}};
-        for (const SalientWeight& w : s.topObs)
-            top.values.insert(top.values.end(), {static_cast<double>(w.row), static_cast<double>(w.column), w.value});
-        m_artifacts.write(group + "/top_obs", top);
+        writeSaliency(m_artifacts, layout::saliencyGroup(layer), s);
         add("saliency_mean", s.meanObs);
         add("sensitivity_mean", s.meanSensitivity);
+        const auto outputAdaptive = outputAdaptiveHessians.find(shortName);
+        if (outputAdaptive != outputAdaptiveHessians.end()) {
+            const SaliencyResult oac = hessianSaliency(fpWeight, quantizedWeight, outputAdaptive->second, 0.01,
+                                                       m_config.saliencyTopK, m_config.saliencyMapSize);
+            writeSaliency(m_artifacts, layout::outputAdaptiveSaliencyGroup(layer), oac);
+            // How far OAC's choice of salient weights departs from GPTQ's (issue 16 §5).
+            add("saliency_topk_jaccard", topSalientJaccard(s.topObs, oac.topObs));
+            add("saliency_column_spearman", spearmanCorrelation(s.obsProfile, oac.obsProfile));
+        }
     }
 }
 

@@ -40,17 +40,21 @@ public:
     const ForwardHooks& quantizedObserver() const { return m_quantizedObserver; }
 
     /// Computes the block's diagnostics from the finished streams ([samples, T, H] each)
-    /// and the Hessians the method published, writes them to the artifacts and returns
-    /// the scalar metrics (per Linear, and per block under the block's name "model.layers.i").
+    /// and the Hessians the method published (2XXᵀ, and OAC's Ĥ when it quantized with it),
+    /// writes them to the artifacts and returns the scalar metrics (per Linear, and per block
+    /// under the block's name "model.layers.i").
     std::vector<LayerMetric> finishBlock(const BlockWeights& quantizedWeights, const torch::Tensor& fpOutputs,
                                          const torch::Tensor& quantizedOutputs,
-                                         const std::map<std::string, torch::Tensor>& hessians);
+                                         const std::map<std::string, torch::Tensor>& hessians,
+                                         const std::map<std::string, torch::Tensor>& outputAdaptiveHessians = {});
 
 private:
     struct InputRecord;
     InputRecord* recordFor(const std::string& layer);
     void finishLinear(const std::string& shortName, const BlockWeights& quantizedWeights,
-                      const std::map<std::string, torch::Tensor>& hessians, std::vector<LayerMetric>& metrics);
+                      const std::map<std::string, torch::Tensor>& hessians,
+                      const std::map<std::string, torch::Tensor>& outputAdaptiveHessians,
+                      std::vector<LayerMetric>& metrics);
     void finishBlockOutput(const torch::Tensor& fpOutputs, const torch::Tensor& quantizedOutputs,
                            std::vector<LayerMetric>& metrics);
 

@@ -99,6 +99,8 @@ nlohmann::json layerToJson(const QuantizedLinear& stored)
         // BiLLM: per row, tables of levels; each weight picks a table and a level in it.
         layer["form"] = "codebook";
         layer["levels_per_table"] = stored.levels.size(2);
+        layer["table_columns"] = stored.tableColumns > 0 ? stored.tableColumns : stored.columns();
+        layer["tables_per_run"] = stored.levels.size(1) / stored.tableRuns();
         layer["levels"] = tensorToJson(stored.levels.reshape({stored.rows(), -1})); // [rows, tables·levels]
     } else {
         layer["form"] = "affine";
@@ -185,7 +187,8 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         {"format", "quantscope-v3"},
         {"version", 3},
         {"formula", "affine: w = scale[row, group_index[col]] * (q - zero[row, group_index[col]]); "
-                    "codebook: w = levels[row, table * levels_per_table + q]; "
+                    "codebook: table = (col / table_columns) * tables_per_run + table_index[row, col], "
+                    "w = levels[row, table * levels_per_table + q]; "
                     "outliers (row * cols + col) replace w"},
         {"effective_bits", storedLinearWeights > 0 ? storedLinearBits / storedLinearWeights : 0.0},
         {"run_id", runId},

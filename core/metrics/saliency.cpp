@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string>
+#include <utility>
 
 namespace core {
 namespace {
@@ -101,6 +103,60 @@ SaliencyResult hessianSaliency(const torch::Tensor& weight, const torch::Tensor&
             result.topObs.push_back({ip[i] / cols, ip[i] % cols, vp[i]});
     }
     return result;
+}
+
+double topSalientJaccard(const std::vector<SalientWeight>& a, const std::vector<SalientWeight>& b)
+{
+    std::set<std::pair<std::int64_t, std::int64_t>> first, both;
+    for (const SalientWeight& w : a)
+        first.insert({w.row, w.column});
+    std::size_t shared = 0;
+    for (const SalientWeight& w : b)
+        if (both.insert({w.row, w.column}).second && first.count({w.row, w.column}))
+            ++shared;
+    const std::size_t united = first.size() + both.size() - shared;
+    return united == 0 ? 1.0 : static_cast<double>(shared) / static_cast<double>(united);
+}
+
+namespace {
+
+// Ranks 1..n, tied values sharing the mean of their ranks.
+torch::Tensor averageRanks(const torch::Tensor& values)
+{
+    const torch::Tensor v = values.to(torch::kFloat64).contiguous();
+    const std::int64_t n = v.numel();
+    const torch::Tensor order = std::get<1>(torch::sort(v));
+    torch::Tensor ranks = torch::empty({n}, torch::kFloat64);
+    const double* x = v.data_ptr<double>();
+    const std::int64_t* o = order.data_ptr<std::int64_t>();
+    double* r = ranks.data_ptr<double>();
+    for (std::int64_t i = 0; i < n;) {
+        std::int64_t j = i;
+        while (j + 1 < n && x[o[j + 1]] == x[o[i]])
+            ++j;
+        const double rank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+        for (std::int64_t k = i; k <= j; ++k)
+            r[o[k]] = rank;
+        i = j + 1;
+    }
+    return ranks;
+}
+
+} // namespace
+
+double spearmanCorrelation(const torch::Tensor& x, const torch::Tensor& y)
+{
+    torch::NoGradGuard noGrad;
+    if (x.numel() != y.numel())
+        throw Error("Spearman correlation of vectors of different lengths");
+    if (x.numel() < 2)
+        return std::numeric_limits<double>::quiet_NaN();
+    const torch::Tensor rx = averageRanks(x.flatten());
+    const torch::Tensor ry = averageRanks(y.flatten());
+    const torch::Tensor dx = rx - rx.mean();
+    const torch::Tensor dy = ry - ry.mean();
+    const double denominator = std::sqrt((dx * dx).sum().item<double>() * (dy * dy).sum().item<double>());
+    return denominator > 0 ? (dx * dy).sum().item<double>() / denominator : std::numeric_limits<double>::quiet_NaN();
 }
 
 } // namespace core

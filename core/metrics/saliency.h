@@ -51,4 +51,11 @@ SaliencyResult hessianSaliency(const torch::Tensor& weight, const torch::Tensor&
                                const torch::Tensor& hessian, double percentDamp = 0.01, std::int64_t topK = 64,
                                std::int64_t maxSide = 256);
 
+/// |A ∩ B| / |A ∪ B| of two top-k lists as sets of (row, column); 1 when both are empty.
+double topSalientJaccard(const std::vector<SalientWeight>& a, const std::vector<SalientWeight>& b);
+
+/// Spearman's rank correlation of two equally long vectors (average ranks for ties); NaN when
+/// either is constant or they are shorter than 2.
+double spearmanCorrelation(const torch::Tensor& x, const torch::Tensor& y);
+
 } // namespace core

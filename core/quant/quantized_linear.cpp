@@ -11,7 +11,12 @@ torch::Tensor QuantizedLinear::dequantize() const
     if (isCodebook()) {
         const std::int64_t levelsPerTable = levels.size(2);
         const torch::Tensor flat = levels.reshape({levels.size(0), -1});
-        const torch::Tensor position = tableIndex.to(torch::kInt64) * levelsPerTable + codes.to(torch::kInt64);
+        torch::Tensor table = tableIndex.to(torch::kInt64);
+        if (tableColumns > 0) {
+            const torch::Tensor run = torch::arange(columns(), torch::kInt64).div(tableColumns, "floor");
+            table = table + (run * (levels.size(1) / tableRuns())).unsqueeze(0);
+        }
+        const torch::Tensor position = table * levelsPerTable + codes.to(torch::kInt64);
         weights = flat.gather(1, position);
     } else {
         // Same operations, in the same order, as fakeQuantize: scale · (q − zero).

@@ -40,11 +40,17 @@ struct QuantizedLinear {
     /// `levels`: the affine form above.
     torch::Tensor levels;
     torch::Tensor tableIndex;
+    /// Codebook form: each run of this many columns has tables of its own (BiLLM: per block of
+    /// 128 columns) and tableIndex counts within the run: the table of weight (r, c) is
+    /// (c / tableColumns) · tablesPerRun + tableIndex[r, c]. 0: one run, tableIndex is global.
+    std::int64_t tableColumns = 0;
     /// Bits of the stored form as the method's paper counts them (BiLLM: signs, masks and
     /// per-part statistics); NaN: counted from the affine form (quant/storage_bits.h).
     double methodBits = std::numeric_limits<double>::quiet_NaN();
 
     bool isCodebook() const { return levels.defined(); }
+    /// Codebook form: the number of column runs with tables of their own (1 when tableColumns is 0).
+    std::int64_t tableRuns() const { return tableColumns > 0 ? (columns() + tableColumns - 1) / tableColumns : 1; }
     /// True when groupIndex is not column / group size (act-order): it must then be stored.
     bool hasScatteredGroups() const;
     std::int64_t outliers() const { return outlierIndex.defined() ? outlierIndex.numel() : 0; }

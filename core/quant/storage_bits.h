@@ -4,10 +4,12 @@
 // of weights. The conventions (README, "Effective bits"):
 // - codes: `bits` per weight;
 // - the grid of each (row, group): a 16-bit scale, and a zero point at the weights' bit width
-//   (as GPTQ checkpoints pack it; none when symmetric);
+//   (as GPTQ checkpoints pack it; a 16-bit float when it is not an integer, as SpQR's unrounded
+//   zero; none when symmetric);
 // - SpQR's quantized grid (statisticBits > 0): statisticBits for the scale and for the zero of
 //   each group, plus, per statisticGroupSize rows of one column group, a 16-bit scale and zero
-//   of each of the two second-level quantizers (64 bits) — SpQR paper §4.1's count;
+//   of each of the two second-level quantizers (64 bits) — SpQR paper §4.1's count (symmetric:
+//   the scale's only);
 // - outliers: 32 bits each (16-bit value, 16-bit column index; SpQR paper §4.2);
 // - act-order's column → group index, when not contiguous: 32 bits per input column;
 // - a codebook form (BiLLM) carries its method's own count (QuantizedLinear::methodBits).

@@ -74,8 +74,8 @@ std::string dialectName(QuantDialect dialect)
 
 void validateWeightQuantSpec(const WeightQuantSpec& spec, std::int64_t columns)
 {
-    if (spec.bits < 2 || spec.bits > 8)
-        throw Error("weights.bits must be between 2 and 8 (got " + std::to_string(spec.bits) + ")");
+    if (spec.bits < 1 || spec.bits > 8)
+        throw Error("weights.bits must be between 1 and 8 (got " + std::to_string(spec.bits) + ")");
     if (spec.groupSize == 0 || spec.groupSize < -1)
         throw Error("weights.group_size must be -1 (per channel) or positive (got " + std::to_string(spec.groupSize) +
                     ")");

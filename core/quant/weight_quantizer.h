@@ -17,7 +17,7 @@ enum class QuantDialect {
 };
 
 struct WeightQuantSpec {
-    int bits = 4;                 ///< 2..8
+    int bits = 4;                 ///< 1..8 (1: binary, an affine grid of two levels)
     std::int64_t groupSize = 128; ///< columns per group; -1 = one group per output channel
     bool symmetric = false;
     QuantDialect dialect = QuantDialect::Gptq;

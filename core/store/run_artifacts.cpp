@@ -6,14 +6,10 @@
 #include <cmath>
 
 namespace core {
-namespace {
-
-std::string quantGroup(const std::string& layer)
+std::string quantizedLinearGroup(const std::string& layer)
 {
     return "/layers/" + layer + "/quant";
 }
-
-} // namespace
 
 void writeCalibrationRecord(ArtifactFile& file, const CalibrationRecord& record)
 {
@@ -40,7 +36,7 @@ CalibrationRecord readCalibrationRecord(const ArtifactFile& file)
 
 void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const QuantizedLinear& stored)
 {
-    const std::string group = quantGroup(layer);
+    const std::string group = quantizedLinearGroup(layer);
     file.write(group + "/codes", toByteArray(stored.codes));
     if (!stored.isCodebook()) {
         file.write(group + "/scale", toFloatArray(stored.scale));
@@ -62,6 +58,7 @@ void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const Qu
     if (stored.isCodebook()) {
         file.write(group + "/levels", toFloatArray(stored.levels));
         file.write(group + "/table_index", toByteArray(stored.tableIndex));
+        file.setAttribute(group, "table_columns", stored.tableColumns);
     }
     if (!std::isnan(stored.methodBits))
         file.setAttribute(group, "method_bits", stored.methodBits);
@@ -69,7 +66,7 @@ void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const Qu
 
 QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string& layer)
 {
-    const std::string group = quantGroup(layer);
+    const std::string group = quantizedLinearGroup(layer);
     if (!file.exists(group + "/codes"))
         throw Error(file.path() + ": no quantized weights for layer " + layer);
     QuantizedLinear stored;
@@ -91,6 +88,8 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
     if (file.exists(group + "/levels")) {
         stored.levels = tensorFrom(file.readFloat(group + "/levels"));
         stored.tableIndex = tensorFrom(file.readBytes(group + "/table_index"));
+        if (file.hasAttribute(group, "table_columns"))
+            stored.tableColumns = file.int64Attribute(group, "table_columns");
     } else {
         stored.scale = tensorFrom(file.readFloat(group + "/scale"));
         stored.zero = tensorFrom(file.readFloat(group + "/zero"));
@@ -104,10 +103,12 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
          stored.outlierIndex.min().item<std::int64_t>() >= 0 &&
          stored.outlierIndex.max().item<std::int64_t>() < stored.codes.numel());
     const bool codebookConsistent =
-        !stored.isCodebook() || (stored.levels.dim() == 3 && stored.levels.size(0) == stored.codes.size(0) &&
-                                 stored.tableIndex.sizes() == stored.codes.sizes() &&
-                                 stored.tableIndex.max().item<std::int64_t>() < stored.levels.size(1) &&
-                                 stored.codes.max().item<std::int64_t>() < stored.levels.size(2));
+        !stored.isCodebook() ||
+        (stored.levels.dim() == 3 && stored.levels.size(0) == stored.codes.size(0) &&
+         stored.tableIndex.sizes() == stored.codes.sizes() && stored.tableColumns >= 0 &&
+         stored.levels.size(1) % stored.tableRuns() == 0 &&
+         stored.tableIndex.max().item<std::int64_t>() < stored.levels.size(1) / stored.tableRuns() &&
+         stored.codes.max().item<std::int64_t>() < stored.levels.size(2));
     if (!outliersConsistent || !codebookConsistent)
         throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent outliers or levels");
     const bool consistent = stored.isCodebook()
@@ -145,7 +146,7 @@ std::vector<std::string> quantizedLayerNames(const ArtifactFile& file)
     if (!file.exists("/layers"))
         return names;
     for (const auto& layer : file.children("/layers"))
-        if (file.exists(quantGroup(layer) + "/codes"))
+        if (file.exists(quantizedLinearGroup(layer) + "/codes"))
             names.push_back(layer);
     return names;
 }

@@ -29,6 +29,8 @@ struct CalibrationRecord {
 void writeCalibrationRecord(ArtifactFile& file, const CalibrationRecord& record);
 CalibrationRecord readCalibrationRecord(const ArtifactFile& file);
 
+/// "/layers/<layer>/quant": the group of a Linear's stored form.
+std::string quantizedLinearGroup(const std::string& layer);
 void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const QuantizedLinear& stored);
 /// Throws core::Error naming the file and layer when it is missing or inconsistent.
 QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string& layer);

@@ -1,6 +1,7 @@
 // The table of the SW-alignment experiment (README.md here), read from the workspace that
 // run.sh filled: runs are named "<variant> w<bits>g<group> seed<seed>". For every weight
-// setting: perplexity on each test text (mean ± sample std over seeds), the fraction of the
+// setting: perplexity on each test text (mean ± sample std over seeds), effective bits per
+// weight and job seconds, the fraction of the
 // host's log-perplexity loss that each extra loss term recovers (paired by seed: the same
 // calibration windows), and the per-block projected SW1 and histogram KL of block outputs.
 // Prints Markdown.
@@ -97,7 +98,14 @@ int main(int argc, char** argv)
 {
     CLI::App cli("Tables of the SW-alignment experiment");
     std::string workspaceDir;
+    std::vector<std::string> pairs = {"omniquant-mse:omniquant-mse-sw",  "omniquant-mse:omniquant-mse-sw-heavy",
+                                      "omniquant-mse:omniquant-mse-nlc", "omniquant-mse:omniquant-mse-kltop",
+                                      "tesseraq-l2:tesseraq-l2-sw",      "tesseraq-l2:tesseraq-l2-sw-scaled"};
     cli.add_option("--workspace", workspaceDir, "Workspace filled by run.sh")->required();
+    cli.add_option("--pairs", pairs,
+                   "HOST:VARIANT pairs for the recovered-fraction table (default: the SW experiment's; "
+                   "experiments/oac/run.sh passes its own)")
+        ->delimiter(',');
     CLI11_PARSE(cli, argc, argv);
     try {
         const core::Workspace workspace(workspaceDir);
@@ -111,6 +119,11 @@ int main(int argc, char** argv)
             if (run.status != core::RunStatus::Finished || !std::regex_match(run.name, match, pattern))
                 continue;
             auto& metrics = table[match[2]][match[1]][std::stoi(match[3])];
+            const auto runMetrics = workspace.catalog().runMetrics(run.id);
+            if (const auto bits = runMetrics.find("effective_bits"); bits != runMetrics.end())
+                metrics["effective_bits"] = bits->second;
+            if (std::isfinite(run.seconds))
+                metrics["seconds"] = run.seconds;
             for (const auto& d : workspace.catalog().datasetMetrics(run.id)) {
                 if (d.metric == "perplexity") {
                     metrics[d.dataset] = d.value;
@@ -140,26 +153,30 @@ int main(int argc, char** argv)
         if (table.empty())
             throw core::Error(workspaceDir + ": no finished runs named '<variant> w<bits>g<group> seed<n>'");
 
-        const std::vector<std::pair<std::string, std::string>> hosts = {
-            {"omniquant-mse", "omniquant-mse-sw"},  {"omniquant-mse", "omniquant-mse-sw-heavy"},
-            {"omniquant-mse", "omniquant-mse-nlc"}, {"omniquant-mse", "omniquant-mse-kltop"},
-            {"tesseraq-l2", "tesseraq-l2-sw"},      {"tesseraq-l2", "tesseraq-l2-sw-scaled"}};
+        std::vector<std::pair<std::string, std::string>> hosts;
+        for (const std::string& pair : pairs) {
+            const auto colon = pair.find(':');
+            if (colon == std::string::npos)
+                throw core::Error("--pairs " + pair + ": expected HOST:VARIANT");
+            hosts.emplace_back(pair.substr(0, colon), pair.substr(colon + 1));
+        }
         for (const auto& [setting, variants] : table) {
             std::printf("\n### %s\n\n| variant | seeds |", setting.c_str());
             for (const auto& d : datasets)
                 std::printf(" %s ppl |", d.c_str());
-            std::printf("\n| --- | --- |");
-            for (std::size_t i = 0; i < datasets.size(); ++i)
+            std::printf(" bits/weight | seconds |\n| --- | --- |");
+            for (std::size_t i = 0; i < datasets.size() + 2; ++i)
                 std::printf(" --- |");
             std::printf("\n| FP | – |");
             for (const auto& d : datasets)
                 std::printf(" %.3f |", fp.count(d) ? fp.at(d) : NAN);
-            std::printf("\n");
+            std::printf(" 32 | – |\n");
             for (const auto& [variant, seeds] : variants) {
                 std::printf("| %s | %zu |", variant.c_str(), seeds.size());
                 for (const auto& d : datasets)
                     std::printf(" %s |", format(summarize(over(seeds, d))).c_str());
-                std::printf("\n");
+                std::printf(" %s | %s |\n", format(summarize(over(seeds, "effective_bits"))).c_str(),
+                            format(summarize(over(seeds, "seconds")), "%.0f").c_str());
             }
             std::printf(
                 "\nRecovered fraction of the host's log-perplexity loss, (ln p_host − ln p_variant) / "

@@ -17,6 +17,7 @@
 #include "gui/plot_export.h"
 #include "gui/run_config_form.h"
 #include "gui/runs_panel.h"
+#include "gui/saliency_view.h"
 #include "gui/settings.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
@@ -103,6 +104,21 @@ private Q_SLOTS:
         app::RunConfigForm loaded;
         QVERIFY(loaded.loadFile(path));
         QCOMPARE(core::runConfigToJson(*loaded.config()), core::runConfigToJson(*preset));
+
+        // The OAC presets keep the form's calibration fields and set method, bits and Hessian.
+        QVERIFY(app::RunConfigForm::presetNames().contains("oac-2bit"));
+        QVERIFY(app::RunConfigForm::presetNames().contains("oac-binary"));
+        form.applyPreset("oac-binary");
+        const auto binary = form.config();
+        QVERIFY2(binary.has_value(), qPrintable(form.errorMessage()));
+        QCOMPARE(binary->method, std::string("billm"));
+        QCOMPARE(binary->weights.bits, 1);
+        QCOMPARE(binary->options.choice("hessian"), std::string("oac"));
+        QCOMPARE(binary->calibration.samples, preset->calibration.samples);
+        form.applyPreset("oac-2bit");
+        QVERIFY(form.config().has_value());
+        QCOMPARE(form.config()->method, std::string("spqr"));
+        QCOMPARE(form.config()->weights.groupSize, std::int64_t(16));
     }
 
     void switchingMethodsDropsTheOldSection()
@@ -201,9 +217,9 @@ private Q_SLOTS:
         QSignalSpy validity(&form, &app::RunConfigForm::validityChanged);
         auto* bits = form.findChild<QSpinBox*>("bits");
         QVERIFY(bits);
-        bits->setValue(1);
+        bits->setValue(9);
         QVERIFY(!form.config().has_value());
-        QVERIFY2(form.errorMessage().contains("weights.bits must be in 2..8"), qPrintable(form.errorMessage()));
+        QVERIFY2(form.errorMessage().contains("weights.bits must be in 1..8"), qPrintable(form.errorMessage()));
         QCOMPARE(validity.last().first().toBool(), false);
         bool shown = false;
         for (const QLabel* label : form.findChildren<QLabel*>())
@@ -236,6 +252,45 @@ private Q_SLOTS:
         const QString loaded = QString::fromStdString(m_dir + "/broken.json");
         core::writeFileAtomically(loaded.toStdString(), R"({"method": "omniquant", "loss": [{"type": "huber"}]})");
         QVERIFY(!form.loadFile(loaded));
+    }
+
+    void oacRunShowsBothSaliencyMapsAndTheOutliers()
+    {
+        app::MainWindow window;
+        QSignalSpy finished(window.runner(), &app::CalibrationRunner::finished);
+        core::RunConfig config = tinyConfig("spqr");
+        config.weights.bits = 2;
+        config.options.set("hessian", std::string("oac"));
+        config.options.set("statistic_group_size", std::int64_t(8));
+        QVERIFY(window.startCalibration(config));
+        QVERIFY(finished.wait(120000));
+        const qint64 id = finished.first().at(0).toLongLong();
+        window.runsPanel()->selectRuns({id});
+        const std::string layer = "model.layers.1.self_attn.q_proj";
+        QVERIFY(window.inspector()->selectLayer(QString::fromStdString(layer)));
+        const core::DiagnosticsReader reader(window.runsPanel()->workspaceDirectory().toStdString() + "/runs/" +
+                                             std::to_string(id) + "/artifacts.h5");
+        const core::LinearDiagnostics stored = reader.linear(layer);
+        QVERIFY(stored.saliency && stored.outputAdaptiveSaliency);
+        app::SaliencyView* view = window.inspector()->saliency();
+        QVERIFY(view->hessianChoice()->isEnabled());
+        QVERIFY2(view->agreement()->text().contains("Jaccard"), qPrintable(view->agreement()->text()));
+        QCOMPARE(view->map()->markerCount(), static_cast<int>(stored.outliers.size()));
+        QVERIFY(!stored.outliers.empty());
+        // The selector switches the map to the Ĥ saliency as stored.
+        view->hessianChoice()->setCurrentIndex(1);
+        const core::FloatArray& oac = stored.outputAdaptiveSaliency->obsMap;
+        QCOMPARE(view->map()->cellValue(1, 2),
+                 static_cast<double>(oac.values[static_cast<std::size_t>(oac.shape[1] + 2)]));
+        view->hessianChoice()->setCurrentIndex(0);
+        const core::FloatArray& xtx = stored.saliency->obsMap;
+        QCOMPARE(view->map()->cellValue(1, 2),
+                 static_cast<double>(xtx.values[static_cast<std::size_t>(xtx.shape[1] + 2)]));
+        if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            view->hessianChoice()->setCurrentIndex(1);
+            view->resize(900, 700);
+            QVERIFY(view->grab().save(shots + "/saliency_oac.png"));
+        }
     }
 
     void calibrationFromTheWindowFinishesAndIsListed()
@@ -272,15 +327,16 @@ private Q_SLOTS:
                  static_cast<double>(stored.channels[0][3]));
         QVERIFY(stored.saliency.has_value());
         const core::FloatArray& map = stored.saliency->obsMap;
-        QCOMPARE(window.inspector()->saliencyMap()->cellValue(2, 3),
+        QCOMPARE(window.inspector()->saliency()->map()->cellValue(2, 3),
                  static_cast<double>(map.values[static_cast<std::size_t>(2 * map.shape[1] + 3)]));
-        QCOMPARE(window.inspector()->topSalient()->rowCount(), static_cast<int>(stored.saliency->topObs.size()));
-        QCOMPARE(window.inspector()->saliencyMap()->toCsv().count('\n'),
+        QCOMPARE(window.inspector()->saliency()->topSalient()->rowCount(),
+                 static_cast<int>(stored.saliency->topObs.size()));
+        QCOMPARE(window.inspector()->saliency()->map()->toCsv().count('\n'),
                  1 + static_cast<int>(map.shape[0] * map.shape[1]));
-        QCOMPARE(window.inspector()->topSalient()->item(0, 1)->text(),
+        QCOMPARE(window.inspector()->saliency()->topSalient()->item(0, 1)->text(),
                  QString::number(stored.saliency->topObs[0].column));
         if (const QString shots = qEnvironmentVariable("QUANTSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
-            QWidget* tab = window.inspector()->saliencyMap()->parentWidget();
+            QWidget* tab = window.inspector()->saliency();
             tab->resize(800, 700);
             QVERIFY(tab->grab().save(shots + "/saliency.png"));
         }
@@ -320,6 +376,12 @@ private Q_SLOTS:
         QCOMPARE(window.compareView()->runIds(), (QList<qint64>{id, second}));
         QCOMPARE(window.compareView()->perplexityTable()->columnCount(), 3);
         QVERIFY(window.compareView()->perplexityTable()->item(0, 2)->text().contains("("));
+        {
+            const QTableWidget* table = window.compareView()->perplexityTable();
+            const int bitsRow = table->rowCount() - 1;
+            QCOMPARE(table->verticalHeaderItem(bitsRow)->text(), QString("bits/weight"));
+            QVERIFY(table->item(bitsRow, 1) && table->item(bitsRow, 1)->text().toDouble() > 4.0);
+        }
         QVERIFY(window.compareView()->showMetric("rel_error"));
         const core::Workspace workspace(window.runsPanel()->workspaceDirectory().toStdString(),
                                         core::OpenMode::ReadOnly);

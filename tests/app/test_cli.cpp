@@ -387,6 +387,50 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(list.out).array().size(), 1); // the refused ones created nothing
     }
 
+    void presetsAndTheHessianFlag()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-oac");
+        const QStringList data{"--model",   m_llama, "--calib-text",   m_text, "--eval-text", m_text, "--samples", "4",
+                               "--seq-len", "32",    "--eval-seq-len", "32",   "--workspace", ws,     "--quiet"};
+        const CliRun spqr = runQuantscope(QStringList{"calibrate", "--preset", "oac-2bit", "--json"} + data);
+        QVERIFY2(spqr.exitCode == 0, spqr.err.constData());
+        QJsonObject result = QJsonDocument::fromJson(spqr.out).object();
+        QJsonObject config = result["config"].toObject();
+        QCOMPARE(config["method"].toString(), QString("spqr"));
+        QCOMPARE(config["spqr"].toObject()["hessian"].toString(), QString("oac"));
+        QCOMPARE(config["weights"].toObject()["group_size"].toInt(), 16);
+        QVERIFY2(result["name"].toString().contains("oac"), qPrintable(result["name"].toString()));
+        // 2-bit codes + 3-bit statistics of groups of 16 + second-level grids + outliers.
+        QVERIFY(result["effective_bits"].toDouble() > 2.3);
+
+        const CliRun billm = runQuantscope(QStringList{"calibrate", "--preset", "oac-binary", "--json"} + data);
+        QVERIFY2(billm.exitCode == 0, billm.err.constData());
+        result = QJsonDocument::fromJson(billm.out).object();
+        QCOMPARE(result["config"].toObject()["method"].toString(), QString("billm"));
+        QCOMPARE(result["config"].toObject()["weights"].toObject()["bits"].toInt(), 1);
+        QVERIFY(result["effective_bits"].toDouble() > 2.5);
+
+        const CliRun gptq =
+            runQuantscope(QStringList{"calibrate", "--method", "gptq", "--wbits", "2", "--group", "16", "--hessian",
+                                      "oac", "--set", "gptq.oac_schedule=one_shot", "--json"} +
+                          data);
+        QVERIFY2(gptq.exitCode == 0, gptq.err.constData());
+        QVERIFY(QJsonDocument::fromJson(gptq.out).object()["name"].toString().contains("oac one-shot"));
+
+        const CliRun unknown = runQuantscope(QStringList{"calibrate", "--preset", "oac-3bit"} + data);
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("unknown preset 'oac-3bit' (known: oac-2bit, oac-binary"),
+                 unknown.err.constData());
+        const CliRun twoBitBillm =
+            runQuantscope(QStringList{"calibrate", "--method", "billm", "--wbits", "2", "--group", "-1"} + data);
+        QCOMPARE(twoBitBillm.exitCode, 1);
+        QVERIFY2(twoBitBillm.err.contains("weights.bits must be 1"), twoBitBillm.err.constData());
+        const CliRun badSource =
+            runQuantscope(QStringList{"calibrate", "--method", "spqr", "--hessian", "fisher"} + data);
+        QCOMPARE(badSource.exitCode, 1);
+        QVERIFY2(badSource.err.contains("spqr.hessian must be one of xtx | oac | blend"), badSource.err.constData());
+    }
+
     void weightActivationKvShorthands()
     {
         const QString ws = QString::fromStdString(m_dir + "/ws-wakv");
@@ -417,7 +461,7 @@ private Q_SLOTS:
         QStringList names;
         for (const auto& method : methods)
             names << method.toObject()["name"].toString();
-        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq"}));
+        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq", "spqr", "billm"}));
         const QJsonObject gptq = methods[1].toObject();
         QCOMPARE(gptq["options"].toArray()[1].toObject()["key"].toString(), QString("percdamp"));
         QCOMPARE(gptq["options"].toArray()[1].toObject()["default"].toDouble(), 0.01);

@@ -122,7 +122,7 @@ private Q_SLOTS:
         QTest::addColumn<int>("bits");
         QTest::addColumn<int>("groupSize");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("1 bit") << 1 << 128 << "weights.bits";
+        QTest::newRow("0 bits") << 0 << 128 << "weights.bits";
         QTest::newRow("9 bits") << 9 << 128 << "weights.bits";
         QTest::newRow("group 0") << 4 << 0 << "weights.group_size";
         QTest::newRow("group not dividing") << 4 << 96 << "does not divide the 128 input channels";

@@ -135,7 +135,7 @@ private Q_SLOTS:
         QTest::newRow("unknown nested key") << R"({"method": "rtn", "weights": {"bitz": 3}})"
                                             << "unknown key 'weights.bitz'";
         QTest::newRow("bits range") << R"({"method": "rtn", "weights": {"bits": 9}})"
-                                    << "weights.bits must be in 2..8";
+                                    << "weights.bits must be in 1..8";
         QTest::newRow("bits type") << R"({"method": "rtn", "weights": {"bits": "3"}})"
                                    << "weights.bits must be an integer";
         QTest::newRow("bits fraction") << R"({"method": "rtn", "weights": {"bits": 3.5}})"
@@ -283,7 +283,7 @@ private Q_SLOTS:
     {
         core::RunConfig config = core::defaultRunConfig("rtn");
         core::validateRunConfig(config);
-        config.weights.bits = 1;
+        config.weights.bits = 0;
         QVERIFY_THROWS_EXCEPTION(core::Error, core::validateRunConfig(config));
         config = core::defaultRunConfig("rtn");
         config.options = core::defaultRunConfig("gptq").options; // another method's options
