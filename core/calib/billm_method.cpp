@@ -19,26 +19,6 @@ BillmOptions billmOptions(const MethodOptions& options)
     return billm;
 }
 
-class BillmMethod : public HessianLinearMethod {
-public:
-    BillmMethod(const BillmOptions& options, HessianSourceOptions hessian)
-        : HessianLinearMethod(hessian), m_options(options)
-    {
-    }
-    std::string name() const override { return "billm"; }
-
-protected:
-    QuantizedWeight quantizeLinear(const torch::Tensor& weight, const torch::Tensor& hessian,
-                                   const WeightQuantSpec& /*spec: checked by the descriptor*/) override
-    {
-        BillmResult result = billmQuantize(weight, hessian, m_options);
-        return {std::move(result.quantized), std::move(result.stored)};
-    }
-
-private:
-    BillmOptions m_options;
-};
-
 } // namespace
 
 MethodDescriptor billmMethod()
@@ -66,7 +46,13 @@ MethodDescriptor billmMethod()
         if (config.weights.bits != 1)
             throw Error("billm binarizes the weights: weights.bits must be 1 (got " +
                         std::to_string(config.weights.bits) + ")");
-        return std::make_unique<BillmMethod>(billmOptions(config.options), hessianSourceOptions(config.options));
+        const BillmOptions options = billmOptions(config.options);
+        return std::make_unique<HessianLinearMethod>(
+            "billm", hessianSourceOptions(config.options),
+            [options](const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec&) {
+                BillmResult result = billmQuantize(weight, hessian, options); // 1 bit: checked above
+                return QuantizedWeight{std::move(result.quantized), std::move(result.stored)};
+            });
     };
     return method;
 }

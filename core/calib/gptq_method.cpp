@@ -17,26 +17,6 @@ GptqOptions gptqOptions(const MethodOptions& options)
     return gptq;
 }
 
-class GptqMethod : public HessianLinearMethod {
-public:
-    GptqMethod(const GptqOptions& options, HessianSourceOptions hessian)
-        : HessianLinearMethod(hessian), m_options(options)
-    {
-    }
-    std::string name() const override { return "gptq"; }
-
-protected:
-    QuantizedWeight quantizeLinear(const torch::Tensor& weight, const torch::Tensor& hessian,
-                                   const WeightQuantSpec& spec) override
-    {
-        GptqResult result = gptqQuantize(weight, hessian, spec, m_options);
-        return {std::move(result.quantized), std::move(result.stored)};
-    }
-
-private:
-    GptqOptions m_options;
-};
-
 } // namespace
 
 MethodDescriptor gptqMethod()
@@ -61,7 +41,13 @@ MethodDescriptor gptqMethod()
         return hessianMethodSuffix(options, options.boolean("act_order") ? "act-order" : "");
     };
     method.create = [](const RunConfig& config) {
-        return std::make_unique<GptqMethod>(gptqOptions(config.options), hessianSourceOptions(config.options));
+        const GptqOptions options = gptqOptions(config.options);
+        return std::make_unique<HessianLinearMethod>(
+            "gptq", hessianSourceOptions(config.options),
+            [options](const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec& spec) {
+                GptqResult result = gptqQuantize(weight, hessian, spec, options);
+                return QuantizedWeight{std::move(result.quantized), std::move(result.stored)};
+            });
     };
     return method;
 }

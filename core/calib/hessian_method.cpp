@@ -20,7 +20,7 @@ void HessianLinearMethod::calibrateBlock(BlockCalibrationContext& ctx)
             const GroupHessian& hessian = hessians.at(shortName);
             QuantizedWeight result;
             try {
-                result = quantizeLinear(weight, hessian.quantizeWith, ctx.spec);
+                result = m_quantize(weight, hessian.quantizeWith, ctx.spec);
             } catch (const Error& e) {
                 throw Error(ctx.layerPrefix + shortName + ": " + e.what());
             }

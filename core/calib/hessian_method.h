@@ -8,6 +8,9 @@
 #include "calib/hessian_source.h"
 #include "config/method_descriptor.h"
 
+#include <functional>
+#include <string>
+
 namespace core {
 
 /// One Linear's result: the dequantized weights and their stored form.
@@ -16,20 +19,25 @@ struct QuantizedWeight {
     QuantizedLinear stored;
 };
 
+/// Quantizes `weight` against `hessian` (the source's: 2XXᵀ, Ĥ or their blend) with the run's
+/// spec. Throws core::Error; the loop prefixes the layer name.
+using LinearQuantizer =
+    std::function<QuantizedWeight(const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec&)>;
+
 class HessianLinearMethod : public CalibrationMethod {
 public:
-    explicit HessianLinearMethod(HessianSourceOptions hessian) : m_hessians(hessian) {}
+    HessianLinearMethod(std::string name, HessianSourceOptions hessian, LinearQuantizer quantize)
+        : m_name(std::move(name)), m_hessians(hessian), m_quantize(std::move(quantize))
+    {
+    }
+    std::string name() const override { return m_name; }
     void prepareModel(ModelContext& model) override { m_hessians.prepareModel(model); }
     void calibrateBlock(BlockCalibrationContext& ctx) override;
 
-protected:
-    /// Quantizes `weight` against `hessian` (the source's: 2XXᵀ, Ĥ or their blend). Throws
-    /// core::Error; the loop prefixes the layer name.
-    virtual QuantizedWeight quantizeLinear(const torch::Tensor& weight, const torch::Tensor& hessian,
-                                           const WeightQuantSpec& spec) = 0;
-
 private:
+    std::string m_name;
     HessianProvider m_hessians;
+    LinearQuantizer m_quantize;
 };
 
 /// The options the Hessian methods share: block_size (default 128) and percdamp, a fraction of

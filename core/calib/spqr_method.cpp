@@ -24,26 +24,6 @@ SpqrOptions spqrOptions(const MethodOptions& options)
     return spqr;
 }
 
-class SpqrMethod : public HessianLinearMethod {
-public:
-    SpqrMethod(const SpqrOptions& options, HessianSourceOptions hessian)
-        : HessianLinearMethod(hessian), m_options(options)
-    {
-    }
-    std::string name() const override { return "spqr"; }
-
-protected:
-    QuantizedWeight quantizeLinear(const torch::Tensor& weight, const torch::Tensor& hessian,
-                                   const WeightQuantSpec& spec) override
-    {
-        SpqrResult result = spqrQuantize(weight, hessian, spec, m_options);
-        return {std::move(result.quantized), std::move(result.stored)};
-    }
-
-private:
-    SpqrOptions m_options;
-};
-
 std::string numberText(double value)
 {
     char text[32];
@@ -108,7 +88,13 @@ MethodDescriptor spqrMethod()
         return hessianMethodSuffix(options, own);
     };
     method.create = [](const RunConfig& config) {
-        return std::make_unique<SpqrMethod>(spqrOptions(config.options), hessianSourceOptions(config.options));
+        const SpqrOptions options = spqrOptions(config.options);
+        return std::make_unique<HessianLinearMethod>(
+            "spqr", hessianSourceOptions(config.options),
+            [options](const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec& spec) {
+                SpqrResult result = spqrQuantize(weight, hessian, spec, options);
+                return QuantizedWeight{std::move(result.quantized), std::move(result.stored)};
+            });
     };
     return method;
 }
