@@ -39,6 +39,8 @@ const std::vector<std::pair<const char*, const char*>> kColumns = {
     {"rel_error", "rel. error"}, {"sqnr_db", "SQNR dB"}, {"input_kl", "input KL"},
     {"qsur_input_fp", "QSUR"},   {"sw1", "SW1"},         {"saliency_mean", "saliency"}};
 
+const std::map<std::string, double> kNoMetrics; // a layer the catalog has no metrics for
+
 QVector<double> counts(const std::vector<std::int64_t>& values)
 {
     QVector<double> out;
@@ -146,6 +148,7 @@ void LayerInspector::showDirection(int k)
 bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
 {
     m_tree->clear();
+    m_layerMetrics.clear();
     m_reader.reset();
     m_runId = runId;
     m_inputPlot->clear(QString());
@@ -196,6 +199,7 @@ bool LayerInspector::showRun(const QString& workspaceDirectory, qint64 runId)
     }
     m_tree->expandAll();
     showQsur(linears, layers.values);
+    m_layerMetrics = std::move(layers.values);
     return true;
 }
 
@@ -271,7 +275,8 @@ void LayerInspector::showLayer(const QString& layer)
             }
             m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"), tr("max |x|"),
                                      {fp, quantized});
-            m_saliency->showLinear(layer, d);
+            const auto metrics = m_layerMetrics.find(name);
+            m_saliency->showLinear(layer, d, metrics != m_layerMetrics.end() ? metrics->second : kNoMetrics);
         }
     } catch (const core::Error& e) {
         Q_EMIT message(QString::fromStdString(e.what()), true);

@@ -80,6 +80,8 @@ private:
     widgets::BarPlot* m_swBars = nullptr;
     widgets::CurvePlot* m_channelPlot = nullptr;
     SaliencyView* m_saliency = nullptr;
+    /// The shown run's per-layer metrics from the catalog, by layer.
+    std::map<std::string, std::map<std::string, double>> m_layerMetrics;
     widgets::MetricLinesPlot* m_qsurPlot = nullptr;
     QSpinBox* m_direction = nullptr;
     QTabWidget* m_views = nullptr;

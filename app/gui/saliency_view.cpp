@@ -1,7 +1,6 @@
 #include "gui/saliency_view.h"
 
 #include "heat_map_plot.h"
-#include "metrics/saliency.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -12,27 +11,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
-#include <torch/torch.h>
-
-#include <cmath>
-
 namespace app {
-namespace {
-
-torch::Tensor tensorOf(const std::vector<float>& values)
-{
-    return torch::tensor(values);
-}
-
-std::vector<core::SalientWeight> salientWeights(const core::SaliencySummary& s)
-{
-    std::vector<core::SalientWeight> weights;
-    for (const auto& entry : s.topObs)
-        weights.push_back({entry.row, entry.column, entry.value});
-    return weights;
-}
-
-} // namespace
 
 SaliencyView::SaliencyView(QWidget* parent) : QWidget(parent)
 {
@@ -68,7 +47,8 @@ SaliencyView::SaliencyView(QWidget* parent) : QWidget(parent)
     connect(m_hessian, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
 }
 
-void SaliencyView::showLinear(const QString& layer, const core::LinearDiagnostics& diagnostics)
+void SaliencyView::showLinear(const QString& layer, const core::LinearDiagnostics& diagnostics,
+                              const std::map<std::string, double>& metrics)
 {
     m_layer = layer;
     m_shown = diagnostics;
@@ -79,16 +59,14 @@ void SaliencyView::showLinear(const QString& layer, const core::LinearDiagnostic
         m_hessian->setCurrentIndex(0);
     }
     QString agreement;
-    if (both) {
-        const core::SaliencySummary& xtx = *diagnostics.saliency;
-        const core::SaliencySummary& oac = *diagnostics.outputAdaptiveSaliency;
-        const double jaccard = core::topSalientJaccard(salientWeights(xtx), salientWeights(oac));
-        const double spearman = core::spearmanCorrelation(tensorOf(xtx.obsProfile), tensorOf(oac.obsProfile));
+    // The agreement as the run recorded it (diagnostics/diagnostics_recorder.cpp).
+    const auto jaccard = metrics.find("saliency_topk_jaccard");
+    const auto spearman = metrics.find("saliency_column_spearman");
+    if (both && jaccard != metrics.end() && spearman != metrics.end())
         agreement = tr("2XXᵀ vs Ĥ: top-%1 Jaccard %2 · column-score Spearman %3")
-                        .arg(xtx.topObs.size())
-                        .arg(jaccard, 0, 'f', 3)
-                        .arg(spearman, 0, 'f', 3);
-    }
+                        .arg(diagnostics.saliency->topObs.size())
+                        .arg(jaccard->second, 0, 'f', 3)
+                        .arg(spearman->second, 0, 'f', 3);
     if (!diagnostics.outliers.empty())
         agreement += (agreement.isEmpty() ? QString() : QStringLiteral(" · ")) +
                      tr("%n outlier(s) kept in full precision (circles)", nullptr,

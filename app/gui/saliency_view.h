@@ -9,7 +9,9 @@
 
 #include <QWidget>
 
+#include <map>
 #include <optional>
+#include <string>
 
 class QComboBox;
 class QLabel;
@@ -26,7 +28,9 @@ class SaliencyView : public QWidget {
 public:
     explicit SaliencyView(QWidget* parent = nullptr);
 
-    void showLinear(const QString& layer, const core::LinearDiagnostics& diagnostics);
+    /// `metrics`: the Linear's per-layer metrics from the catalog (the recorded agreement).
+    void showLinear(const QString& layer, const core::LinearDiagnostics& diagnostics,
+                    const std::map<std::string, double>& metrics);
     void clear(const QString& message);
 
     widgets::HeatMapPlot* map() const { return m_map; }

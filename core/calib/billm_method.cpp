@@ -42,15 +42,17 @@ MethodDescriptor billmMethod()
     method.nameSuffix = [](const MethodOptions& options) {
         return hessianMethodSuffix(options, options.choice("salient_metric") == "magnitude" ? "magnitude" : "");
     };
-    method.create = [](const RunConfig& config) {
+    method.validate = [](const RunConfig& config, const std::string& source) {
         if (config.weights.bits != 1)
-            throw Error("billm binarizes the weights: weights.bits must be 1 (got " +
+            throw Error(source + ": billm binarizes the weights: weights.bits must be 1 (got " +
                         std::to_string(config.weights.bits) + ")");
+    };
+    method.create = [](const RunConfig& config) {
         const BillmOptions options = billmOptions(config.options);
         return std::make_unique<HessianLinearMethod>(
             "billm", hessianSourceOptions(config.options),
             [options](const torch::Tensor& weight, const torch::Tensor& hessian, const WeightQuantSpec&) {
-                BillmResult result = billmQuantize(weight, hessian, options); // 1 bit: checked above
+                BillmResult result = billmQuantize(weight, hessian, options); // 1 bit: see validate
                 return QuantizedWeight{std::move(result.quantized), std::move(result.stored)};
             });
     };

@@ -151,9 +151,9 @@ TesseraQConfig TesseraQConfig::defaults()
 
 namespace {
 
-void validateThresholds(const MethodOptions& options, const std::string& source)
+void validateThresholds(const RunConfig& config, const std::string& source)
 {
-    const std::vector<double>& thresholds = options.numbers("thresholds");
+    const std::vector<double>& thresholds = config.options.numbers("thresholds");
     if (thresholds.empty())
         throw Error(source + ": tesseraq.thresholds must not be empty");
     for (std::size_t i = 1; i < thresholds.size(); ++i)

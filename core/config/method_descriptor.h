@@ -37,9 +37,11 @@ struct MethodDescriptor {
     MethodCapabilities capabilities;
     std::vector<OptionSpec> options;   ///< the section `name` of the run config; empty: no section
     std::vector<LossTerm> defaultLoss; ///< the loss when the config gives none (takesLoss methods)
-    /// Checks across options that a range cannot express (e.g. thresholds that must decrease);
-    /// throws core::Error prefixed with `source`. Optional.
-    std::function<void(const MethodOptions& options, const std::string& source)> validate;
+    /// Checks that a range cannot express, across options (thresholds that must decrease) or
+    /// against the rest of the config (a method that needs certain weight bits); run by the
+    /// config's validation, so a bad config is refused before anything runs. Throws core::Error
+    /// prefixed with `source`. Optional.
+    std::function<void(const RunConfig& config, const std::string& source)> validate;
     /// Added to automatic run names ("gptq w3g128 act-order"); optional.
     std::function<std::string(const MethodOptions& options)> nameSuffix;
     /// The method with the run's options (config.options holds every option of the schema).

@@ -65,7 +65,7 @@ void validateMethodSection(const RunConfig& config, const std::string& source)
     const MethodDescriptor& method = methodDescriptor(config.method);
     validateOptions(method.options, config.options, method.name, source);
     if (method.validate)
-        method.validate(config.options, source);
+        method.validate(config, source);
 }
 
 void writeMethodSection(const RunConfig& config, json& document)

@@ -335,9 +335,6 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
     if (!fs::is_regular_file(config.calibration.text))
         throw Error("calibration text " + config.calibration.text + ": no such file");
 
-    // A method refuses settings it cannot run (billm at 2 bits) before a run is recorded.
-    createCalibrationMethod(config);
-
     CalibrationJobResult result;
     result.name = config.name;
     result.configJson = runConfigToJson(config);

@@ -205,7 +205,7 @@ private Q_SLOTS:
         core::RunConfig config = core::defaultRunConfig("billm");
         config.weights.bits = 2;
         try {
-            core::createCalibrationMethod(config);
+            core::validateRunConfig(config);
             QFAIL("billm must refuse 2 bits");
         } catch (const core::Error& e) {
             QVERIFY(QString(e.what()).contains("weights.bits must be 1"));
