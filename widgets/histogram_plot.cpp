@@ -54,6 +54,12 @@ void HistogramPlot::setHistograms(const QString& title, const QString& xLabel, d
     m_plot->replot();
 }
 
+void HistogramPlot::setSeriesNames(const QString& first, const QString& second)
+{
+    m_plot->graph(0)->setName(first);
+    m_plot->graph(1)->setName(second);
+}
+
 void HistogramPlot::clear(const QString& message)
 {
     for (int s = 0; s < 2; ++s)

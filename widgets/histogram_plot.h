@@ -24,6 +24,8 @@ public:
     /// Empty plot with a message in the title ("no diagnostics recorded").
     void clear(const QString& message);
     void setLogScale(bool logarithmic);
+    /// Legend names of the two series ("full precision" and "quantized" unless set).
+    void setSeriesNames(const QString& first, const QString& second);
 
     /// The plotted counts of series 0 (FP) or 1 (quantized), bin by bin, for tests.
     QVector<double> plottedCounts(int series) const;

@@ -67,6 +67,12 @@ json linearJson(const core::LinearDiagnostics& d, const std::map<std::string, do
               {{"input_fp", qsurJson(d.qsurInputFp)},
                {"input_quantized", qsurJson(d.qsurInputQuantized)},
                {"weight", qsurJson(d.qsurWeight)}}}};
+    // Rotation methods: the original basis under "before" (the values above are after the transforms).
+    if (d.qsurInputBefore || d.qsurWeightBefore)
+        out["qsur"]["before"] = {{"input", qsurJson(d.qsurInputBefore)}, {"weight", qsurJson(d.qsurWeightBefore)}};
+    if (d.rotationInput)
+        out["rotation"] = {{"input_histogram", histogramJson(*d.rotationInput)},
+                           {"input_absmax", {{"before", d.rotationAbsMax[0]}, {"after", d.rotationAbsMax[1]}}}};
     for (const auto& [metric, value] : metrics)
         out["metrics"][metric] = jsonNumber(value);
     if (d.saliency) {
@@ -171,6 +177,8 @@ void printLinear(const core::LinearDiagnostics& d, const std::map<std::string, d
     printQsur("input FP", d.qsurInputFp);
     printQsur("input quant.", d.qsurInputQuantized);
     printQsur("weight", d.qsurWeight);
+    printQsur("input before", d.qsurInputBefore); // rotation methods: the original basis
+    printQsur("weight before", d.qsurWeightBefore);
     if (d.saliency) {
         const auto& s = *d.saliency;
         std::printf("saliency          map %lldx%lld (max-pooled %lldx%lld); top OBS-salient weights:",

@@ -69,6 +69,10 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     plotLayout->setContentsMargins(0, 0, 0, 0);
     plotLayout->addWidget(m_inputPlot, 1);
     plotLayout->addWidget(m_weightPlot, 1);
+    m_rotationPlot = new widgets::HistogramPlot(this);
+    m_rotationPlot->setSeriesNames(tr("original basis"), tr("after the transforms"));
+    m_rotationPlot->setVisible(false);
+    plotLayout->addWidget(m_rotationPlot, 1);
     m_channelPlot = new widgets::CurvePlot(this);
     m_views = new QTabWidget(this);
     m_views->addTab(plots, tr("Distributions"));
@@ -87,7 +91,7 @@ LayerInspector::LayerInspector(QWidget* parent) : QWidget(parent)
     layout->addWidget(m_header);
     layout->addWidget(splitter, 1);
 
-    for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_channelPlot->plot(),
+    for (QCustomPlot* plot : {m_inputPlot->plot(), m_weightPlot->plot(), m_rotationPlot->plot(), m_channelPlot->plot(),
                               m_projectionPlot->plot(), m_qsurPlot->plot()})
         installPlotExport(plot, {});
     installPlotExport(m_swBars->plot(), [this] { return m_swBars->toCsv(); });
@@ -208,10 +212,17 @@ void LayerInspector::showQsur(const std::vector<std::string>& linears,
 {
     // QSUR (OSTQuant): how much of the quantization grid's hypercube the data's ellipsoid fills;
     // a per-layer picture of which inputs waste the grid.
-    const std::vector<std::pair<const char*, QString>> series = {
-        {"qsur_input_fp", tr("inputs, full-precision model")},
-        {"qsur_input_quantized", tr("inputs, quantized model")},
-        {"qsur_weight", tr("weight rows")}};
+    std::vector<std::pair<const char*, QString>> series = {{"qsur_input_fp", tr("inputs, full-precision model")},
+                                                           {"qsur_input_quantized", tr("inputs, quantized model")},
+                                                           {"qsur_weight", tr("weight rows")}};
+    // Rotation methods also recorded the original basis: QSUR before the transforms beside after.
+    const bool rotated = std::any_of(metrics.begin(), metrics.end(),
+                                     [](const auto& layer) { return layer.second.count("qsur_input_before") != 0; });
+    if (rotated) {
+        series[0].second = tr("inputs, full-precision model (after the transforms)");
+        series.push_back({"qsur_input_before", tr("inputs, before the transforms")});
+        series.push_back({"qsur_weight_before", tr("weight rows, before the transforms")});
+    }
     QStringList labels;
     QVector<widgets::MetricSeries> lines;
     for (const auto& [metric, title] : series)
@@ -273,8 +284,25 @@ void LayerInspector::showLayer(const QString& layer)
                 quantized.x << static_cast<double>(c);
                 quantized.y << d.channels[3][c];
             }
+            QVector<widgets::Curve> curves{fp, quantized};
+            // Rotation methods: the FP input before and after the transforms (outlier channels flatten).
+            m_rotationPlot->setVisible(d.rotationInput.has_value());
+            if (d.rotationInput) {
+                m_rotationPlot->setHistograms(tr("%1: FP input before / after the transforms").arg(layer),
+                                              tr("activation value"), d.rotationInput->lo, d.rotationInput->hi,
+                                              counts(d.rotationInput->fp), counts(d.rotationInput->quantized));
+                const QString names[2] = {tr("FP, original basis"), tr("FP, after the transforms")};
+                for (int k = 0; k < 2; ++k) {
+                    widgets::Curve curve{names[k], {}, {}};
+                    for (std::size_t c = 0; c < d.rotationAbsMax[static_cast<std::size_t>(k)].size(); ++c) {
+                        curve.x << static_cast<double>(c);
+                        curve.y << d.rotationAbsMax[static_cast<std::size_t>(k)][c];
+                    }
+                    curves << curve;
+                }
+            }
             m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"), tr("max |x|"),
-                                     {fp, quantized});
+                                     curves);
             const auto metrics = m_layerMetrics.find(name);
             m_saliency->showLinear(layer, d, metrics != m_layerMetrics.end() ? metrics->second : kNoMetrics);
         }

@@ -53,6 +53,8 @@ public:
 
     widgets::HistogramPlot* inputPlot() const { return m_inputPlot; }
     widgets::HistogramPlot* weightPlot() const { return m_weightPlot; }
+    /// A rotation method's Linear input before and after the transforms (hidden for other runs).
+    widgets::HistogramPlot* rotationPlot() const { return m_rotationPlot; }
     widgets::HistogramPlot* projectionPlot() const { return m_projectionPlot; }
     widgets::BarPlot* swBars() const { return m_swBars; }
     widgets::CurvePlot* channelPlot() const { return m_channelPlot; }
@@ -76,6 +78,7 @@ private:
     QTreeWidget* m_tree = nullptr;
     widgets::HistogramPlot* m_inputPlot = nullptr;
     widgets::HistogramPlot* m_weightPlot = nullptr;
+    widgets::HistogramPlot* m_rotationPlot = nullptr;
     widgets::HistogramPlot* m_projectionPlot = nullptr;
     widgets::BarPlot* m_swBars = nullptr;
     widgets::CurvePlot* m_channelPlot = nullptr;

@@ -97,7 +97,9 @@ void LiveRunView::addLossPoint(const QString& block, const QStringList& names, c
         curve->x << step;
         curve->y << values[i];
     }
-    m_lossPlot->setCurves(tr("%1: training loss (live)").arg(block), tr("optimizer step"), tr("loss"), m_curves);
+    // A model-level stage (OSTQuant's training) reports before any block: its curve is the model's.
+    m_lossPlot->setCurves(tr("%1: training loss (live)").arg(block.isEmpty() ? tr("model") : block),
+                          tr("optimizer step"), tr("loss"), m_curves);
 }
 
 void LiveRunView::refreshLayers()

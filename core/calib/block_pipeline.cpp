@@ -82,6 +82,9 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
     const AttentionContext& attention = modelContext.attention();
     torch::Tensor fpStream = workingModel.embed(calibrationIds);
     torch::Tensor quantizedStream = fpStream.clone();
+    // The rotation methods' GPTQ pass runs on unquantized activations (evaluation still applies them).
+    const ForwardHooks noHooks;
+    const ForwardHooks& calibrationHooks = method.calibratesOnUnquantizedActivations() ? noHooks : options.streamHooks;
     PipelineResult result;
     for (std::int64_t i = 0; i < config.numLayers; ++i) {
         cancel.throwIfCancelled();
@@ -110,7 +113,7 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
                                     targets,   attention, options.spec, cancel,    options.batchSize,
                                     {},        layers,    stored,       hessians,  &workingModel.globals(),
                                     &lossCurve};
-        ctx.streamHooks = &options.streamHooks;
+        ctx.streamHooks = &calibrationHooks;
         ctx.model = &modelContext;
         ctx.onStep = [&](const std::string& step, double fraction,
                          const std::vector<std::pair<std::string, double>>& values) {
@@ -132,7 +135,7 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
                             true);
         }
         const ForwardHooks quantizedHooks =
-            diagnostics ? options.streamHooks.with(diagnostics->quantizedObserver()) : options.streamHooks;
+            diagnostics ? calibrationHooks.with(diagnostics->quantizedObserver()) : calibrationHooks;
         advanceStream(config, quantized, quantizedStream, attention, prefix, options.batchSize, cancel,
                       &quantizedHooks);
         std::vector<LayerMetric> diagnosticMetrics;

@@ -89,6 +89,11 @@ public:
     /// True when calibrateBlock sets ctx.fpReference (the pipeline then keeps the block's FP
     /// inputs until the method is done, for the diagnostics in the new basis).
     virtual bool changesBlockBasis() const { return false; }
+    /// True when calibrateBlock quantizes on the quantized stream without the run's activation
+    /// and KV fake-quant (ctx.streamHooks is then null and the stream advances without it), as
+    /// the rotation methods' GPTQ pass does (OSTQuant's gptq_fwrd runs with act quant off);
+    /// evaluation still applies it.
+    virtual bool calibratesOnUnquantizedActivations() const { return false; }
 };
 
 /// The method a run config names, with its options. Throws core::Error listing the

@@ -74,8 +74,11 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
     torch::Tensor W = weight.to(torch::kFloat32).clone();
     torch::Tensor H = hessian.to(torch::kFloat32).clone();
 
+    const auto fitGrid = [&](const torch::Tensor& columns) {
+        return options.fitGrid ? options.fitGrid(columns) : fitColumnGrid(columns, spec);
+    };
     // Per-channel grid fitted once on the whole row when there are no groups.
-    QuantGrid grid = fitColumnGrid(W, spec);
+    QuantGrid grid = fitGrid(W);
 
     // Columns that never saw a non-zero input cannot be calibrated: fix them at 0.
     const torch::Tensor dead = H.diagonal() == 0;
@@ -119,7 +122,7 @@ GptqResult gptqQuantize(const torch::Tensor& weight, const torch::Tensor& hessia
         for (std::int64_t i = 0; i < count; ++i) {
             const std::int64_t column = i1 + i;
             if (g > 0 && column % g == 0) {
-                blockGrids.push_back(fitColumnGrid(W.narrow(1, column, g), spec));
+                blockGrids.push_back(fitGrid(W.narrow(1, column, g)));
                 grid = blockGrids.back();
                 groupScales.push_back(grid.scale);
                 groupZeros.push_back(grid.zero);

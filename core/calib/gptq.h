@@ -11,18 +11,23 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 namespace core {
 
 struct GptqOptions {
     std::int64_t blockSize = 128;
     double percentDamp = 0.01; ///< damping as a fraction of the mean Hessian diagonal
     bool actOrder = false;     ///< quantize columns by decreasing diag(H)
+    /// The grid of a column range [rows, width] (one group per row); unset: fitColumnGrid with
+    /// the spec. The rotation methods fit theirs with a clipping search (quant/clipped_grid.h).
+    std::function<QuantGrid(const torch::Tensor& columns)> fitGrid;
 };
 
 struct GptqResult {
-    torch::Tensor quantized;   ///< dequantized weights [rows, cols], float32
-    QuantizedLinear stored;    ///< the same weights as codes + the grid of each group
-    torch::Tensor columnLoss;  ///< Σ_rows (w − q)² / [U]_jj² / 2 per column (GPTQ's "Losses")
+    torch::Tensor quantized;  ///< dequantized weights [rows, cols], float32
+    QuantizedLinear stored;   ///< the same weights as codes + the grid of each group
+    torch::Tensor columnLoss; ///< Σ_rows (w − q)² / [U]_jj² / 2 per column (GPTQ's "Losses")
     double totalLoss = 0.0;
 };
 

@@ -10,10 +10,12 @@ MethodDescriptor omniQuantMethod(); // calib/omniquant.cpp
 MethodDescriptor tesseraQMethod();  // calib/tesseraq.cpp
 MethodDescriptor spqrMethod();      // calib/spqr_method.cpp
 MethodDescriptor billmMethod();     // calib/billm_method.cpp
+MethodDescriptor ostQuantMethod();  // calib/ostquant_method.cpp
 
 std::vector<MethodDescriptor> builtInMethodDescriptors()
 {
-    return {rtnMethod(), gptqMethod(), omniQuantMethod(), tesseraQMethod(), spqrMethod(), billmMethod()};
+    return {rtnMethod(),  gptqMethod(),  omniQuantMethod(), tesseraQMethod(),
+            spqrMethod(), billmMethod(), ostQuantMethod()};
 }
 
 } // namespace core

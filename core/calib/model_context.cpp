@@ -50,4 +50,23 @@ void ModelContext::replaceBlock(std::int64_t index, BlockWeights weights,
         m_sink.blockReplaced(index, m_model.block(index), stored);
 }
 
+void ModelContext::transformBlock(std::int64_t index, BlockWeights weights)
+{
+    m_model.replaceBlock(index, std::move(weights));
+    if (m_sink.blockTransformed)
+        m_sink.blockTransformed(index, m_model.block(index));
+}
+
+void ModelContext::recordLossCurve(const std::string& name, const BlockLossCurve& curve) const
+{
+    if (m_sink.lossCurveRecorded)
+        m_sink.lossCurveRecorded(name, curve);
+}
+
+void ModelContext::recordMetrics(const std::vector<LayerMetric>& metrics) const
+{
+    if (m_sink.metricsRecorded)
+        m_sink.metricsRecorded(metrics);
+}
+
 } // namespace core

@@ -6,8 +6,11 @@
 // the loop (finishModel) every block is quantized. So a method can backpropagate the model's
 // output loss to block i through the quantized blocks before it and the FP blocks after it.
 
+#include "loss/loss_curve.h"
 #include "model/decoder_model.h"
 #include "quant/weight_quantizer.h"
+#include "store/artifact_file.h"
+#include "store/catalog.h"
 #include "util/cancel_token.h"
 
 #include <functional>
@@ -28,6 +31,15 @@ public:
         std::function<void(const std::map<std::string, torch::Tensor>&)> globalsReplaced;
         std::function<void(std::int64_t, const BlockWeights&, const std::map<std::string, QuantizedLinear>&)>
             blockReplaced;
+        /// A prepareModel stage transformed FP block `index` (rotations, fused norms): its
+        /// non-Linear tensors are the run's from now on; its Linears are stored once quantized.
+        std::function<void(std::int64_t, const BlockWeights&)> blockTransformed;
+        /// A model-level stage's training curve under `name` ("model"), and scalar metrics of the
+        /// stage (QSUR before the transforms, the largest orthogonality error) by layer name.
+        std::function<void(const std::string&, const BlockLossCurve&)> lossCurveRecorded;
+        std::function<void(const std::vector<LayerMetric>&)> metricsRecorded;
+        /// The run's artifacts, for a model-level stage's own diagnostics (null: not recorded).
+        ArtifactFile* artifacts = nullptr;
     };
 
     ModelContext(DecoderModel& model, const torch::Tensor& calibrationIds, const WeightQuantSpec& spec,
@@ -58,6 +70,22 @@ public:
     /// Replaces block `index` of the working model (and of the run) by `weights`, whose Linears
     /// are `stored` (full layer names): a finishModel stage that adapts calibrated blocks.
     void replaceBlock(std::int64_t index, BlockWeights weights, const std::map<std::string, QuantizedLinear>& stored);
+    /// Replaces FP block `index` before the block loop (a prepareModel stage's equivalent
+    /// transform): the loop then quantizes these weights, and the run records the block's
+    /// other tensors (norms, online rotations) as folded.
+    void transformBlock(std::int64_t index, BlockWeights weights);
+    /// Replaces block `index` of the working model only, writing nothing to the run: for a
+    /// finishModel change that what the run stores already implies (OSTQuant folds the online
+    /// down_proj rotation of a weight-only model, as export does), so evaluation runs the
+    /// model that export writes.
+    void replaceWorkingBlock(std::int64_t index, BlockWeights weights)
+    {
+        m_model.replaceBlock(index, std::move(weights));
+    }
+    /// Hands a model-level stage's loss curve and metrics to the run (Sink).
+    void recordLossCurve(const std::string& name, const BlockLossCurve& curve) const;
+    void recordMetrics(const std::vector<LayerMetric>& metrics) const;
+    ArtifactFile* artifacts() const { return m_sink.artifacts; }
 
     /// Sub-step report of a model-level stage: name, fraction, named values (live plots).
     std::function<void(const std::string& step, double fraction,

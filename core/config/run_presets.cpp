@@ -19,6 +19,21 @@ const std::vector<RunPreset>& runPresets()
          R"({"method": "spqr", "weights": {"bits": 2, "group_size": 16}, "spqr": {"outlier_threshold": 2.0}})"},
         {"billm", "BiLLM (2XXᵀ): OAC-binary's baseline",
          R"({"method": "billm", "weights": {"bits": 1, "group_size": -1}})"},
+        // OSTQuant's settings (METHODS.md §7.2–7.3): symmetric per-channel weights, GPTQ after the
+        // transforms; its W4A4KV4 script starts the rotations from the KLT. QuaRot- and
+        // SpinQuant-style runs on the same machinery: untrained random Hadamards, and rotations
+        // learned with the next-token loss without scalings.
+        {"ostquant", "OSTQuant: rotations + scalings trained with KL-Top, then GPTQ (sym per-channel)",
+         R"({"method": "ostquant", "weights": {"group_size": -1, "symmetric": true}})"},
+        {"ostquant-w4a4kv4", "OSTQuant W4A4KV4: KLT init, 4-bit activations and KV cache",
+         R"({"method": "ostquant", "weights": {"bits": 4, "group_size": -1, "symmetric": true},
+             "activations": {"bits": 4}, "kv": {"bits": 4}, "ostquant": {"init": "klt"}})"},
+        {"quarot", "QuaRot-style: random Hadamard rotations, no training, then GPTQ",
+         R"({"method": "ostquant", "weights": {"group_size": -1, "symmetric": true},
+             "ostquant": {"steps": 0, "scalings": false}})"},
+        {"spinquant", "SpinQuant-style: rotations learned with next-token cross-entropy, no scalings, then GPTQ",
+         R"({"method": "ostquant", "weights": {"group_size": -1, "symmetric": true},
+             "ostquant": {"loss": "ce", "scalings": false}})"},
     };
     return presets;
 }

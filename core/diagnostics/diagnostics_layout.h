@@ -35,6 +35,17 @@ inline std::string outputAdaptiveSaliencyGroup(const std::string& layer)
 {
     return layerGroup(layer) + "/saliency_oac";
 }
+/// The rotation methods' before/after picture of a Linear's FP input (row 0: the original
+/// basis, row 1: after the transforms), as a histogram pair on shared edges and the per-channel
+/// absmax [2, channels]. QSUR before the transforms sits in qsurGroup as input_before/weight_before.
+inline std::string rotationInputHistogram(const std::string& layer)
+{
+    return layerGroup(layer) + "/rotation/input_hist";
+}
+inline std::string rotationInputAbsMax(const std::string& layer)
+{
+    return layerGroup(layer) + "/rotation/input_absmax";
+}
 inline std::string outputHistogram(const std::string& block)
 {
     return layerGroup(block) + "/output_hist";

@@ -122,6 +122,15 @@ LinearDiagnostics DiagnosticsReader::linear(const std::string& layer) const
     d.qsurInputFp = readQsur(m_file, qsur, "input_fp");
     d.qsurInputQuantized = readQsur(m_file, qsur, "input_quantized");
     d.qsurWeight = readQsur(m_file, qsur, "weight_fp");
+    d.qsurInputBefore = readQsur(m_file, qsur, "input_before");
+    d.qsurWeightBefore = readQsur(m_file, qsur, "weight_before");
+    if (m_file.exists(layout::rotationInputHistogram(layer))) {
+        d.rotationInput = readHistogramPair(m_file, layout::rotationInputHistogram(layer));
+        const FloatArray absMax = m_file.readFloat(layout::rotationInputAbsMax(layer));
+        const auto channelsOf = static_cast<std::ptrdiff_t>(absMax.shape.at(1));
+        d.rotationAbsMax[0].assign(absMax.values.begin(), absMax.values.begin() + channelsOf);
+        d.rotationAbsMax[1].assign(absMax.values.begin() + channelsOf, absMax.values.end());
+    }
     d.saliency = readSaliency(m_file, layout::saliencyGroup(layer));
     d.outputAdaptiveSaliency = readSaliency(m_file, layout::outputAdaptiveSaliencyGroup(layer));
     const std::string quantized = quantizedLinearGroup(layer);

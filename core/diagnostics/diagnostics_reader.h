@@ -49,6 +49,13 @@ struct LinearDiagnostics {
     /// Per input channel: absmax, mean, std of the FP inputs, then of the quantized-stream inputs.
     std::array<std::vector<float>, 6> channels;
     std::optional<QsurSummary> qsurInputFp, qsurInputQuantized, qsurWeight;
+    /// Runs of a rotation method (OSTQuant, QuaRot-, SpinQuant-style): QSUR of the input and of
+    /// the weight rows in the original basis, before the transforms (the fields above are after).
+    std::optional<QsurSummary> qsurInputBefore, qsurWeightBefore;
+    /// The same runs: the FP input before (fp row) and after (quantized row) the transforms on
+    /// shared edges, and its per-channel absmax before and after.
+    std::optional<HistogramPair> rotationInput;
+    std::array<std::vector<float>, 2> rotationAbsMax;
     std::optional<SaliencySummary> saliency;
     /// The same under OAC's output-adaptive Ĥ, for runs that quantized with it.
     std::optional<SaliencySummary> outputAdaptiveSaliency;

@@ -2,6 +2,7 @@
 
 #include "calib/calibration_method.h"
 #include "diagnostics/diagnostics_layout.h"
+#include "diagnostics/diagnostics_writers.h"
 #include "metrics/histogram.h"
 #include "metrics/qsur.h"
 #include "metrics/saliency.h"
@@ -41,29 +42,6 @@ std::string shortNameOf(const std::string& layer, const std::string& prefix)
     return layer.rfind(prefix, 0) == 0 ? layer.substr(prefix.size()) : std::string();
 }
 
-// Counts as int64 [2, bins] (row 0 full precision, row 1 quantized), the shared edges as
-// attributes, and [2, 3] under/overflow/NaN counts beside them.
-void writeHistogramPair(ArtifactFile& file, const std::string& path, const Histogram& fp, const Histogram& quantized)
-{
-    const std::int64_t bins = fp.edges.bins;
-    Int64Array counts{{2, bins}, {}};
-    counts.values.insert(counts.values.end(), fp.counts.begin(), fp.counts.end());
-    counts.values.insert(counts.values.end(), quantized.counts.begin(), quantized.counts.end());
-    file.write(path, counts);
-    file.setAttribute(path, "lo", fp.edges.lo);
-    file.setAttribute(path, "hi", fp.edges.hi);
-    file.write(path + "_outside",
-               Int64Array{{2, 3},
-                          {fp.underflow, fp.overflow, fp.nan, quantized.underflow, quantized.overflow, quantized.nan}});
-}
-
-Histogram histogramOf(const torch::Tensor& values, const HistogramEdges& edges)
-{
-    HistogramAccumulator accumulator(edges);
-    accumulator.add(values);
-    return accumulator.histogram();
-}
-
 HistogramEdges fpEdges(const torch::Tensor& fp, std::int64_t bins)
 {
     RangeAccumulator range;
@@ -90,17 +68,6 @@ void addMomentsUpTo(MomentAccumulator& moments, const torch::Tensor& input, std:
 double sqnrDb(double signal, double noise)
 {
     return noise > 0 ? 10.0 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
-}
-
-void writeQsur(ArtifactFile& file, const std::string& group, const std::string& name, const QsurResult& result,
-               std::int64_t samples)
-{
-    file.write(group + "/" + name + "_spectrum", toDoubleArray(result.eigenvalues));
-    file.write(group + "/" + name + "_diagonal", toDoubleArray(result.diagonal));
-    file.setAttribute(group + "/" + name + "_spectrum", "per_dim", result.perDim);
-    file.setAttribute(group + "/" + name + "_spectrum", "per_dim_normalized", result.perDimNormalized);
-    file.setAttribute(group + "/" + name + "_spectrum", "log10_qsur", result.log10Qsur);
-    file.setAttribute(group + "/" + name + "_spectrum", "samples", samples);
 }
 
 void writeSaliency(ArtifactFile& artifacts, const std::string& group, const SaliencyResult& s)

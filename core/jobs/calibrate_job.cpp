@@ -16,6 +16,7 @@
 #include "util/stopwatch.h"
 #include "util/text_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -138,6 +139,18 @@ private:
                                                    const std::map<std::string, QuantizedLinear>& stored) {
             recordReplacedBlock(index, weights, stored);
         };
+        options.onModelChanged.blockTransformed = [&](std::int64_t index, const BlockWeights& weights) {
+            recordTransformedBlock(index, weights);
+        };
+        options.onModelChanged.lossCurveRecorded = [&](const std::string& name, const BlockLossCurve& curve) {
+            writeLossCurve(m_artifacts, name, curve);
+            m_artifacts.flush();
+        };
+        options.onModelChanged.metricsRecorded = [&](const std::vector<LayerMetric>& rows) {
+            m_workspace.catalog().addLayerMetrics(m_runId, rows);
+        };
+        if (m_config.diagnostics.enabled)
+            options.onModelChanged.artifacts = &m_artifacts;
         std::optional<DiagnosticsRecorder> diagnostics;
         if (m_config.diagnostics.enabled) {
             diagnostics.emplace(m_config.diagnostics, m_model.config(), m_artifacts);
@@ -197,6 +210,21 @@ private:
         for (const auto& [name, tensor] : weights.tensors)
             if (!isStoredLinearWeight(prefix, name, stored))
                 writeFoldedTensor(m_artifacts, prefix + name, tensor);
+        m_artifacts.flush();
+    }
+
+    // A block a prepareModel stage transformed (fused norms, online rotations): every tensor but
+    // its Linears, which the block loop stores once quantized.
+    void recordTransformedBlock(std::int64_t index, const BlockWeights& weights)
+    {
+        const std::string prefix = blockPrefix(m_model.config(), index);
+        const auto linears = linearShortNames(m_model.config().family);
+        for (const auto& [name, tensor] : weights.tensors) {
+            const bool linear = std::any_of(linears.begin(), linears.end(),
+                                            [&](const std::string& l) { return name == l + ".weight"; });
+            if (!linear)
+                writeFoldedTensor(m_artifacts, prefix + name, tensor);
+        }
         m_artifacts.flush();
     }
 

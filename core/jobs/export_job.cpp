@@ -3,6 +3,7 @@
 #include "io/model_config.h"
 #include "io/tensor_io.h"
 #include "jobs/finished_run.h"
+#include "model/online_rotation.h"
 #include "quant/activation_spec.h"
 #include "quant/storage_bits.h"
 #include "store/run_artifacts.h"
@@ -125,6 +126,16 @@ nlohmann::json layerToJson(const QuantizedLinear& stored)
     return layer;
 }
 
+// The folded tensors that are online rotations, by full name.
+std::map<std::string, torch::Tensor> onlineRotationTensors(const std::map<std::string, torch::Tensor>& folded)
+{
+    std::map<std::string, torch::Tensor> online;
+    for (const auto& [name, tensor] : folded)
+        if (name.ends_with(kDownProjInputRotation) || name.ends_with(kQueryKeyRotation))
+            online[name] = tensor;
+    return online;
+}
+
 void writeConfig(const std::string& modelDir, const std::string& outDir)
 {
     nlohmann::json config = nlohmann::json::parse(readTextFile((fs::path(modelDir) / "config.json").string()));
@@ -148,6 +159,12 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
             fs::copy_file(fs::path(config.model) / name, fs::path(outDir) / name);
 
     const std::map<std::string, torch::Tensor> folded = readFoldedTensors(artifacts);
+    // Online rotations (model/online_rotation.h): a weight-only model folds them (the rotation
+    // only changes the basis the weights were quantized in), so a plain HF model results; with
+    // activation or KV quantization a runtime must apply them, so they are written beside the
+    // weights they precede and listed in quantization.json.
+    const std::map<std::string, torch::Tensor> online = onlineRotationTensors(folded);
+    const bool foldOnline = !config.activations.enabled() && !config.kv.enabled();
     const Checkpoint checkpoint(config.model);
     const std::vector<std::string> names = checkpoint.names();
     std::map<std::string, torch::Tensor> tensors;
@@ -169,6 +186,8 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         if (shape != stored.codes.sizes().vec())
             throw Error("export: stored weights of " + layer + " do not match the model's shape");
         tensors[names[i]] = stored.dequantize();
+        if (const auto rotation = online.find(layer + ".input_rotation"); rotation != online.end() && foldOnline)
+            tensors[names[i]] = foldInputRotation(tensors[names[i]], rotation->second);
         quantizedLayers[layer] = layerToJson(stored);
         storedLinearBits += storedBits(stored);
         storedLinearWeights += static_cast<double>(stored.codes.numel());
@@ -176,6 +195,15 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     }
     if (result.quantizedLayers != static_cast<std::int64_t>(layers.size()))
         throw Error("export: run " + std::to_string(runId) + " stores layers the model does not have");
+    nlohmann::json onlineRotations = nlohmann::json::object();
+    if (!foldOnline)
+        for (const auto& [name, tensor] : online) {
+            tensors[name] = tensor;
+            onlineRotations[name] = {{"shape", tensor.sizes().vec()},
+                                     {"applies", name.ends_with(kQueryKeyRotation)
+                                                     ? "Q and K of the block times this matrix after RoPE"
+                                                     : "the Linear's input times this matrix"}};
+        }
     result.tensors = static_cast<std::int64_t>(tensors.size());
     writeSafetensors((fs::path(outDir) / "model.safetensors").string(), tensors, StorageType::F32,
                      {{"format", "pt"}, {"quantscope_run", std::to_string(runId)}});
@@ -183,9 +211,11 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     // Version 2 (issue 15 §4): the activation and KV specs; version 1 had weights only.
     // Version 3 (issue 16): codebook layers, sparse outliers, quantized statistics and the
     // effective bits; version 2 added the activation and KV specs to version 1's weights.
+    // Version 4 (issue 17): online_rotations, the fixed rotations a runtime applies (empty when
+    // they were folded into the weights).
     nlohmann::json quantization{
-        {"format", "quantscope-v3"},
-        {"version", 3},
+        {"format", "quantscope-v4"},
+        {"version", 4},
         {"formula", "affine: w = scale[row, group_index[col]] * (q - zero[row, group_index[col]]); "
                     "codebook: table = (col / table_columns) * tables_per_run + table_index[row, col], "
                     "w = levels[row, table * levels_per_table + q]; "
@@ -202,6 +232,7 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
         {"kv_cache", kvToJson(config.kv, loadModelConfig(config.model))},
         {"source_model", config.model},
         {"source_fingerprint", run.modelFingerprint},
+        {"online_rotations", onlineRotations},
         {"layers", quantizedLayers}};
     writeFileAtomically((fs::path(outDir) / "quantization.json").string(), quantization.dump(1) + "\n");
     reportProgress(onProgress, {"export", 1.0, "wrote " + outDir});

@@ -1,5 +1,6 @@
 #include "model/decoder_forward.h"
 
+#include "model/online_rotation.h"
 #include "model/weight_layout.h"
 #include "util/error.h"
 
@@ -114,13 +115,17 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
 
     const torch::Tensor h = rmsNorm(x, w.at("input_layernorm.weight"), c.normEps);
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
-    const torch::Tensor q =
+    torch::Tensor q =
         (applyRope(viewHeads(linear(w, "self_attn.q_proj", h, prefix, hooks), c.numHeads, c.headDim), cos, sin) * scale)
             .transpose(1, 2);
     torch::Tensor k =
         applyRope(viewHeads(linear(w, "self_attn.k_proj", h, prefix, hooks), c.numKvHeads, c.headDim), cos, sin)
             .transpose(1, 2);
     torch::Tensor v = splitHeads(linear(w, "self_attn.v_proj", h, prefix, hooks), c.numKvHeads, c.headDim);
+    if (const torch::Tensor rotation = w.optional(kQueryKeyRotation); rotation.defined()) {
+        q = torch::matmul(q, rotation);
+        k = torch::matmul(k, rotation);
+    }
     transformKeyValues(hooks, prefix, k, v);
     const torch::Tensor context = attend(q, k, v, c, attention);
     const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, hooks);
@@ -128,14 +133,18 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
     const torch::Tensor m = rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps);
     torch::Tensor gate = linear(w, "mlp.gate_proj", m, prefix, hooks);
     const torch::Tensor up = linear(w, "mlp.up_proj", m, prefix, hooks);
+    const torch::Tensor downRotation = w.optional(kDownProjInputRotation);
+    const auto rotated = [&](const torch::Tensor& input) {
+        return downRotation.defined() ? torch::matmul(input, downRotation) : input;
+    };
     if (!torch::GradMode::is_enabled() && (hooks == nullptr || hooks->observers.empty())) {
         // Inference (eval): the same operations in place, saving two passes over the
         // [tokens, intermediate] activations (autograd would need the originals; an hooks
         // may keep a reference to a Linear's output).
-        torch::Tensor output = linear(w, "mlp.down_proj", torch::silu_(gate).mul_(up), prefix, hooks);
+        torch::Tensor output = linear(w, "mlp.down_proj", rotated(torch::silu_(gate).mul_(up)), prefix, hooks);
         return output.add_(afterAttention);
     }
-    return afterAttention + linear(w, "mlp.down_proj", torch::silu(gate) * up, prefix, hooks);
+    return afterAttention + linear(w, "mlp.down_proj", rotated(torch::silu(gate) * up), prefix, hooks);
 }
 
 torch::Tensor optBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,

@@ -6,6 +6,7 @@
 // calibration windows), and the per-block projected SW1 and histogram KL of block outputs.
 // Prints Markdown.
 
+#include "common/seed_summary.h"
 #include "store/workspace.h"
 #include "util/error.h"
 
@@ -21,6 +22,10 @@
 
 namespace {
 
+using experiments::format;
+using experiments::summarize;
+using experiments::Summary;
+
 struct RunKey {
     std::string setting; ///< "w2g64"
     std::string variant; ///< "omniquant-mse-sw"
@@ -29,42 +34,6 @@ struct RunKey {
 
 // Per setting → variant → seed: metrics by name ("brown_test" perplexity, "block3.sw1", ...).
 using Table = std::map<std::string, std::map<std::string, std::map<int, std::map<std::string, double>>>>;
-
-struct Summary {
-    double mean = NAN, std = NAN;
-    int count = 0;
-};
-
-Summary summarize(const std::vector<double>& values)
-{
-    Summary s;
-    s.count = static_cast<int>(values.size());
-    if (values.empty())
-        return s;
-    double sum = 0;
-    for (double v : values)
-        sum += v;
-    s.mean = sum / s.count;
-    if (s.count > 1) {
-        double squares = 0;
-        for (double v : values)
-            squares += (v - s.mean) * (v - s.mean);
-        s.std = std::sqrt(squares / (s.count - 1));
-    }
-    return s;
-}
-
-std::string format(const Summary& s, const char* spec = "%.3f")
-{
-    if (s.count == 0)
-        return "–";
-    char mean[32], spread[32];
-    std::snprintf(mean, sizeof mean, spec, s.mean);
-    if (s.count == 1)
-        return mean;
-    std::snprintf(spread, sizeof spread, spec, s.std);
-    return std::string(mean) + " ± " + spread;
-}
 
 // Values of `metric` over the seeds of one variant.
 std::vector<double> over(const std::map<int, std::map<std::string, double>>& seeds, const std::string& metric)

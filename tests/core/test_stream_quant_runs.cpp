@@ -139,7 +139,7 @@ private Q_SLOTS:
         const std::string out = m_dir + "/exported-w8a4kv4";
         core::exportRun(workspace, w8a4kv4.runId, out);
         const auto quantization = nlohmann::json::parse(core::readTextFile(out + "/quantization.json"));
-        QCOMPARE(quantization["version"].get<int>(), 3);
+        QCOMPARE(quantization["version"].get<int>(), 4);
         QCOMPARE(quantization["bits_label"].get<std::string>(), std::string("W8A4KV4"));
         QCOMPARE(quantization["activations"]["bits"].get<int>(), 4);
         QCOMPARE(quantization["activations"]["granularity"].get<std::string>(), std::string("per_token"));
