@@ -2,8 +2,10 @@
 
 #include "util/error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace core {
 namespace {
@@ -29,12 +31,29 @@ RowGrid gridOfRange(const torch::Tensor& lo, const torch::Tensor& hi, int bits, 
 }
 
 // Q(w) per row on the unsigned grid: scale · (clamp(round(w / scale) + zero, 0, maxq) − zero).
+// The grid may carry leading candidate dimensions ([C, rows]); w is [rows, cols].
 torch::Tensor quantizeRows(const torch::Tensor& w, const RowGrid& grid, double maxq)
 {
-    const torch::Tensor scale = grid.scale.unsqueeze(1);
-    const torch::Tensor zero = grid.zero.unsqueeze(1);
+    const torch::Tensor scale = grid.scale.unsqueeze(-1);
+    const torch::Tensor zero = grid.zero.unsqueeze(-1);
     return scale * (torch::clamp(torch::round(w / scale) + zero, 0.0, maxq) - zero);
 }
+
+// Σ |Q(w) − w|^norm per row and candidate: quantizeRows's arithmetic in place (the same
+// operations in the same order, so the same numbers), since this pass is the search's cost.
+torch::Tensor searchError(const torch::Tensor& w, const RowGrid& grid, double maxq, double norm)
+{
+    const torch::Tensor scale = grid.scale.unsqueeze(-1);
+    const torch::Tensor zero = grid.zero.unsqueeze(-1);
+    torch::Tensor q = w / scale;
+    q.round_().add_(zero).clamp_(0.0, maxq).sub_(zero).mul_(scale).sub_(w).abs_().pow_(norm);
+    return q.sum(-1);
+}
+
+// Elements one batch of search candidates may hold: the search evaluates candidates side by
+// side (one [C, rows, cols] pass instead of C small ones, which is what made the per-step weight
+// fake-quant of OSTQuant's training slow) but never more than this at once on a large weight.
+constexpr std::int64_t kCandidateBatchElements = std::int64_t{1} << 25;
 
 } // namespace
 
@@ -50,15 +69,25 @@ QuantGrid fitClippedGrid(const torch::Tensor& columns, int bits, bool symmetric,
     RowGrid best = gridOfRange(lo, hi, bits, symmetric, true);
     if (search.enabled) {
         torch::Tensor bestError = torch::full({w.size(0)}, std::numeric_limits<float>::infinity(), w.options());
-        const int steps = static_cast<int>(search.maxShrink * search.grid);
-        for (int i = 0; i < steps; ++i) {
-            const double p = 1.0 - static_cast<double>(i) / search.grid;
-            const RowGrid candidate = gridOfRange(lo * p, hi * p, bits, symmetric, false);
-            const torch::Tensor error = (quantizeRows(w, candidate, maxq) - w).abs_().pow_(search.norm).sum(1);
-            const torch::Tensor better = error < bestError; // strict: the first p wins ties
-            bestError = torch::where(better, error, bestError);
-            best.scale = torch::where(better, candidate.scale, best.scale);
-            best.zero = torch::where(better, candidate.zero, best.zero);
+        const std::int64_t steps = static_cast<std::int64_t>(search.maxShrink * search.grid);
+        const std::int64_t batch = std::max<std::int64_t>(1, kCandidateBatchElements / std::max<std::int64_t>(1, w.numel()));
+        for (std::int64_t first = 0; first < steps; first += batch) {
+            const std::int64_t count = std::min(batch, steps - first);
+            std::vector<float> shrink(static_cast<std::size_t>(count));
+            for (std::int64_t i = 0; i < count; ++i)
+                shrink[static_cast<std::size_t>(i)] =
+                    static_cast<float>(1.0 - static_cast<double>(first + i) / search.grid);
+            const torch::Tensor p = torch::tensor(shrink, w.options()).unsqueeze(1); // [C, 1]
+            const RowGrid candidate = gridOfRange(lo.unsqueeze(0) * p, hi.unsqueeze(0) * p, bits, symmetric, false);
+            const torch::Tensor error = searchError(w, candidate, maxq, search.norm);
+            // argmin returns the first minimum and the strict < keeps an earlier batch's: the
+            // first p wins ties, as in the reference's sequential loop.
+            const auto [batchError, index] = error.min(0);
+            const torch::Tensor better = batchError < bestError;
+            const torch::Tensor at = index.unsqueeze(0);
+            bestError = torch::where(better, batchError, bestError);
+            best.scale = torch::where(better, candidate.scale.gather(0, at).squeeze(0), best.scale);
+            best.zero = torch::where(better, candidate.zero.gather(0, at).squeeze(0), best.zero);
         }
     }
     QuantGrid grid;
