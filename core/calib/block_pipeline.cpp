@@ -7,6 +7,8 @@
 #include "util/batches.h"
 #include "util/stopwatch.h"
 
+#include <algorithm>
+
 namespace core {
 namespace {
 
@@ -70,13 +72,19 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
     const double blocks = static_cast<double>(config.numLayers);
     ModelContext modelContext(workingModel, calibrationIds, options.spec, options.streamHooks, options.batchSize,
                               cancel, options.onModelChanged);
-    const auto stageReport = [&](const std::string& stage, double at) {
-        return
-            [&, stage, at](const std::string& step, double, const std::vector<std::pair<std::string, double>>& values) {
-                reportProgress(onProgress, {"calibrate", at, method.name() + " " + stage + ": " + step, values});
-            };
+    // prepareModel takes the method's share of the progress, the block loop the rest.
+    const double preparation = std::clamp(method.preparationShare(), 0.0, 1.0);
+    const auto blockProgress = [&](double blocksDone) {
+        return preparation + (1.0 - preparation) * blocksDone / blocks;
     };
-    modelContext.onStep = stageReport("prepare", 0.0);
+    const auto stageReport = [&](const std::string& stage, double from, double share) {
+        return [&, stage, from, share](const std::string& step, double fraction,
+                                       const std::vector<std::pair<std::string, double>>& values) {
+            reportProgress(onProgress, {"calibrate", from + share * std::clamp(fraction, 0.0, 1.0),
+                                        method.name() + " " + stage + ": " + step, values});
+        };
+    };
+    modelContext.onStep = stageReport("prepare", 0.0, preparation);
     method.prepareModel(modelContext);
 
     const AttentionContext& attention = modelContext.attention();
@@ -117,7 +125,7 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
         ctx.model = &modelContext;
         ctx.onStep = [&](const std::string& step, double fraction,
                          const std::vector<std::pair<std::string, double>>& values) {
-            reportProgress(onProgress, {"calibrate", (static_cast<double>(i) + fraction) / blocks,
+            reportProgress(onProgress, {"calibrate", blockProgress(static_cast<double>(i) + fraction),
                                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) +
                                             ": " + method.name() + " " + step,
                                         values});
@@ -150,10 +158,10 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         workingModel.replaceBlock(i, std::move(quantized)); // the FP block is released here
         reportProgress(onProgress,
-                       {"calibrate", static_cast<double>(i + 1) / blocks,
+                       {"calibrate", blockProgress(static_cast<double>(i + 1)),
                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) + " done"});
     }
-    modelContext.onStep = stageReport("finish", 1.0);
+    modelContext.onStep = stageReport("finish", 1.0, 0.0);
     method.finishModel(modelContext);
     result.seconds = stopwatch.seconds();
     return result;

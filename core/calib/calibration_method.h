@@ -94,6 +94,10 @@ public:
     /// the rotation methods' GPTQ pass does (OSTQuant's gptq_fwrd runs with act quant off);
     /// evaluation still applies it.
     virtual bool calibratesOnUnquantizedActivations() const { return false; }
+    /// The share of the calibration's progress that prepareModel takes (0 when it is quick):
+    /// OSTQuant's whole-model training outlasts its block loop, and a bar that sits at 0 % for
+    /// most of the run looks hung.
+    virtual double preparationShare() const { return 0.0; }
 };
 
 /// The method a run config names, with its options. Throws core::Error listing the

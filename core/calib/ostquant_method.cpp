@@ -62,6 +62,8 @@ public:
 
     std::string name() const override { return "ostquant"; }
     bool calibratesOnUnquantizedActivations() const override { return true; }
+    // Measured on the bundled model: 100 training steps take about nine tenths of the calibration.
+    double preparationShare() const override { return m_options.integer("steps") > 0 ? 0.9 : 0.0; }
 
     void prepareModel(ModelContext& model) override
     {

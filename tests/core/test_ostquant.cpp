@@ -291,9 +291,25 @@ private Q_SLOTS:
         config.weights.symmetric = true;
         config.options.set("steps", std::int64_t(4));
         config.options.set("train_batch", std::int64_t(2));
-        const core::CalibrationJobResult run = core::runCalibrationJob(workspace, config);
+        std::vector<core::ProgressEvent> events;
+        const core::CalibrationJobResult run =
+            core::runCalibrationJob(workspace, config, [&](const core::ProgressEvent& e) { events.push_back(e); });
         const double perplexity = run.datasets[0].perplexity;
         QVERIFY(std::isfinite(perplexity) && perplexity > 1.0);
+        // The training's steps move the calibration's progress (they are most of it), which never
+        // goes back when the block loop starts.
+        std::vector<double> trainingFractions;
+        double previous = 0.0;
+        for (const core::ProgressEvent& event : events) {
+            if (event.stage != "calibrate")
+                continue;
+            QVERIFY2(event.fraction >= previous, event.message.c_str());
+            previous = event.fraction;
+            if (event.message.find("prepare: training step") != std::string::npos)
+                trainingFractions.push_back(event.fraction);
+        }
+        QCOMPARE(trainingFractions.size(), std::size_t(4));
+        QVERIFY(trainingFractions.back() - trainingFractions.front() > 0.3);
         const core::Catalog& catalog = workspace.catalog();
         QVERIFY(metricOf(catalog, run.runId, "model", "orth_error_max") < 1e-4);
         QCOMPARE(metricOf(catalog, run.runId, "model", "train_steps"), 4.0);
