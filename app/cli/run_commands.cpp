@@ -129,10 +129,12 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section(method == "spqr" ? "spqr" : "gptq")["act_order"] = true;
     if (o.hessian)
         section(method.c_str())["hessian"] = *o.hessian;
-    // --epochs is the LWC training length of either learning method.
+    // --epochs is the block-training length of the learning methods (TesseraQ: of its LWC stage).
     const bool tesseraq = method == "tesseraq";
+    const bool ownEpochs = method == "ptq161" || method == "lrquant";
     if (o.epochs)
-        section(tesseraq ? "tesseraq" : "omniquant")[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
+        section(tesseraq ? "tesseraq"
+                         : (ownEpochs ? method.c_str() : "omniquant"))[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
     if (o.iterations)
         section("tesseraq")["iterations"] = *o.iterations;
     if (o.augLoss)
@@ -282,7 +284,8 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
                             "Block-reconstruction loss terms TYPE[:WEIGHT],... (omniquant, tesseraq; "
                             "types mse, l2, sw, nlc, kl_top), e.g. mse:0.9,sw:0.1");
     m_calibrate->add_option("--epochs", c.epochs,
-                            "OmniQuant: passes over the calibration windows per block (TesseraQ: of its LWC stage)");
+                            "OmniQuant, PTQ1.61, LRQuant: passes over the calibration windows per block (TesseraQ: of "
+                            "its LWC stage)");
     m_calibrate->add_option("--iterations", c.iterations, "TesseraQ: optimizer steps per rounding stage");
     m_calibrate->add_flag("--aug-loss", c.augLoss, "OmniQuant: also match the FP block on quantized inputs (W2)");
     m_calibrate->add_flag("--let", c.let, "OmniQuant: learnable equivalent transformation (LLaMA)");

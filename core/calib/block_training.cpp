@@ -4,6 +4,7 @@
 #include "util/batches.h"
 #include "util/error.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace core {
@@ -63,6 +64,62 @@ void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& s
     for (std::size_t t = 0; t < values.size(); ++t)
         named.emplace_back(t < terms.size() ? terms[t] : std::string("total"), values[t]);
     ctx.onStep(message, static_cast<double>(step + 1) / static_cast<double>(totalSteps + 1), named);
+}
+
+LossEvaluation blockTrainingStep(torch::optim::Optimizer& optimizer, const std::function<BlockWeights()>& block,
+                                 const ModelConfig& config, const std::string& layerPrefix, const CompositeLoss& loss,
+                                 const torch::Tensor& inputs, const torch::Tensor& targets,
+                                 const torch::Tensor& augTargets, const AttentionContext& attention,
+                                 const ForwardHooks* streamHooks, std::int64_t blockIndex, std::int64_t stepIndex,
+                                 const std::string& method)
+{
+    torch::AutoGradMode enableGrad(true); // the pipeline runs without gradients
+    const torch::Tensor prediction = decoderBlock(config, block(), inputs, attention, layerPrefix, streamHooks);
+    LossEvaluation evaluation = loss.evaluate(prediction, targets, blockIndex, stepIndex);
+    if (augTargets.defined())
+        evaluation.total = evaluation.total + loss.evaluate(prediction, augTargets, blockIndex, stepIndex).total;
+    const double total = evaluation.total.item<double>();
+    if (!std::isfinite(total))
+        throw Error(method + ": the loss is not finite at " + layerPrefix.substr(0, layerPrefix.size() - 1) +
+                    ", step " + std::to_string(stepIndex + 1));
+    optimizer.zero_grad();
+    evaluation.total.backward();
+    optimizer.step();
+    evaluation.terms.push_back(total);
+    return evaluation;
+}
+
+BlockLossCurve trainOverSamples(const std::function<LossEvaluation(const torch::Tensor&, const torch::Tensor&,
+                                                                   const torch::Tensor&, std::int64_t)>& step,
+                                const std::vector<std::string>& termNames, const BlockCalibrationContext& ctx,
+                                const torch::Tensor& augTargets, std::int64_t epochs, std::int64_t batchSize,
+                                const std::string& stage)
+{
+    BlockLossCurve curve;
+    curve.terms = termNames;
+    const std::int64_t samples = ctx.inputs.size(0);
+    const std::int64_t batch = std::min(batchSize, samples);
+    curve.stepsPerEpoch = (samples + batch - 1) / batch;
+    const std::int64_t totalSteps = curve.stepsPerEpoch * epochs;
+    std::int64_t index = 0;
+    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+        double epochLoss = 0.0;
+        for (std::int64_t first = 0; first < samples; first += batch, ++index) {
+            ctx.cancel.throwIfCancelled();
+            const std::int64_t count = std::min(batch, samples - first);
+            LossEvaluation evaluation =
+                step(ctx.inputs.narrow(0, first, count), ctx.targets.narrow(0, first, count),
+                     augTargets.defined() ? augTargets.narrow(0, first, count) : augTargets, index);
+            const double value = evaluation.terms.back();
+            epochLoss += value;
+            const bool lastOfEpoch = first + batch >= samples;
+            reportTrainingStep(ctx, stage + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
+                               lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value, index,
+                               totalSteps, lastOfEpoch, curve.terms, evaluation.terms);
+            curve.steps.push_back(std::move(evaluation.terms));
+        }
+    }
+    return curve;
 }
 
 void handOverTrainedLinears(BlockCalibrationContext& ctx, const std::map<std::string, torch::Tensor>& hessians,

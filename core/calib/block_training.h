@@ -29,6 +29,28 @@ void reportTrainingStep(const BlockCalibrationContext& ctx, const std::string& s
                         std::int64_t totalSteps, bool force, const std::vector<std::string>& terms,
                         const std::vector<double>& values);
 
+/// One optimizer step of a block whose trainable weights `block` builds (with gradients): its
+/// forward on `inputs` with `streamHooks`, `loss` against `targets` (plus against `augTargets`
+/// when defined), backward and `optimizer`'s step. Returns the losses before the update, the
+/// total last. Throws core::Error naming `method`, the block and the step when the loss is not
+/// finite.
+LossEvaluation blockTrainingStep(torch::optim::Optimizer& optimizer, const std::function<BlockWeights()>& block,
+                                 const ModelConfig& config, const std::string& layerPrefix, const CompositeLoss& loss,
+                                 const torch::Tensor& inputs, const torch::Tensor& targets,
+                                 const torch::Tensor& augTargets, const AttentionContext& attention,
+                                 const ForwardHooks* streamHooks, std::int64_t blockIndex, std::int64_t stepIndex,
+                                 const std::string& method);
+
+/// `epochs` passes over the calibration samples (ctx.inputs → ctx.targets, plus `augTargets`
+/// when defined) in batches of `batchSize`, in order: `step(inputs, targets, augTargets, step)`
+/// trains on one batch and returns its losses (the total last). Progress under `stage`
+/// ("lwc epoch 3/20"); checks cancel every step. Returns the loss of every step.
+BlockLossCurve trainOverSamples(const std::function<LossEvaluation(const torch::Tensor&, const torch::Tensor&,
+                                                                   const torch::Tensor&, std::int64_t)>& step,
+                                const std::vector<std::string>& termNames, const BlockCalibrationContext& ctx,
+                                const torch::Tensor& augTargets, std::int64_t epochs, std::int64_t batchSize,
+                                const std::string& stage);
+
 /// Replaces every Linear of ctx.weights by the dequantized `storedOf(name)` and records its
 /// metrics (error under `hessians`), stored form and Hessian.
 void handOverTrainedLinears(BlockCalibrationContext& ctx, const std::map<std::string, torch::Tensor>& hessians,

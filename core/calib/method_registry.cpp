@@ -11,11 +11,12 @@ MethodDescriptor tesseraQMethod();  // calib/tesseraq.cpp
 MethodDescriptor spqrMethod();      // calib/spqr_method.cpp
 MethodDescriptor billmMethod();     // calib/billm_method.cpp
 MethodDescriptor ostQuantMethod();  // calib/ostquant_method.cpp
+MethodDescriptor ptq161Method();    // calib/ptq161_method.cpp
 
 std::vector<MethodDescriptor> builtInMethodDescriptors()
 {
     return {rtnMethod(),  gptqMethod(),  omniQuantMethod(), tesseraQMethod(),
-            spqrMethod(), billmMethod(), ostQuantMethod()};
+            spqrMethod(), billmMethod(), ostQuantMethod(),  ptq161Method()};
 }
 
 } // namespace core

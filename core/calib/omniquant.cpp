@@ -68,20 +68,9 @@ LossEvaluation LwcBlockTrainer::step(const CompositeLoss& loss, const torch::Ten
                                      const AttentionContext& attention, const ForwardHooks* streamHooks,
                                      std::int64_t blockIndex, std::int64_t stepIndex)
 {
-    torch::AutoGradMode enableGrad(true); // the pipeline runs without gradients
-    const torch::Tensor prediction = decoderBlock(m_config, clippedBlock(), inputs, attention, m_prefix, streamHooks);
-    LossEvaluation evaluation = loss.evaluate(prediction, targets, blockIndex, stepIndex);
-    if (augTargets.defined())
-        evaluation.total = evaluation.total + loss.evaluate(prediction, augTargets, blockIndex, stepIndex).total;
-    const double total = evaluation.total.item<double>();
-    if (!std::isfinite(total))
-        throw Error("omniquant: the loss is not finite at " + m_prefix.substr(0, m_prefix.size() - 1) + ", step " +
-                    std::to_string(stepIndex + 1));
-    m_optimizer->zero_grad();
-    evaluation.total.backward();
-    m_optimizer->step();
-    evaluation.terms.push_back(total);
-    return evaluation;
+    return blockTrainingStep(
+        *m_optimizer, [this] { return clippedBlock(); }, m_config, m_prefix, loss, inputs, targets, augTargets,
+        attention, streamHooks, blockIndex, stepIndex, "omniquant");
 }
 
 BlockWeights LwcBlockTrainer::quantizedWeights() const
@@ -155,32 +144,11 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
 BlockLossCurve trainLwc(LwcBlockTrainer& trainer, const CompositeLoss& loss, const BlockCalibrationContext& ctx,
                         const torch::Tensor& augTargets, std::int64_t epochs, std::int64_t batchSize)
 {
-    BlockLossCurve curve;
-    curve.terms = loss.termNames();
-    const std::int64_t samples = ctx.inputs.size(0);
-    const std::int64_t batch = std::min(batchSize, samples);
-    curve.stepsPerEpoch = (samples + batch - 1) / batch;
-    const std::int64_t totalSteps = curve.stepsPerEpoch * epochs;
-    std::int64_t step = 0;
-    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
-        double epochLoss = 0.0;
-        for (std::int64_t first = 0; first < samples; first += batch, ++step) {
-            ctx.cancel.throwIfCancelled();
-            const std::int64_t count = std::min(batch, samples - first);
-            LossEvaluation evaluation =
-                trainer.step(loss, ctx.inputs.narrow(0, first, count), ctx.targets.narrow(0, first, count),
-                             augTargets.defined() ? augTargets.narrow(0, first, count) : augTargets, ctx.attention,
-                             ctx.streamHooks, ctx.blockIndex, step);
-            const double value = evaluation.terms.back();
-            epochLoss += value;
-            const bool lastOfEpoch = first + batch >= samples;
-            reportTrainingStep(ctx, "lwc epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs),
-                               lastOfEpoch ? epochLoss / static_cast<double>(curve.stepsPerEpoch) : value, step,
-                               totalSteps, lastOfEpoch, curve.terms, evaluation.terms);
-            curve.steps.push_back(std::move(evaluation.terms));
-        }
-    }
-    return curve;
+    return trainOverSamples(
+        [&](const torch::Tensor& inputs, const torch::Tensor& targets, const torch::Tensor& aug, std::int64_t step) {
+            return trainer.step(loss, inputs, targets, aug, ctx.attention, ctx.streamHooks, ctx.blockIndex, step);
+        },
+        loss.termNames(), ctx, augTargets, epochs, batchSize, "lwc");
 }
 
 OmniQuantConfig OmniQuantConfig::from(const MethodOptions& options)

@@ -34,6 +34,9 @@ const std::vector<RunPreset>& runPresets()
         {"spinquant", "SpinQuant-style: rotations learned with next-token cross-entropy, no scalings, then GPTQ",
          R"({"method": "ostquant", "weights": {"group_size": -1, "symmetric": true},
              "ostquant": {"loss": "ce", "scalings": false}})"},
+        // PTQ1.61 (METHODS.md §8): 20 % salient input channels at 4 bits, the rest binarized.
+        {"ptq161", "PTQ1.61: 1-D structured mask (20 % of input channels at 4 bits, the rest binarized)",
+         R"({"method": "ptq161", "weights": {"bits": 1, "group_size": -1}})"},
     };
     return presets;
 }

@@ -103,6 +103,19 @@ nlohmann::json layerToJson(const QuantizedLinear& stored)
         layer["table_columns"] = stored.tableColumns > 0 ? stored.tableColumns : stored.columns();
         layer["tables_per_run"] = stored.levels.size(1) / stored.tableRuns();
         layer["levels"] = tensorToJson(stored.levels.reshape({stored.rows(), -1})); // [rows, tables·levels]
+    } else if (stored.isStructuredMask()) {
+        // PTQ1.61: salient columns on the affine grid, the rest binarized (codes 0/1/2 = sign −1/0/+1).
+        const torch::Tensor salient = stored.salientColumns.to(torch::kInt64).contiguous();
+        layer["form"] = "structured_mask";
+        layer["salient_bits"] = stored.spec.bits;
+        layer["salient_columns"] = std::vector<std::int64_t>(salient.data_ptr<std::int64_t>(),
+                                                             salient.data_ptr<std::int64_t>() + salient.numel());
+        layer["scale"] = tensorToJson(stored.scale);
+        layer["zero"] = tensorToJson(stored.zero);
+        layer["binary_mean"] = tensorToJson(stored.binaryMean);
+        layer["binary_scale"] = tensorToJson(stored.binaryScale);
+        layer["row_scale"] = tensorToJson(stored.rowScale);
+        layer["column_scale"] = tensorToJson(stored.columnScale);
     } else {
         layer["form"] = "affine";
         layer["groups"] = stored.groups();

@@ -1,5 +1,6 @@
 #include "quant/quantized_linear.h"
 
+#include "quant/structured_mask.h"
 #include "util/error.h"
 
 namespace core {
@@ -23,6 +24,11 @@ torch::Tensor QuantizedLinear::dequantize() const
         const torch::Tensor s = scale.index_select(1, groupIndex);
         const torch::Tensor z = zero.index_select(1, groupIndex);
         weights = s * (codes.to(torch::kFloat32) - z);
+        if (isStructuredMask()) {
+            const torch::Tensor signs = codes.to(torch::kFloat32) - 1.0;
+            weights = combineStructuredMask(salientColumns, weights,
+                                            binarizedPart(signs, binaryMean, binaryScale, rowScale, columnScale));
+        }
     }
     if (outliers() > 0)
         weights.view({-1}).index_copy_(0, outlierIndex, outlierValue.to(torch::kFloat32));

@@ -9,6 +9,8 @@
 // codes (sparse: flat index and value) and quantizes the grid itself (statisticBits); BiLLM's
 // binarized weights are not on an affine grid and use the codebook form instead: per row a few
 // small tables of levels, each weight a code into the table its tableIndex names.
+// A third (issue 18): PTQ1.61's structured mask keeps a few input columns on the affine grid and
+// binarizes the rest with per-row and per-column scales (quant/structured_mask.h).
 
 #include "quant/weight_quantizer.h"
 
@@ -48,7 +50,18 @@ struct QuantizedLinear {
     /// per-part statistics); NaN: counted from the affine form (quant/storage_bits.h).
     double methodBits = std::numeric_limits<double>::quiet_NaN();
 
+    /// Structured-mask form (PTQ1.61): `salientColumns` (bool [cols]) marks the input columns whose
+    /// codes lie on the affine grid above (one group per row); every other column is binarized:
+    /// its code 0, 1 or 2 stands for sign(w − μ_r) = −1, 0, +1 and its weight is
+    /// (r1_r · r2_c) · (α_r · sign + μ_r). Undefined `salientColumns`: not this form.
+    torch::Tensor salientColumns; ///< bool [cols]
+    torch::Tensor binaryMean;     ///< μ, float32 [rows]
+    torch::Tensor binaryScale;    ///< α, float32 [rows]
+    torch::Tensor rowScale;       ///< r1, float32 [rows]
+    torch::Tensor columnScale;    ///< r2, float32 [cols]
+
     bool isCodebook() const { return levels.defined(); }
+    bool isStructuredMask() const { return salientColumns.defined(); }
     /// Codebook form: the number of column runs with tables of their own (1 when tableColumns is 0).
     std::int64_t tableRuns() const { return tableColumns > 0 ? (columns() + tableColumns - 1) / tableColumns : 1; }
     /// True when groupIndex is not column / group size (act-order): it must then be stored.

@@ -60,6 +60,13 @@ void writeQuantizedLinear(ArtifactFile& file, const std::string& layer, const Qu
         file.write(group + "/table_index", toByteArray(stored.tableIndex));
         file.setAttribute(group, "table_columns", stored.tableColumns);
     }
+    if (stored.isStructuredMask()) {
+        file.write(group + "/salient_columns", toByteArray(stored.salientColumns.to(torch::kUInt8)));
+        file.write(group + "/binary_mean", toFloatArray(stored.binaryMean));
+        file.write(group + "/binary_scale", toFloatArray(stored.binaryScale));
+        file.write(group + "/row_scale", toFloatArray(stored.rowScale));
+        file.write(group + "/column_scale", toFloatArray(stored.columnScale));
+    }
     if (!std::isnan(stored.methodBits))
         file.setAttribute(group, "method_bits", stored.methodBits);
 }
@@ -95,6 +102,13 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
         stored.zero = tensorFrom(file.readFloat(group + "/zero"));
         stored.groupIndex = tensorFrom(file.readInt64(group + "/group_index"));
     }
+    if (file.exists(group + "/salient_columns")) {
+        stored.salientColumns = tensorFrom(file.readBytes(group + "/salient_columns")).to(torch::kBool);
+        stored.binaryMean = tensorFrom(file.readFloat(group + "/binary_mean"));
+        stored.binaryScale = tensorFrom(file.readFloat(group + "/binary_scale"));
+        stored.rowScale = tensorFrom(file.readFloat(group + "/row_scale"));
+        stored.columnScale = tensorFrom(file.readFloat(group + "/column_scale"));
+    }
     if (file.hasAttribute(group, "method_bits"))
         stored.methodBits = file.doubleAttribute(group, "method_bits");
     const bool outliersConsistent =
@@ -109,8 +123,19 @@ QuantizedLinear readQuantizedLinear(const ArtifactFile& file, const std::string&
          stored.levels.size(1) % stored.tableRuns() == 0 &&
          stored.tableIndex.max().item<std::int64_t>() < stored.levels.size(1) / stored.tableRuns() &&
          stored.codes.max().item<std::int64_t>() < stored.levels.size(2));
-    if (!outliersConsistent || !codebookConsistent)
-        throw Error(file.path() + ": quantized weights of layer " + layer + " have inconsistent outliers or levels");
+    const auto isVector = [](const torch::Tensor& t, std::int64_t n) { return t.dim() == 1 && t.size(0) == n; };
+    const bool maskConsistent =
+        !stored.isStructuredMask() ||
+        (stored.codes.dim() == 2 && isVector(stored.salientColumns, stored.codes.size(1)) &&
+         isVector(stored.columnScale, stored.codes.size(1)) && isVector(stored.binaryMean, stored.codes.size(0)) &&
+         isVector(stored.binaryScale, stored.codes.size(0)) && isVector(stored.rowScale, stored.codes.size(0)) &&
+         (stored.codes.numel() == 0 ||
+          torch::where(stored.salientColumns.unsqueeze(0), torch::zeros_like(stored.codes), stored.codes)
+                  .max()
+                  .item<std::int64_t>() <= 2));
+    if (!outliersConsistent || !codebookConsistent || !maskConsistent)
+        throw Error(file.path() + ": quantized weights of layer " + layer +
+                    " have inconsistent outliers, levels or mask");
     const bool consistent = stored.isCodebook()
                                 ? stored.codes.dim() == 2
                                 : stored.codes.dim() == 2 && stored.scale.dim() == 2 &&
