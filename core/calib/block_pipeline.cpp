@@ -55,7 +55,8 @@ std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights
 {
     std::map<std::string, torch::Tensor> folded;
     for (const auto& [name, tensor] : quantized.tensors)
-        if (!isStoredLinearWeight(prefix, name, stored) && !tensor.is_same(fpWeights.at(name)))
+        if (!isStoredLinearWeight(prefix, name, stored) &&
+            !tensor.is_same(fpWeights.optional(name))) // new: a shift's bias
             folded[prefix + name] = tensor;
     return folded;
 }

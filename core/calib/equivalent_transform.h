@@ -11,6 +11,12 @@
 //          tie them; METHODS.md §3.7)
 // The quantizer then sees the transformed weights, whose columns are easier or harder to
 // quantize depending on s: that is what training tunes.
+// LRQuant (Zhao et al., ACL 2024; METHODS.md §9.1) uses the same machinery with two changes:
+// the scales start at s_j = a_j / log2(2 + a_j), so the smoothed channel maximum becomes
+// log2(2 + a_j), and learnable shifts δ (init 0 for LLaMA) subtract from the attn, mlp and vo
+// inputs before the division: the norms gain a bias −δ/s and the Linears reading them a bias
+// W δ (v: (b − δ)/s, o: b + W_o δ), so the FP block still computes the same function. LLaMA
+// checkpoints have no place for those biases, hence export refuses a run with shifts.
 
 #include "model/decoder_forward.h"
 
@@ -20,13 +26,27 @@
 
 namespace core {
 
+/// How the scales start, and whether shifts are learned.
+struct EquivalentTransformInit {
+    enum class Scale {
+        SmoothQuant,   ///< OmniQuant: max|X|^α / max|W|^(1−α)
+        LogActivation, ///< LRQuant: a / log2(2 + a), a = max|X| clamped ≥ 1e-5
+    };
+    Scale scale = Scale::SmoothQuant;
+    double alpha = 0.5;  ///< SmoothQuant's exponent
+    bool shifts = false; ///< learnable δ of the attn, mlp and vo sites, init 0
+};
+
 class EquivalentTransform {
 public:
     /// `inputAbsMax`: per input channel max |x| of the q_proj, o_proj and gate_proj inputs
-    /// (by short Linear name). The scales start at SmoothQuant's max|X|^α / max|W|^(1−α)
-    /// (qk at 1). Throws core::Error for a model family other than LLaMA.
+    /// (by short Linear name; LRQuant's statistics name up_proj, which reads the same input as
+    /// gate_proj, and either is accepted). The qk scale starts at 1. Throws core::Error for a
+    /// model family other than LLaMA.
     EquivalentTransform(const ModelConfig& config, const BlockWeights& fp,
                         const std::map<std::string, torch::Tensor>& inputAbsMax, double alpha = 0.5);
+    EquivalentTransform(const ModelConfig& config, const BlockWeights& fp,
+                        const std::map<std::string, torch::Tensor>& inputAbsMax, const EquivalentTransformInit& init);
 
     /// `fp` with the scales folded in (differentiable in them).
     BlockWeights apply(const BlockWeights& fp) const;
@@ -34,7 +54,9 @@ public:
     /// (undefined for down_proj, whose input is not transformed).
     torch::Tensor inputScale(const std::string& shortName) const;
 
-    std::vector<torch::Tensor> parameters() const { return {m_attn, m_mlp, m_vo, m_qk}; }
+    /// The scales, then the shifts when learned.
+    std::vector<torch::Tensor> parameters() const;
+    bool hasShifts() const { return m_attnShift.defined(); }
 
 private:
     torch::Tensor scale(const torch::Tensor& raw) const; ///< clamped ≥ 1e-2, as OmniQuant truncates
@@ -43,6 +65,7 @@ private:
 
     ModelConfig m_config;
     torch::Tensor m_attn, m_mlp, m_vo, m_qk;
+    torch::Tensor m_attnShift, m_mlpShift, m_voShift; ///< undefined without shifts
 };
 
 } // namespace core

@@ -12,11 +12,12 @@ MethodDescriptor spqrMethod();      // calib/spqr_method.cpp
 MethodDescriptor billmMethod();     // calib/billm_method.cpp
 MethodDescriptor ostQuantMethod();  // calib/ostquant_method.cpp
 MethodDescriptor ptq161Method();    // calib/ptq161_method.cpp
+MethodDescriptor lrQuantMethod();   // calib/lrquant_method.cpp
 
 std::vector<MethodDescriptor> builtInMethodDescriptors()
 {
-    return {rtnMethod(),  gptqMethod(),  omniQuantMethod(), tesseraQMethod(),
-            spqrMethod(), billmMethod(), ostQuantMethod(),  ptq161Method()};
+    return {rtnMethod(),   gptqMethod(),     omniQuantMethod(), tesseraQMethod(), spqrMethod(),
+            billmMethod(), ostQuantMethod(), ptq161Method(),    lrQuantMethod()};
 }
 
 } // namespace core

@@ -1,6 +1,7 @@
 #include "calib/omniquant.h"
 
 #include "calib/block_training.h"
+#include "calib/channel_statistics.h"
 #include "calib/learning_rate_option.h"
 #include "config/method_descriptor.h"
 
@@ -14,9 +15,10 @@ namespace core {
 
 LwcBlockTrainer::LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights,
                                  const std::string& layerPrefix, const WeightQuantSpec& spec, double learningRate,
-                                 std::optional<EquivalentTransform> transform, double transformLearningRate)
+                                 std::optional<EquivalentTransform> transform, double transformLearningRate,
+                                 std::string methodName)
     : m_config(config), m_fpWeights(fpWeights), m_prefix(layerPrefix), m_names(linearShortNames(config.family)),
-      m_transform(std::move(transform))
+      m_transform(std::move(transform)), m_methodName(std::move(methodName))
 {
     std::vector<torch::Tensor> logits;
     for (const auto& name : m_names) {
@@ -70,7 +72,7 @@ LossEvaluation LwcBlockTrainer::step(const CompositeLoss& loss, const torch::Ten
 {
     return blockTrainingStep(
         *m_optimizer, [this] { return clippedBlock(); }, m_config, m_prefix, loss, inputs, targets, augTargets,
-        attention, streamHooks, blockIndex, stepIndex, "omniquant");
+        attention, streamHooks, blockIndex, stepIndex, m_methodName);
 }
 
 BlockWeights LwcBlockTrainer::quantizedWeights() const
@@ -107,6 +109,14 @@ OmniQuantMethod::OmniQuantMethod(const OmniQuantConfig& options, std::vector<Los
 {
 }
 
+void OmniQuantMethod::prepareModel(ModelContext& model)
+{
+    if (!m_options.let || !m_options.fpActivationStatistics)
+        return;
+    for (auto& [layer, statistics] : fpLinearInputStatistics(model))
+        m_fpInputAbsMax[layer] = std::move(statistics.absMax);
+}
+
 void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
 {
     const Stopwatch stopwatch;
@@ -116,10 +126,20 @@ void OmniQuantMethod::calibrateBlock(BlockCalibrationContext& ctx)
     const auto hessians = collectHessians(ctx, names);
     const torch::Tensor augTargets = m_options.augLoss ? fpBlockOnQuantizedInputs(ctx) : torch::Tensor();
     std::optional<EquivalentTransform> transform;
-    if (m_options.let)
-        transform.emplace(ctx.config, ctx.weights, inputAbsMax(ctx), m_options.letAlpha);
+    if (m_options.let) {
+        std::map<std::string, torch::Tensor> absMax;
+        if (m_options.fpActivationStatistics) {
+            for (const auto& name : names)
+                absMax[name] = m_fpInputAbsMax.at(ctx.layerPrefix + name);
+        } else {
+            absMax = inputAbsMax(ctx);
+        }
+        transform.emplace(ctx.config, ctx.weights, absMax,
+                          EquivalentTransformInit{
+                              .scale = m_options.letInit, .alpha = m_options.letAlpha, .shifts = m_options.letShifts});
+    }
     LwcBlockTrainer trainer(ctx.config, ctx.weights, ctx.layerPrefix, ctx.spec, m_options.lwcLearningRate,
-                            std::move(transform), m_options.letLearningRate);
+                            std::move(transform), m_options.letLearningRate, m_options.methodName);
     const CompositeLoss loss = makeBlockLoss(m_loss, m_seed, ctx);
     BlockLossCurve curve = trainLwc(trainer, loss, ctx, augTargets, m_options.epochs, m_options.batchSize);
 

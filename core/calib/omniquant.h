@@ -27,6 +27,12 @@ struct OmniQuantConfig {
     bool let = false;             ///< learnable equivalent transformation (LLaMA; paper's W*A16 runs: off)
     double letLearningRate = 0.0; ///< AdamW learning rate of the LET scales
     double letAlpha = 0.0;        ///< SmoothQuant exponent of the LET scale initialization
+    /// LRQuant's variant of LET (calib/lrquant_method.cpp): the log-activation initialization,
+    /// learnable shifts, and activation maxima from the FP model rather than the quantized stream.
+    EquivalentTransformInit::Scale letInit = EquivalentTransformInit::Scale::SmoothQuant;
+    bool letShifts = false;
+    bool fpActivationStatistics = false;
+    std::string methodName = "omniquant"; ///< the name errors and the run report
 
     static OmniQuantConfig from(const MethodOptions& options);
     static OmniQuantConfig defaults();
@@ -40,7 +46,8 @@ class LwcBlockTrainer {
 public:
     LwcBlockTrainer(const ModelConfig& config, const BlockWeights& fpWeights, const std::string& layerPrefix,
                     const WeightQuantSpec& spec, double learningRate,
-                    std::optional<EquivalentTransform> transform = std::nullopt, double transformLearningRate = 5e-3);
+                    std::optional<EquivalentTransform> transform = std::nullopt, double transformLearningRate = 5e-3,
+                    std::string methodName = "omniquant");
 
     /// `augTargets` may be undefined. Returns the losses before the update (the total
     /// including the aug term). Throws core::Error naming the block and step when the loss
@@ -74,6 +81,7 @@ private:
     std::map<std::string, LearnableClipping> m_clippings;
     std::optional<EquivalentTransform> m_transform;
     std::unique_ptr<torch::optim::AdamW> m_optimizer;
+    std::string m_methodName;
 };
 
 /// LWC training of one block: `epochs` passes over the calibration samples (ctx.inputs →
@@ -86,7 +94,9 @@ class OmniQuantMethod : public CalibrationMethod {
 public:
     /// `seed` seeds the SW directions of every step (with the block and step numbers).
     OmniQuantMethod(const OmniQuantConfig& options, std::vector<LossTerm> loss, std::uint64_t seed);
-    std::string name() const override { return "omniquant"; }
+    std::string name() const override { return m_options.methodName; }
+    /// With fpActivationStatistics: the FP model's per-channel input maxima (one forward pass).
+    void prepareModel(ModelContext& model) override;
     /// Throws core::Error naming the block and step when the loss is not finite.
     void calibrateBlock(BlockCalibrationContext& ctx) override;
     /// LET divides each Linear's input by its scales and multiplies the weight's columns.
@@ -96,6 +106,7 @@ private:
     OmniQuantConfig m_options;
     std::vector<LossTerm> m_loss;
     std::uint64_t m_seed;
+    std::map<std::string, torch::Tensor> m_fpInputAbsMax; ///< by full layer name (fpActivationStatistics)
 };
 
 } // namespace core

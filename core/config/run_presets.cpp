@@ -37,6 +37,9 @@ const std::vector<RunPreset>& runPresets()
         // PTQ1.61 (METHODS.md §8): 20 % salient input channels at 4 bits, the rest binarized.
         {"ptq161", "PTQ1.61: 1-D structured mask (20 % of input channels at 4 bits, the rest binarized)",
          R"({"method": "ptq161", "weights": {"bits": 1, "group_size": -1}})"},
+        // LRQuant's W4A4 (METHODS.md §9): asymmetric per-channel weights, per-token activations.
+        {"lrquant-w4a4", "LRQuant W4A4: log-init smoothing with shifts + LWC, MSE + NLC",
+         R"({"method": "lrquant", "weights": {"bits": 4, "group_size": -1}, "activations": {"bits": 4}})"},
     };
     return presets;
 }

@@ -166,20 +166,29 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     std::vector<std::string> layers = quantizedLayerNames(artifacts);
     std::sort(layers.begin(), layers.end());
 
+    const std::map<std::string, torch::Tensor> folded = readFoldedTensors(artifacts);
+    const Checkpoint checkpoint(config.model);
+    const std::vector<std::string> names = checkpoint.names();
+    // A tensor the checkpoint has no place for (LRQuant's shifts give LLaMA norms and MLP
+    // Linears biases) would be dropped by every loader: refuse before writing anything.
+    for (const auto& [name, tensor] : folded)
+        if (!name.ends_with(kDownProjInputRotation) && !name.ends_with(kQueryKeyRotation) &&
+            std::find(names.begin(), names.end(), name) == names.end())
+            throw Error("export: run " + std::to_string(runId) + " adds " + name +
+                        ", which a checkpoint of this model cannot hold (LRQuant's shifts add biases to LLaMA's "
+                        "norms and Linears; calibrate with --set lrquant.shifts=false to export)");
+
     writeConfig(config.model, outDir);
     for (const auto& name : companionFiles())
         if (fs::exists(fs::path(config.model) / name))
             fs::copy_file(fs::path(config.model) / name, fs::path(outDir) / name);
 
-    const std::map<std::string, torch::Tensor> folded = readFoldedTensors(artifacts);
     // Online rotations (model/online_rotation.h): a weight-only model folds them (the rotation
     // only changes the basis the weights were quantized in), so a plain HF model results; with
     // activation or KV quantization a runtime must apply them, so they are written beside the
     // weights they precede and listed in quantization.json.
     const std::map<std::string, torch::Tensor> online = onlineRotationTensors(folded);
     const bool foldOnline = !config.activations.enabled() && !config.kv.enabled();
-    const Checkpoint checkpoint(config.model);
-    const std::vector<std::string> names = checkpoint.names();
     std::map<std::string, torch::Tensor> tensors;
     nlohmann::json quantizedLayers = nlohmann::json::object();
     double storedLinearBits = 0.0, storedLinearWeights = 0.0; // quant/storage_bits.h, for the model's effective bits

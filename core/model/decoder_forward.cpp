@@ -104,6 +104,13 @@ torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, c
     return context.transpose(1, 2).reshape({batch, seqLen, config.numHeads * config.headDim});
 }
 
+// A LLaMA norm has no bias; LRQuant's shifts give it one (calib/equivalent_transform.h).
+torch::Tensor withNormBias(const torch::Tensor& normed, const BlockWeights& w, const char* norm)
+{
+    const torch::Tensor bias = w.optional(std::string(norm) + ".bias");
+    return bias.defined() ? normed + bias : normed;
+}
+
 torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torch::Tensor& x,
                          const AttentionContext& attention, const std::string& prefix, const ForwardHooks* hooks)
 {
@@ -113,7 +120,7 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
     const torch::Tensor cos = attention.cos().narrow(0, 0, seqLen).unsqueeze(1);
     const torch::Tensor sin = attention.sin().narrow(0, 0, seqLen).unsqueeze(1);
 
-    const torch::Tensor h = rmsNorm(x, w.at("input_layernorm.weight"), c.normEps);
+    const torch::Tensor h = withNormBias(rmsNorm(x, w.at("input_layernorm.weight"), c.normEps), w, "input_layernorm");
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
     torch::Tensor q =
         (applyRope(viewHeads(linear(w, "self_attn.q_proj", h, prefix, hooks), c.numHeads, c.headDim), cos, sin) * scale)
@@ -130,7 +137,8 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
     const torch::Tensor context = attend(q, k, v, c, attention);
     const torch::Tensor afterAttention = x + linear(w, "self_attn.o_proj", context, prefix, hooks);
 
-    const torch::Tensor m = rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps);
+    const torch::Tensor m = withNormBias(rmsNorm(afterAttention, w.at("post_attention_layernorm.weight"), c.normEps), w,
+                                         "post_attention_layernorm");
     torch::Tensor gate = linear(w, "mlp.gate_proj", m, prefix, hooks);
     const torch::Tensor up = linear(w, "mlp.up_proj", m, prefix, hooks);
     const torch::Tensor downRotation = w.optional(kDownProjInputRotation);

@@ -461,7 +461,7 @@ private Q_SLOTS:
         QStringList names;
         for (const auto& method : methods)
             names << method.toObject()["name"].toString();
-        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq", "spqr", "billm", "ostquant", "ptq161"}));
+        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq", "spqr", "billm", "ostquant", "ptq161", "lrquant"}));
         const QJsonObject gptq = methods[1].toObject();
         QCOMPARE(gptq["options"].toArray()[1].toObject()["key"].toString(), QString("percdamp"));
         QCOMPARE(gptq["options"].toArray()[1].toObject()["default"].toDouble(), 0.01);

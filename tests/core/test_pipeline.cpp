@@ -109,7 +109,7 @@ private Q_SLOTS:
             QFAIL("unknown method accepted");
         } catch (const core::Error& e) {
             QVERIFY2(QString(e.what()).contains(
-                         "'awq' is unknown (known: rtn, gptq, omniquant, tesseraq, spqr, billm, ostquant)"),
+                         "'awq' is unknown (known: rtn, gptq, omniquant, tesseraq, spqr, billm, ostquant, ptq161, lrquant)"),
                      e.what());
         }
     }
