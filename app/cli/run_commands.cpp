@@ -339,6 +339,11 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_dump->add_option("--out", m_options.outDir, "Output HDF5 file (/fp, /quantized: float32 [tokens, channels])")
         ->required();
     addCommon(m_dump);
+
+    m_adapt = cli.add_subcommand("adapt", "Test-time adaptation (LRQuant): re-quantize a run's last block on an "
+                                          "evaluation text; recorded as a new TTA run");
+    addAdaptOptions(m_adapt, m_options.adapt);
+    addCommon(m_adapt);
 }
 
 namespace {
@@ -375,6 +380,8 @@ std::optional<int> RunCommands::dispatch()
         return commandExport(m_options, m_common);
     if (*m_dump)
         return commandDump(m_options, m_common);
+    if (*m_adapt)
+        return commandAdapt(m_options.workspace, m_options.adapt, m_common);
     if (*m_diag) {
         const core::Workspace workspace(m_options.workspace);
         return runDiag(workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});

@@ -3,6 +3,7 @@
 // compare, export. Each returns the process exit code and throws core::Error /
 // core::Cancelled for runCli to report.
 
+#include "cli/adapt_command.h"
 #include "cli/cli_common.h"
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,7 @@ struct RunCommandOptions {
     std::string metric = "rel_error";
     std::string layer;
     std::string csvDir;
+    AdaptOptions adapt;
 };
 
 /// Registers calibrate, runs {list, show, delete}, compare and export on `cli`,
@@ -62,6 +64,7 @@ private:
     CLI::App* m_export = nullptr;
     CLI::App* m_diag = nullptr;
     CLI::App* m_dump = nullptr;
+    CLI::App* m_adapt = nullptr;
 };
 
 } // namespace app

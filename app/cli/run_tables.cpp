@@ -58,6 +58,8 @@ json runSummaryJson(const core::RunRecord& run, const Perplexities& perplexities
             {"created_at", run.createdAt},
             {"seconds", jsonNumber(run.seconds)},
             {"tags", run.tags},
+            {"kind", core::runKindName(run.kind)},
+            {"parent_run_id", run.parentRunId > 0 ? json(run.parentRunId) : json()},
             {"perplexity", perplexity}};
 }
 
@@ -94,6 +96,11 @@ void printRunsList(const core::Workspace& workspace)
         if (const auto found = all.find(run.id); found != all.end())
             for (const auto& [dataset, value] : found->second)
                 perplexities += (perplexities.empty() ? "" : "  ") + dataset + " " + formatValue(value, "%.2f");
+        // A TTA run's perplexities come from the text it adapted to: marked, never plain PTQ numbers.
+        if (run.kind == core::RunKind::TestTimeAdapted)
+            perplexities += "  [TTA of run " + std::to_string(run.parentRunId) + "]";
+        else if (run.kind != core::RunKind::Ptq)
+            perplexities += "  [" + core::runKindName(run.kind) + " of run " + std::to_string(run.parentRunId) + "]";
         std::printf("%5lld  %-9s  %-28s  %-12s  %-20s  %s\n", static_cast<long long>(run.id),
                     core::runStatusName(run.status).c_str(), run.name.substr(0, 28).c_str(),
                     weightsSummary(run.configJson).c_str(), run.createdAt.c_str(), perplexities.c_str());

@@ -41,12 +41,39 @@ CalibrationRunner::~CalibrationRunner()
 
 bool CalibrationRunner::start(const QString& workspaceDirectory, const core::RunConfig& config)
 {
+    return startJob(workspaceDirectory, [config](core::Workspace& workspace, const core::ProgressCallback& onProgress,
+                                                 const core::CancelToken& cancel,
+                                                 const std::function<void(std::int64_t)>& onRunCreated) {
+        const auto result = core::runCalibrationJob(workspace, config, onProgress, cancel, onRunCreated);
+        return std::make_pair(static_cast<qint64>(result.runId), summaryOf(result));
+    });
+}
+
+bool CalibrationRunner::startAdaptation(const QString& workspaceDirectory, const core::AdaptJobParams& params)
+{
+    return startJob(workspaceDirectory, [params](core::Workspace& workspace, const core::ProgressCallback& onProgress,
+                                                 const core::CancelToken& cancel,
+                                                 const std::function<void(std::int64_t)>& onRunCreated) {
+        const auto result = core::runAdaptJob(workspace, params, onProgress, cancel, onRunCreated);
+        const QString summary = QStringLiteral("run %1: %2 — %3 %4 TTA (run %5: %6, FP %7)")
+                                    .arg(result.runId)
+                                    .arg(QString::fromStdString(result.name), QString::fromStdString(result.dataset))
+                                    .arg(result.perplexity, 0, 'f', 2)
+                                    .arg(result.parentRunId)
+                                    .arg(result.parentPerplexity, 0, 'f', 2)
+                                    .arg(result.fpPerplexity, 0, 'f', 2);
+        return std::make_pair(static_cast<qint64>(result.runId), summary);
+    });
+}
+
+bool CalibrationRunner::startJob(const QString& workspaceDirectory, Job job)
+{
     if (isRunning())
         return false;
     m_cancel = core::CancelToken();
     const core::CancelToken cancel = m_cancel;
     const std::string directory = workspaceDirectory.toStdString();
-    m_watcher.setFuture(QtConcurrent::run([this, directory, config, cancel] {
+    m_watcher.setFuture(QtConcurrent::run([this, directory, job, cancel] {
         CalibrationOutcome outcome;
         // Progress is throttled here, on the worker: the job reports every batch. Training
         // steps with loss values (every 16th optimizer step) always pass: they feed the live plot.
@@ -70,12 +97,12 @@ bool CalibrationRunner::start(const QString& workspaceDirectory, const core::Run
         };
         try {
             core::Workspace workspace(directory); // this thread's own SQLite connection
-            const auto result = core::runCalibrationJob(workspace, config, onProgress, cancel, [&](std::int64_t id) {
+            const auto [runId, summary] = job(workspace, onProgress, cancel, [&](std::int64_t id) {
                 outcome.runId = id;
                 Q_EMIT runCreated(id);
             });
-            outcome.runId = result.runId;
-            outcome.summary = summaryOf(result);
+            outcome.runId = runId;
+            outcome.summary = summary;
         } catch (const core::Cancelled&) {
             outcome.cancelled = true;
         } catch (const std::exception& e) {

@@ -1,15 +1,19 @@
 #pragma once
-// Runs one calibration job (core::runCalibrationJob) on a worker thread for the window:
+// Runs one calibration job (core::runCalibrationJob), or one test-time adaptation of a finished
+// run (core::runAdaptJob), on a worker thread for the window:
 // progress arrives as queued signals (at most every 100 ms, and at each stage change),
 // cancel() asks the job to stop at its next check, and every exception is caught on the
 // worker and reported as failed(message). One job at a time.
 
 #include "config/run_config.h"
+#include "jobs/adapt_job.h"
 #include "util/cancel_token.h"
 
 #include <QFutureWatcher>
+
 #include <QObject>
 #include <QString>
+#include <functional>
 
 namespace app {
 
@@ -30,6 +34,8 @@ public:
     bool isRunning() const { return m_watcher.isRunning(); }
     /// Starts `config` in the workspace at `workspaceDirectory`; false when a job runs already.
     bool start(const QString& workspaceDirectory, const core::RunConfig& config);
+    /// Starts the test-time adaptation `params`; false when a job runs already.
+    bool startAdaptation(const QString& workspaceDirectory, const core::AdaptJobParams& params);
     void cancel();
 
 Q_SIGNALS:
@@ -43,6 +49,11 @@ Q_SIGNALS:
     void cancelled();
 
 private:
+    /// The job's body on the worker: runs it in `workspace`, returns its run id and summary.
+    using Job = std::function<std::pair<qint64, QString>(
+        core::Workspace& workspace, const core::ProgressCallback& onProgress, const core::CancelToken& cancel,
+        const std::function<void(std::int64_t)>& onRunCreated)>;
+    bool startJob(const QString& workspaceDirectory, Job job);
     void onDone();
 
     QFutureWatcher<CalibrationOutcome> m_watcher;

@@ -221,7 +221,13 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         for (const qint64 id : runIds) {
             RunData data;
             data.artifactPath = workspace.artifactPath(id);
-            data.name = tr("run %1: %2").arg(id).arg(QString::fromStdString(workspace.catalog().run(id).name));
+            const core::RunRecord record = workspace.catalog().run(id);
+            data.name = tr("run %1: %2").arg(id).arg(QString::fromStdString(record.name));
+            // Derived runs say so wherever they are named: TTA numbers are never PTQ numbers.
+            if (record.kind == core::RunKind::TestTimeAdapted)
+                data.name += tr(" [TTA of run %1]").arg(record.parentRunId);
+            else if (record.kind == core::RunKind::Preprocessed)
+                data.name += tr(" [preprocessed, from run %1]").arg(record.parentRunId);
             for (const auto& d : workspace.catalog().datasetMetrics(id)) {
                 if (d.metric == "perplexity")
                     data.perplexity[d.dataset] = d.value;

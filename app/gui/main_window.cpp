@@ -22,6 +22,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -115,6 +116,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_cancel, &QPushButton::clicked, m_runner, &CalibrationRunner::cancel);
     connect(m_runsPanel, &RunsPanel::rerunRequested, this, &MainWindow::rerun);
     connect(m_runsPanel, &RunsPanel::exportRequested, this, &MainWindow::askExport);
+    connect(m_runsPanel, &RunsPanel::adaptRequested, this, &MainWindow::askAdapt);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
     m_live = new LiveRunView(this);
     auto* liveDock = new QDockWidget(tr("Running calibration"), this);
@@ -337,6 +339,34 @@ void MainWindow::askExport(qint64 runId)
         QDir(m_runsPanel->workspaceDirectory()).filePath(QStringLiteral("export-run%1").arg(runId)));
     if (!directory.isEmpty())
         exportRunModel(runId, directory);
+}
+
+void MainWindow::askAdapt(qint64 runId)
+{
+    const QString text = QFileDialog::getOpenFileName(
+        this, tr("Adapt run %1 to an evaluation text (test-time adaptation)").arg(runId),
+        QDir(QString::fromStdString(core::resourceDirectory())).filePath(QStringLiteral("data")),
+        tr("Text files (*.txt);;All files (*)"));
+    if (!text.isEmpty())
+        startAdaptation(runId, text);
+}
+
+bool MainWindow::startAdaptation(qint64 runId, const QString& textPath)
+{
+    core::AdaptJobParams params;
+    params.parentRunId = runId;
+    params.adaptation.text = textPath.toStdString();
+    if (m_runsPanel->workspaceDirectory().isEmpty() ||
+        !m_runner->startAdaptation(m_runsPanel->workspaceDirectory(), params)) {
+        statusBar()->showMessage(tr("A job is running; wait for it to finish."));
+        return false;
+    }
+    m_runClock.start();
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    statusBar()->showMessage(tr("Adapting run %1 to %2 (TTA) …").arg(runId).arg(QFileInfo(textPath).fileName()));
+    return true;
 }
 
 void MainWindow::exportRunModel(qint64 runId, const QString& directory)

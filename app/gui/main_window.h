@@ -60,6 +60,9 @@ public:
     /// Exports finished run `runId` into `directory` on a worker thread (result in the status
     /// bar and exportDone()).
     void exportRunModel(qint64 runId, const QString& directory);
+    /// Starts LRQuant's test-time adaptation of finished run `runId` to `textPath` (default
+    /// settings) like a calibration: progress and Cancel in the status bar, a new TTA run.
+    bool startAdaptation(qint64 runId, const QString& textPath);
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }
@@ -82,6 +85,7 @@ private:
     void showNewCalibration();
     void openCalibrationDialog(const std::optional<core::RunConfig>& initial);
     void askExport(qint64 runId);
+    void askAdapt(qint64 runId);
     void showAbout();
     /// " · ETA m:ss" for the running job at `fraction` done ("" while too early to say).
     QString etaText(double fraction) const;

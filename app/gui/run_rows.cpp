@@ -79,6 +79,9 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         for (const auto& tag : run.tags)
             row.tags << QString::fromStdString(tag);
         row.error = QString::fromStdString(run.errorMessage);
+        if (run.kind != core::RunKind::Ptq)
+            row.kind = QString::fromStdString(core::runKindName(run.kind));
+        row.parentId = run.parentRunId;
         if (const auto bits = effectiveBits.find(run.id); bits != effectiveBits.end())
             row.effectiveBits = bits->second;
         const auto found = perplexities.find(run.id);

@@ -32,6 +32,11 @@ struct RunRow {
     QStringList tags;
     QString error;                    ///< the failure message of a failed run
     QMap<QString, double> perplexity; ///< by dataset
+    /// A run derived from another: "tta" (LRQuant's test-time adaptation: its perplexities come
+    /// from the text it adapted to) or "preprocessed"; "" for a plain calibration.
+    QString kind;
+    qint64 parentId = 0; ///< the run it derives from (0: none)
+    bool isTestTimeAdapted() const { return kind == QLatin1String("tta"); }
 };
 
 /// Every run of `catalog`, ordered by id. Throws core::Error as the catalog does.

@@ -161,7 +161,13 @@ void RunsPanel::showContextMenu(const QPoint& position)
     rerun->setEnabled(ids.size() == 1);
     QAction* exportModel = menu.addAction(tr("&Export Model…"));
     const int row = m_model->rowOf(ids.front());
-    exportModel->setEnabled(ids.size() == 1 && row >= 0 && m_model->runs()[row].status == QLatin1String("finished"));
+    const bool oneFinished = ids.size() == 1 && row >= 0 && m_model->runs()[row].status == QLatin1String("finished");
+    exportModel->setEnabled(oneFinished);
+    // Test-time adaptation re-quantizes the last block with LRQuant's smoothing (LET machinery).
+    QAction* adapt = menu.addAction(tr("&Adapt to a Text (TTA)…"));
+    adapt->setEnabled(oneFinished && !m_model->runs()[row].isTestTimeAdapted() &&
+                      (m_model->runs()[row].method == QLatin1String("lrquant") ||
+                       m_model->runs()[row].method == QLatin1String("omniquant")));
     menu.addSeparator();
     QAction* remove = menu.addAction(tr("&Delete %n run(s)…", nullptr, static_cast<int>(ids.size())));
     QAction* chosen = menu.exec(m_view->viewport()->mapToGlobal(position));
@@ -175,6 +181,8 @@ void RunsPanel::showContextMenu(const QPoint& position)
         Q_EMIT rerunRequested(ids.front());
     else if (chosen == exportModel)
         Q_EMIT exportRequested(ids.front());
+    else if (chosen == adapt)
+        Q_EMIT adaptRequested(ids.front());
 }
 
 void RunsPanel::askRename(qint64 id)

@@ -51,6 +51,8 @@ Q_SIGNALS:
     void rerunRequested(qint64 runId);
     /// The user asks to export finished run `runId` as a Hugging Face model directory.
     void exportRequested(qint64 runId);
+    /// "Adapt to a Text (TTA)…" on a finished run.
+    void adaptRequested(qint64 runId);
     /// A status-bar message; `error` for failures that are not fatal.
     void message(const QString& text, bool error);
 

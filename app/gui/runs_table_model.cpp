@@ -64,6 +64,11 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
     case Name:
         return run.name;
     case Method:
+        // Derived runs name what they are and their parent (TTA numbers are never PTQ numbers).
+        if (run.isTestTimeAdapted())
+            return tr("%1 · TTA of #%2").arg(run.method).arg(run.parentId);
+        if (!run.kind.isEmpty())
+            return tr("%1 · %2 of #%3").arg(run.method, run.kind).arg(run.parentId);
         return run.method;
     case Weights:
         return run.weights;
@@ -87,7 +92,7 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
     const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
     if (value == run.perplexity.cend() || !std::isfinite(*value))
         return {};
-    return QString::number(*value, 'f', 3);
+    return run.isTestTimeAdapted() ? tr("%1 TTA").arg(*value, 0, 'f', 3) : QString::number(*value, 'f', 3);
 }
 
 QVariant RunsTableModel::sortKey(const RunRow& run, int column) const
@@ -128,10 +133,14 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
             return run.error;
         if (index.column() == trailingColumn(Model))
             return run.modelPath;
+        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < trailingColumn(Created))
+            return tr("Test-time adapted on this text (LRQuant TTA): compare with TTA numbers only");
         return {};
     case Qt::ForegroundRole:
         if (index.column() == Status && (run.status == QLatin1String("failed")))
             return QBrush(QColor(0xc6, 0x28, 0x28));
+        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < trailingColumn(Created))
+            return QBrush(QColor(0x6a, 0x1b, 0x9a)); // TTA numbers stand apart from PTQ numbers
         return {};
     default:
         return {};

@@ -49,7 +49,10 @@ EquivalentTransform::EquivalentTransform(const ModelConfig& config, const BlockW
         return found != inputAbsMax.end() ? found->second : inputAbsMax.at(alternative);
     };
     const bool logInit = init.scale == EquivalentTransformInit::Scale::LogActivation;
+    const bool ones = init.scale == EquivalentTransformInit::Scale::Ones;
     const auto startScale = [&](const torch::Tensor& activationMax, const std::vector<torch::Tensor>& weights) {
+        if (ones)
+            return torch::ones_like(activationMax);
         return logInit ? logActivationScale(activationMax)
                        : smoothingScale(activationMax, columnMax(weights), init.alpha);
     };
@@ -63,8 +66,9 @@ EquivalentTransform::EquivalentTransform(const ModelConfig& config, const BlockW
         return std::get<0>(perQuery.reshape({config.numKvHeads, groups, config.headDim}).max(1)).reshape({-1});
     };
     const torch::Tensor oInput = perKv(inputAbsMax.at("self_attn.o_proj"));
-    m_vo = logInit ? logActivationScale(oInput)
-                   : smoothingScale(oInput, perKv(columnMax({weight("self_attn.o_proj")})), init.alpha);
+    m_vo = ones      ? torch::ones_like(oInput)
+           : logInit ? logActivationScale(oInput)
+                     : smoothingScale(oInput, perKv(columnMax({weight("self_attn.o_proj")})), init.alpha);
     m_qk = torch::ones({config.numKvHeads * config.headDim / 2});
     for (torch::Tensor* p : {&m_attn, &m_mlp, &m_vo, &m_qk})
         *p = p->to(torch::kFloat32).contiguous().requires_grad_(true);

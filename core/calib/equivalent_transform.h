@@ -31,6 +31,7 @@ struct EquivalentTransformInit {
     enum class Scale {
         SmoothQuant,   ///< OmniQuant: max|X|^α / max|W|^(1−α)
         LogActivation, ///< LRQuant: a / log2(2 + a), a = max|X| clamped ≥ 1e-5
+        Ones,          ///< LRQuant's test-time adaptation (TTA.py): s = 1
     };
     Scale scale = Scale::SmoothQuant;
     double alpha = 0.5;  ///< SmoothQuant's exponent

@@ -55,6 +55,31 @@ void readSections(ObjectReader& parent, RunConfig& config, const std::string& so
         reader.readInteger("saliency_top_k", d.saliencyTopK);
         reader.readInteger("saliency_map_size", d.saliencyMapSize);
     });
+    readSection(parent, "adaptation", source, [&](ObjectReader& reader) {
+        AdaptationConfig& a = config.adaptation.emplace();
+        reader.readString("text", a.text);
+        reader.readInteger("epochs", a.epochs);
+        reader.readNumber("let_lr", a.letLearningRate);
+        reader.readNumber("lwc_lr", a.lwcLearningRate);
+        reader.readString("inputs", a.inputs);
+        reader.readBool("quantized_activations", a.quantizedActivations);
+        reader.readInteger("max_windows", a.maxWindows);
+    });
+}
+
+void validateAdaptation(const AdaptationConfig& a, const std::string& source)
+{
+    require(!a.text.empty(), source, "adaptation.text is required (the text to adapt to)");
+    require(a.epochs >= 1 && a.epochs <= 10000, source,
+            "adaptation.epochs must be in 1..10000, got " + std::to_string(a.epochs));
+    require(a.letLearningRate > 0 && a.letLearningRate <= 10, source,
+            "adaptation.let_lr must be in (0, 10], got " + std::to_string(a.letLearningRate));
+    require(a.lwcLearningRate > 0 && a.lwcLearningRate <= 10, source,
+            "adaptation.lwc_lr must be in (0, 10], got " + std::to_string(a.lwcLearningRate));
+    require(a.inputs == "propagated" || a.inputs == "embedding", source,
+            "adaptation.inputs must be propagated or embedding, got '" + a.inputs + "'");
+    require(a.maxWindows >= 0, source,
+            "adaptation.max_windows must be >= 0 (0 = all), got " + std::to_string(a.maxWindows));
 }
 
 } // namespace
@@ -105,6 +130,8 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
     config_detail::validateStreamQuantSections(config, source);
     config_detail::validateMethodSection(config, source);
     config_detail::validateLossSection(config, source);
+    if (config.adaptation)
+        validateAdaptation(*config.adaptation, source);
 }
 
 RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
@@ -159,6 +186,14 @@ std::string runConfigToJson(const RunConfig& config, int indent)
     config_detail::writeStreamQuantSections(config, document);
     config_detail::writeMethodSection(config, document);
     config_detail::writeLossSection(config, document);
+    if (const auto& a = config.adaptation)
+        document["adaptation"] = {{"text", a->text},
+                                  {"epochs", a->epochs},
+                                  {"let_lr", a->letLearningRate},
+                                  {"lwc_lr", a->lwcLearningRate},
+                                  {"inputs", a->inputs},
+                                  {"quantized_activations", a->quantizedActivations},
+                                  {"max_windows", a->maxWindows}};
     return document.dump(indent);
 }
 

@@ -71,6 +71,23 @@ struct DiagnosticsConfig {
     std::int64_t saliencyMapSize = 128; ///< longest side of the max-pooled saliency maps (<= 256)
 };
 
+/// LRQuant's test-time adaptation (METHODS.md §9.3; `quantscope adapt`): the config of a run
+/// made from a finished run by re-quantizing its last block on windows of an evaluation text.
+/// Absent from every calibration's config; `calibrate` refuses a config that has it.
+struct AdaptationConfig {
+    std::string text;              ///< the text adapted to (and evaluated on)
+    std::int64_t epochs = 5;       ///< passes over its windows (TTA.py: 5, fixed)
+    double letLearningRate = 1e-3; ///< smoothing scales and shifts (the parent's let_lr in the authors' code)
+    double lwcLearningRate = 1e-2; ///< clipping logits (TTA.py: 1e-2, fixed)
+    /// "propagated": the last block's inputs are both streams run through the blocks before it
+    /// (the evident intent); "embedding": both are the embedding outputs (TTA.py's loop).
+    std::string inputs = "propagated";
+    /// False: train and evaluate the adapted block with unquantized activations, as TTA.py
+    /// leaves act_quant off after computing its targets (reference parity only).
+    bool quantizedActivations = true;
+    std::int64_t maxWindows = 0; ///< 0 = every window of the text (eval.seq_len tokens each)
+};
+
 struct RunConfig {
     std::string name;   ///< "" = automatic (runDisplayName)
     std::string model;  ///< "" = the bundled model
@@ -88,7 +105,8 @@ struct RunConfig {
     /// parsed or made by defaultRunConfig (config/method_descriptor.h); empty for methods
     /// without options.
     MethodOptions options;
-    std::vector<LossTerm> loss; ///< block-reconstruction loss; only for methods that take one
+    std::vector<LossTerm> loss;                 ///< block-reconstruction loss; only for methods that take one
+    std::optional<AdaptationConfig> adaptation; ///< only in a test-time-adapted run's config
 };
 
 /// Methods a run config may name (every registered descriptor).

@@ -320,6 +320,9 @@ private:
 RunConfig resolveRunConfig(const RunConfig& input)
 {
     validateRunConfig(input);
+    if (input.adaptation)
+        throw Error("config: 'adaptation' belongs to test-time-adapted runs, which `quantscope adapt RUN_ID --text "
+                    "FILE` makes from a finished run; remove it to calibrate");
     RunConfig config = input;
     config.model = absolutePath(config.model.empty() ? defaultModelDirectory() : config.model);
     const ModelConfig model = loadModelConfig(config.model);

@@ -2,6 +2,7 @@
 
 #include "io/tokenizer.h"
 #include "jobs/finished_run.h"
+#include "jobs/run_model.h"
 #include "model/decoder_model.h"
 #include "model/global_tensors.h"
 #include "model/weight_layout.h"
@@ -34,19 +35,6 @@ LinearLocation locateLinear(const ModelConfig& config, const std::string& layer)
     }
     throw Error("dump: '" + layer + "' is not a Linear layer of the model (e.g. " + blockPrefix(config, 0) +
                 linearShortNames(config.family).back() + ")");
-}
-
-// The run's quantized weights of block `index`: the FP block with every Linear replaced.
-BlockWeights quantizedBlock(const DecoderModel& model, const ArtifactFile& artifacts, std::int64_t index)
-{
-    BlockWeights weights = model.block(index);
-    const std::string prefix = blockPrefix(model.config(), index);
-    for (const auto& name : linearShortNames(model.config().family))
-        weights.tensors[name + ".weight"] = readQuantizedLinear(artifacts, prefix + name).dequantize();
-    for (const auto& [name, tensor] : readFoldedTensors(artifacts))
-        if (name.rfind(prefix, 0) == 0)
-            weights.tensors[name.substr(prefix.size())] = tensor;
-    return weights;
 }
 
 // Runs every batch of `stream` through the block; returns the outputs, and the inputs
@@ -110,8 +98,8 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
                                     "block " + std::to_string(b + 1) + "/" + std::to_string(location.block + 1)});
         fpStream = runBlock(modelConfig, model.block(b), fpStream, attention, prefix, batch, cancel, layer,
                             target ? &fpInputs : nullptr, {});
-        quantizedStream = runBlock(modelConfig, quantizedBlock(model, artifacts, b), quantizedStream, attention, prefix,
-                                   batch, cancel, layer, target ? &quantizedInputs : nullptr, streamHooks);
+        quantizedStream = runBlock(modelConfig, storedQuantizedBlock(model, artifacts, b), quantizedStream, attention,
+                                   prefix, batch, cancel, layer, target ? &quantizedInputs : nullptr, streamHooks);
     }
 
     const torch::Tensor fp = torch::cat(fpInputs, 0);

@@ -79,12 +79,19 @@ CREATE TABLE run_metrics (
     PRIMARY KEY (run_id, metric)
 ) STRICT;
 )sql",
+    // 4: runs derived from another run (issue 18): LRQuant's test-time adaptation and PTQ1.61's
+    // second round after preprocessing record their parent and what they are.
+    R"sql(
+ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'ptq' CHECK (kind IN ('ptq', 'tta', 'preprocessed'));
+)sql",
 };
 static_assert(std::size(kMigrations) == Catalog::kSchemaVersion, "one migration per schema version");
 
 // Column order read by readRun().
-constexpr std::string_view kSelectRuns = "SELECT id, name, method, status, config_json, model_path, model_fingerprint, "
-                                         "created_at, started_at, finished_at, seconds, error_message FROM runs";
+constexpr std::string_view kSelectRuns =
+    "SELECT id, name, method, status, config_json, model_path, model_fingerprint, "
+    "created_at, started_at, finished_at, seconds, error_message, parent_run_id, kind FROM runs";
 
 // The connection, the file and what the caller was doing: everything an error message needs.
 struct Operation {
@@ -306,6 +313,8 @@ RunRecord readRun(const Statement& row)
     run.finishedAt = row.text(9);
     run.seconds = row.real(10);
     run.errorMessage = row.text(11);
+    run.parentRunId = row.int64(12); // NULL reads as 0: no parent
+    run.kind = parseRunKind(row.text(13));
     return run;
 }
 
@@ -336,6 +345,30 @@ void checkSchemaState(const std::string& path, const SchemaState& state)
 }
 
 } // namespace
+
+std::string runKindName(RunKind kind)
+{
+    switch (kind) {
+    case RunKind::Ptq:
+        return "ptq";
+    case RunKind::TestTimeAdapted:
+        return "tta";
+    case RunKind::Preprocessed:
+        return "preprocessed";
+    }
+    return "ptq";
+}
+
+RunKind parseRunKind(const std::string& name)
+{
+    if (name == "tta")
+        return RunKind::TestTimeAdapted;
+    if (name == "preprocessed")
+        return RunKind::Preprocessed;
+    if (name == "ptq" || name.empty())
+        return RunKind::Ptq;
+    throw Error("unknown run kind '" + name + "' (known: ptq, tta, preprocessed)");
+}
 
 std::string runStatusName(RunStatus status)
 {
@@ -481,11 +514,18 @@ void Catalog::setBusyTimeoutMs(int milliseconds)
 std::int64_t Catalog::createRun(const NewRun& run)
 {
     const Operation op{m_db.get(), m_path, "create run '" + run.name + "'"};
+    // Checked before the write transaction (a read opens its own); the foreign key still
+    // refuses a parent deleted in between.
+    if (run.parentRunId != 0 && !findRun(run.parentRunId))
+        throw runNotFound(m_path, run.parentRunId);
     Transaction transaction = beginWrite(op, m_mode);
     Statement insert(op, "INSERT INTO runs (name, method, status, config_json, model_path, model_fingerprint, "
-                         "created_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6)");
+                         "created_at, parent_run_id, kind) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8)");
     insert.bindText(1, run.name).bindText(2, run.method).bindText(3, run.configJson);
     insert.bindText(4, run.modelPath).bindText(5, run.modelFingerprint).bindText(6, utcNow());
+    if (run.parentRunId != 0)
+        insert.bindInt(7, run.parentRunId);
+    insert.bindText(8, runKindName(run.kind));
     insert.execute();
     const std::int64_t id = sqlite3_last_insert_rowid(m_db.get());
     transaction.commit();

@@ -32,6 +32,15 @@ std::string runStatusName(RunStatus status);
 /// The inverse of runStatusName. Throws core::Error naming `name` if it is none of them.
 RunStatus parseRunStatus(const std::string& name);
 
+/// What a run is: a calibration, a test-time adaptation of a finished run (LRQuant; its
+/// numbers are never PTQ numbers), or a calibration of a preprocessed model (PTQ1.61's
+/// second round). The last two have a parent run.
+enum class RunKind { Ptq, TestTimeAdapted, Preprocessed };
+/// "ptq", "tta" or "preprocessed", as stored in the catalog.
+std::string runKindName(RunKind kind);
+/// The inverse of runKindName. Throws core::Error naming `name` if it is none of them.
+RunKind parseRunKind(const std::string& name);
+
 /// What a caller knows about a run before it starts.
 struct NewRun {
     std::string name;
@@ -39,6 +48,8 @@ struct NewRun {
     std::string configJson; ///< the full run config, as written to runs/<id>/config.json
     std::string modelPath;
     std::string modelFingerprint; ///< identifies the model's weights independently of its path
+    std::int64_t parentRunId = 0; ///< the run this one derives from (0: none); must exist
+    RunKind kind = RunKind::Ptq;
 };
 
 /// One row of the runs table. Timestamps are ISO 8601 UTC ("2026-11-27T07:35:27Z"), written
@@ -57,6 +68,8 @@ struct RunRecord {
     double seconds = std::numeric_limits<double>::quiet_NaN(); ///< wall time of the job; NaN until set
     std::string errorMessage;
     std::vector<std::string> tags; ///< sorted
+    std::int64_t parentRunId = 0;  ///< 0: none (or the parent was deleted)
+    RunKind kind = RunKind::Ptq;
 };
 
 /// A whole-model metric on one evaluation data set (perplexity on "wikitext2", ...).
@@ -96,7 +109,7 @@ enum class OpenMode {
 
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     static constexpr int kDefaultBusyTimeoutMs = 5000;
 
     /// Opens the catalog at `path`. ReadWrite creates the file if it is missing (its directory

@@ -350,6 +350,37 @@ private Q_SLOTS:
                  wrongMethod.err.constData());
     }
 
+    void ptq161AndLrQuantWithAdaptation()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-zhao");
+        const QStringList data{"--model",   m_llama, "--calib-text",   m_text, "--eval-text", m_text, "--samples", "4",
+                               "--seq-len", "32",    "--eval-seq-len", "32",   "--workspace", ws};
+        const CliRun ptq161 =
+            runQuantscope(QStringList{"calibrate", "--preset", "ptq161", "--epochs", "1", "--json", "--quiet"} + data);
+        QVERIFY2(ptq161.exitCode == 0, ptq161.err.constData());
+        const QJsonObject mask = QJsonDocument::fromJson(ptq161.out).object();
+        QCOMPARE(mask["config"].toObject()["ptq161"].toObject()["epochs"].toInt(), 1);
+        QVERIFY(mask["effective_bits"].toDouble() > 1.6 && mask["effective_bits"].toDouble() < 4.0);
+
+        const CliRun lrquant = runQuantscope(
+            QStringList{"calibrate", "--preset", "lrquant-w4a4", "--epochs", "1", "--json", "--quiet"} + data);
+        QVERIFY2(lrquant.exitCode == 0, lrquant.err.constData());
+        const QString parent = QString::number(QJsonDocument::fromJson(lrquant.out).object()["run_id"].toInt());
+        const CliRun adapt =
+            runQuantscope({"adapt", parent, "--text", m_text, "--epochs", "1", "--workspace", ws, "--json", "--quiet"});
+        QVERIFY2(adapt.exitCode == 0, adapt.err.constData());
+        const QJsonObject tta = QJsonDocument::fromJson(adapt.out).object();
+        QCOMPARE(QString::number(tta["parent_run_id"].toInt()), parent);
+        QCOMPARE(tta["kind"].toString(), QString("tta"));
+        QVERIFY(tta["perplexity"].toDouble() > 1.0 && tta["parent_perplexity"].toDouble() > 1.0);
+        const CliRun list = runQuantscope({"runs", "list", "--workspace", ws});
+        QVERIFY2(list.out.contains("[TTA of run " + parent.toUtf8() + "]"), list.out.constData());
+        // A PTQ1.61 run has no smoothing to adapt.
+        const CliRun refused = runQuantscope({"adapt", "1", "--text", m_text, "--workspace", ws});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("it adapts lrquant runs"), refused.err.constData());
+    }
+
     void setOverridesAnyKey()
     {
         const QString ws = QString::fromStdString(m_dir + "/ws-set");
@@ -461,7 +492,8 @@ private Q_SLOTS:
         QStringList names;
         for (const auto& method : methods)
             names << method.toObject()["name"].toString();
-        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq", "spqr", "billm", "ostquant", "ptq161", "lrquant"}));
+        QCOMPARE(names, (QStringList{"rtn", "gptq", "omniquant", "tesseraq", "spqr", "billm", "ostquant", "ptq161",
+                                     "lrquant"}));
         const QJsonObject gptq = methods[1].toObject();
         QCOMPARE(gptq["options"].toArray()[1].toObject()["key"].toString(), QString("percdamp"));
         QCOMPARE(gptq["options"].toArray()[1].toObject()["default"].toDouble(), 0.01);

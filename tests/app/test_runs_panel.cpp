@@ -7,6 +7,7 @@
 #include "store/workspace.h"
 #include "synthetic_runs.h"
 #include "tiny_model_files.h"
+#include "util/error.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
@@ -56,6 +57,35 @@ private Q_SLOTS:
                      .data(Qt::ToolTipRole)
                      .toString(),
                  QString("out of memory"));
+    }
+
+    void derivedRunsNameTheirParentAndTtaNumbersStandApart()
+    {
+        const std::string dir = m_dir + "/ws-tta";
+        {
+            core::Workspace workspace(dir);
+            core::Catalog& catalog = workspace.catalog();
+            const std::int64_t parent = catalog.createRun({"lrquant w4a4", "lrquant", "{}", "/m", "fp"});
+            core::NewRun tta{"lrquant w4a4 TTA kjv_test", "lrquant", "{}", "/m", "fp"};
+            tta.parentRunId = parent;
+            tta.kind = core::RunKind::TestTimeAdapted;
+            const std::int64_t child = catalog.createRun(tta);
+            catalog.addDatasetMetrics(parent, {{"kjv_test", "perplexity", 130.5}});
+            catalog.addDatasetMetrics(child, {{"kjv_test", "perplexity", 129.25}});
+            core::NewRun orphan = tta;
+            orphan.parentRunId = 99;
+            QVERIFY_THROWS_EXCEPTION(core::Error, catalog.createRun(orphan));
+        }
+        app::RunsPanel panel;
+        QVERIFY(panel.openWorkspace(QString::fromStdString(dir)));
+        const auto* model = panel.model();
+        const int method = app::RunsTableModel::Method, ppl = model->perplexityColumn(0);
+        QCOMPARE(model->index(model->rowOf(1), method).data().toString(), QString("lrquant"));
+        QCOMPARE(model->index(model->rowOf(2), method).data().toString(), QString("lrquant · TTA of #1"));
+        QCOMPARE(model->index(model->rowOf(1), ppl).data().toString(), QString("130.500"));
+        QCOMPARE(model->index(model->rowOf(2), ppl).data().toString(), QString("129.250 TTA"));
+        QVERIFY(model->index(model->rowOf(2), ppl).data(Qt::ToolTipRole).toString().contains("TTA numbers only"));
+        QCOMPARE(model->index(model->rowOf(2), ppl).data(app::RunsTableModel::SortRole).toDouble(), 129.25);
     }
 
     void filtersAndSortsNumerically()

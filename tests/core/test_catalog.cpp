@@ -295,7 +295,7 @@ private Q_SLOTS:
         }
         RawDb raw(file);
         QCOMPARE(raw.scalar("PRAGMA journal_mode").toString(), "wal"); // persistent, so visible to others
-        QCOMPARE(raw.count("PRAGMA user_version"), 3);
+        QCOMPARE(raw.count("PRAGMA user_version"), 4);
         QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                            "('runs', 'dataset_metrics', 'layer_metrics', 'fp_baselines', 'run_tags', 'run_metrics')"),
                  6);
@@ -670,7 +670,7 @@ private Q_SLOTS:
             QCOMPARE(raw.exec(kVersion1Rows), QString());
         }
         core::Catalog catalog(file);
-        QCOMPARE(catalog.schemaVersion(), 3);
+        QCOMPARE(catalog.schemaVersion(), 4);
 
         const core::RunRecord run = catalog.run(5);
         QCOMPARE(qs(run.name), "old run");
@@ -695,8 +695,19 @@ private Q_SLOTS:
         QCOMPARE(catalog.runMetrics(5).at("effective_bits"), 2.25);
         QCOMPARE(catalog.runMetricOfAllRuns("effective_bits").at(5), 2.25);
 
+        // Version 4: an old run is a plain calibration without a parent; a derived run links to it.
+        QVERIFY(catalog.run(5).kind == core::RunKind::Ptq && catalog.run(5).parentRunId == 0);
+        core::NewRun derived = sampleRun("adapted");
+        derived.parentRunId = 5;
+        derived.kind = core::RunKind::TestTimeAdapted;
+        const std::int64_t child = catalog.createRun(derived);
+        QCOMPARE(catalog.run(child).parentRunId, std::int64_t(5));
+        QVERIFY(catalog.run(child).kind == core::RunKind::TestTimeAdapted);
+        catalog.deleteRun(5); // the child stays, without a parent
+        QCOMPARE(catalog.run(child).parentRunId, std::int64_t(0));
+
         RawDb raw(file);
-        QCOMPARE(raw.count("PRAGMA user_version"), 3);
+        QCOMPARE(raw.count("PRAGMA user_version"), 4);
         QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE name IN ('run_tags', 'layer_metrics_by_metric', "
                            "'run_metrics')"),
                  3);
@@ -806,7 +817,7 @@ private Q_SLOTS:
             core::Catalog upgrade(file);
         }
         core::Catalog viewer(file, core::OpenMode::ReadOnly);
-        QCOMPARE(viewer.schemaVersion(), 3);
+        QCOMPARE(viewer.schemaVersion(), 4);
         QCOMPARE(qs(viewer.run(5).name), "old run");
         error = errorOf([&] { viewer.createRun(sampleRun("x")); });
         QVERIFY2(error.contains(qs(file)) && error.contains("read-only"), qPrintable(error));

@@ -5,6 +5,7 @@
 
 #include "calib/channel_statistics.h"
 #include "calib/equivalent_transform.h"
+#include "jobs/adapt_job.h"
 #include "jobs/calibrate_job.h"
 #include "jobs/export_job.h"
 #include "model/decoder_model.h"
@@ -19,6 +20,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -42,6 +44,7 @@ class TestLrQuant : public QObject {
 private:
     std::string m_dir;
     testsupport::SmallRunFiles m_files;
+    std::int64_t m_shiftedRun = 0; ///< the W4A4 run with shifts, in m_dir/ws
 
 private Q_SLOTS:
     void initTestCase()
@@ -138,6 +141,7 @@ private Q_SLOTS:
         }
         const double perplexity = run.datasets[0].perplexity;
         QVERIFY(std::isfinite(perplexity) && perplexity > 1.0);
+        m_shiftedRun = run.runId;
         {
             const core::ArtifactFile artifacts(workspace.artifactPath(run.runId), core::ArtifactMode::ReadOnly);
             const auto folded = core::readFoldedTensors(artifacts);
@@ -159,6 +163,86 @@ private Q_SLOTS:
         const core::CalibrationJobResult plain = core::runCalibrationJob(workspace, config);
         core::exportRun(workspace, plain.runId, m_dir + "/exported-plain");
         QVERIFY(fs::exists(m_dir + "/exported-plain/model.safetensors"));
+    }
+
+    void adaptationReplacesOnlyTheLastBlockAndLeavesItsParentAlone()
+    {
+        core::Workspace workspace(m_dir + "/ws");
+        QVERIFY(m_shiftedRun > 0);
+        const auto parentMetrics = workspace.catalog().datasetMetrics(m_shiftedRun);
+        const auto parentFile = [&] {
+            std::ifstream in(workspace.artifactPath(m_shiftedRun), std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        };
+        const std::string parentBytes = parentFile();
+
+        core::AdaptJobParams params;
+        params.parentRunId = m_shiftedRun;
+        params.adaptation.text = m_files.evalText;
+        params.adaptation.epochs = 2;
+        core::AdaptJobResult adapted;
+        try {
+            adapted = core::runAdaptJob(workspace, params);
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        const core::RunRecord record = workspace.catalog().run(adapted.runId);
+        QVERIFY(record.kind == core::RunKind::TestTimeAdapted);
+        QCOMPARE(record.parentRunId, m_shiftedRun);
+        // The parent's model, rebuilt from its artifacts, scores what its run recorded on the text.
+        double recorded = 0.0;
+        for (const auto& m : parentMetrics)
+            if (m.dataset == adapted.dataset && m.metric == "perplexity")
+                recorded = m.value;
+        QCOMPARE(adapted.parentPerplexity, recorded);
+        QVERIFY(std::isfinite(adapted.perplexity) && adapted.perplexity != adapted.parentPerplexity);
+
+        // Every block but the last is the parent's, bit for bit; the last one is new.
+        {
+            const core::ArtifactFile parent(workspace.artifactPath(m_shiftedRun), core::ArtifactMode::ReadOnly);
+            const core::ArtifactFile child(workspace.artifactPath(adapted.runId), core::ArtifactMode::ReadOnly);
+            const auto layers = core::quantizedLayerNames(parent);
+            QCOMPARE(core::quantizedLayerNames(child), layers);
+            for (const auto& layer : layers) {
+                const bool same = torch::equal(core::readQuantizedLinear(parent, layer).dequantize(),
+                                               core::readQuantizedLinear(child, layer).dequantize());
+                QVERIFY2(same == (layer.rfind("model.layers.1.", 0) != 0), layer.c_str());
+            }
+        }
+        // The parent is unchanged: its file and its numbers.
+        QVERIFY(parentFile() == parentBytes);
+        QCOMPARE(workspace.catalog().datasetMetrics(m_shiftedRun).size(), parentMetrics.size());
+
+        // The authors' quirks as options: embedding-level inputs, FP activations in the block.
+        params.adaptation.inputs = "embedding";
+        params.adaptation.quantizedActivations = false;
+        params.adaptation.epochs = 1;
+        QVERIFY(std::isfinite(core::runAdaptJob(workspace, params).perplexity));
+
+        // Refusals before anything is recorded: a TTA run, a method without LET, a short text.
+        const std::int64_t rtnRun =
+            core::runCalibrationJob(workspace, testsupport::smallRunConfig(m_files, "rtn")).runId;
+        const std::size_t runs = workspace.catalog().listRuns().size();
+        const auto refused = [&](core::AdaptJobParams p, const QString& expected) {
+            try {
+                core::runAdaptJob(workspace, p);
+                QFAIL("adapt must refuse");
+            } catch (const core::Error& e) {
+                QVERIFY2(QString(e.what()).contains(expected), e.what());
+            }
+        };
+        core::AdaptJobParams again = params;
+        again.parentRunId = adapted.runId;
+        refused(again, "test-time adaptation already");
+        core::AdaptJobParams rtn = params;
+        rtn.parentRunId = rtnRun;
+        refused(rtn, "it adapts lrquant runs");
+        const std::string shortText = m_dir + "/short.txt";
+        std::ofstream(shortText) << "a few words";
+        core::AdaptJobParams tooShort = params;
+        tooShort.adaptation.text = shortText;
+        refused(tooShort, "fewer than one window");
+        QCOMPARE(workspace.catalog().listRuns().size(), runs);
     }
 };
 
