@@ -36,6 +36,8 @@ void CurvePlot::setCurves(const QString& title, const QString& xLabel, const QSt
     m_plot->legend->setVisible(!curves.isEmpty());
     placeLegend(m_plot, static_cast<int>(curves.size()));
     m_plot->rescaleAxes();
+    if (m_strip)
+        m_strip->axis(QCPAxis::atBottom)->setRange(m_plot->xAxis->range());
     m_plot->replot();
 }
 
@@ -45,7 +47,54 @@ void CurvePlot::setLogScale(bool logarithmic)
         m_logScale->setChecked(logarithmic);
     setLogarithmicY(m_plot, logarithmic);
     m_plot->rescaleAxes();
+    if (m_strip) // rescaleAxes fits the strip's x axis to its marks: keep it on the curves' range
+        m_strip->axis(QCPAxis::atBottom)->setRange(m_plot->xAxis->range());
     m_plot->replot();
+}
+
+void CurvePlot::setMarkedPositions(const QString& label, const QVector<double>& positions)
+{
+    if (m_strip) {
+        m_plot->removePlottable(m_marks);
+        m_plot->plotLayout()->remove(m_strip); // deletes the rect and its axes
+        m_plot->plotLayout()->simplify();
+        m_strip = nullptr;
+        m_marks = nullptr;
+    }
+    if (positions.isEmpty()) {
+        m_plot->replot();
+        return;
+    }
+    if (!m_margins) {
+        m_margins = new QCPMarginGroup(m_plot);
+        m_plot->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, m_margins);
+    }
+    m_strip = new QCPAxisRect(m_plot);
+    m_plot->plotLayout()->addElement(m_plot->plotLayout()->rowCount(), 0, m_strip);
+    m_strip->setMarginGroup(QCP::msLeft | QCP::msRight, m_margins);
+    m_strip->setMinimumSize(0, 36);
+    m_strip->setMaximumSize(QWIDGETSIZE_MAX, 36);
+    QCPAxis* x = m_strip->axis(QCPAxis::atBottom);
+    QCPAxis* y = m_strip->axis(QCPAxis::atLeft);
+    y->setRange(0.0, 1.0);
+    y->setTicks(false);
+    y->setLabel(label);
+    x->setTickLabels(false);
+    x->setRange(m_plot->xAxis->range());
+    connect(m_plot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), x,
+            qOverload<const QCPRange&>(&QCPAxis::setRange));
+    m_marks = new QCPBars(x, y);
+    m_marks->setWidth(1.0);
+    m_marks->setPen(Qt::NoPen);
+    m_marks->setBrush(seriesPen(2, 1.0).color());
+    m_marks->setData(positions, QVector<double>(positions.size(), 1.0), true);
+    m_marks->removeFromLegend(); // the strip's axis names it
+    m_plot->replot();
+}
+
+int CurvePlot::markedPositionCount() const
+{
+    return m_marks ? m_marks->dataCount() : 0;
 }
 
 int CurvePlot::curveCount() const

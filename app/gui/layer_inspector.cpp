@@ -303,6 +303,11 @@ void LayerInspector::showLayer(const QString& layer)
             }
             m_channelPlot->setCurves(tr("%1: input absmax per channel").arg(layer), tr("input channel"), tr("max |x|"),
                                      curves);
+            // PTQ1.61: the channels its structured mask keeps at 4 bits, under their absmax.
+            QVector<double> salient;
+            for (const std::int64_t c : m_reader->salientColumns(name))
+                salient << static_cast<double>(c);
+            m_channelPlot->setMarkedPositions(tr("salient"), salient);
             const auto metrics = m_layerMetrics.find(name);
             m_saliency->showLinear(layer, d, metrics != m_layerMetrics.end() ? metrics->second : kNoMetrics);
         }

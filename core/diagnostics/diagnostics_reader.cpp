@@ -166,4 +166,18 @@ FloatArray DiagnosticsReader::directions() const
     return m_file.readFloat(layout::kDirections);
 }
 
+std::vector<std::int64_t> DiagnosticsReader::salientColumns(const std::string& layer) const
+{
+    // The stored form's mask (store/run_artifacts.cpp), read without the tensor conversion.
+    const std::string path = "/layers/" + layer + "/quant/salient_columns";
+    std::vector<std::int64_t> columns;
+    if (!m_file.exists(path))
+        return columns;
+    const ByteArray mask = m_file.readBytes(path);
+    for (std::size_t c = 0; c < mask.values.size(); ++c)
+        if (mask.values[c] != 0)
+            columns.push_back(static_cast<std::int64_t>(c));
+    return columns;
+}
+
 } // namespace core

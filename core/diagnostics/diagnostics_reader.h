@@ -85,6 +85,9 @@ public:
     LinearDiagnostics linear(const std::string& layer) const; ///< Error naming the layer when absent
     BlockDiagnostics block(const std::string& block) const;
     FloatArray directions() const; ///< [directions, hidden]
+    /// The input columns a structured-mask Linear (PTQ1.61) keeps at its salient bits, ascending;
+    /// empty for any other stored form (or a layer without stored weights).
+    std::vector<std::int64_t> salientColumns(const std::string& layer) const;
 
 private:
     ArtifactFile m_file;

@@ -293,6 +293,50 @@ private Q_SLOTS:
         }
     }
 
+    void ptq161MaskStripAndAdaptationFromTheWindow()
+    {
+        app::MainWindow window;
+        QSignalSpy finished(window.runner(), &app::CalibrationRunner::finished);
+        core::RunConfig ptq161 = tinyConfig("ptq161");
+        ptq161.weights.bits = 1;
+        ptq161.weights.groupSize = -1;
+        ptq161.options.set("epochs", std::int64_t(1));
+        QVERIFY(window.startCalibration(ptq161));
+        QVERIFY(finished.wait(120000));
+        const qint64 maskRun = finished.takeFirst().at(0).toLongLong();
+        window.runsPanel()->selectRuns({maskRun});
+        const std::string layer = "model.layers.1.mlp.down_proj";
+        QVERIFY(window.inspector()->selectLayer(QString::fromStdString(layer)));
+        const core::DiagnosticsReader reader(window.runsPanel()->workspaceDirectory().toStdString() + "/runs/" +
+                                             std::to_string(maskRun) + "/artifacts.h5");
+        const auto salient = reader.salientColumns(layer);
+        QVERIFY(!salient.empty());
+        QCOMPARE(window.inspector()->channelPlot()->markedPositionCount(), static_cast<int>(salient.size()));
+        QVERIFY(window.inspector()->selectLayer("model.layers.1.self_attn.q_proj"));
+        QVERIFY(window.inspector()->channelPlot()->markedPositionCount() > 0);
+
+        // LRQuant, then its test-time adaptation from the window: a TTA run linked to it.
+        core::RunConfig lrquant = tinyConfig("lrquant");
+        lrquant.weights.groupSize = -1;
+        lrquant.activations.bits = 4;
+        lrquant.options.set("epochs", std::int64_t(1));
+        QVERIFY(window.startCalibration(lrquant));
+        QVERIFY(finished.wait(120000));
+        const qint64 parent = finished.takeFirst().at(0).toLongLong();
+        QVERIFY(window.startAdaptation(parent, QString::fromStdString(m_dir + "/text.txt")));
+        QVERIFY(finished.wait(120000));
+        const qint64 adapted = finished.takeFirst().at(0).toLongLong();
+        QVERIFY2(finished.isEmpty(), "one job at a time");
+        window.runsPanel()->refresh();
+        const auto* model = window.runsPanel()->model();
+        QCOMPARE(model->index(model->rowOf(adapted), app::RunsTableModel::Method).data().toString(),
+                 QString("lrquant · TTA of #%1").arg(parent));
+        // An LRQuant Linear has no structured mask: the strip goes.
+        window.runsPanel()->selectRuns({parent});
+        QVERIFY(window.inspector()->selectLayer(QString::fromStdString(layer)));
+        QCOMPARE(window.inspector()->channelPlot()->markedPositionCount(), 0);
+    }
+
     void calibrationFromTheWindowFinishesAndIsListed()
     {
         app::MainWindow window;
