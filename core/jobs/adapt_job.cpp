@@ -4,13 +4,13 @@
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
 #include "jobs/finished_run.h"
+#include "jobs/recorded_run.h"
 #include "jobs/run_model.h"
 #include "model/weight_layout.h"
 #include "quant/activation_quantizer.h"
 #include "quant/storage_bits.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
-#include "store/run_lock.h"
 #include "util/batches.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
@@ -18,7 +18,6 @@
 #include "util/text_file.h"
 
 #include <filesystem>
-#include <optional>
 
 namespace core {
 namespace {
@@ -326,26 +325,10 @@ AdaptJobResult runAdaptJob(Workspace& workspace, const AdaptJobParams& params, c
                                       parent.record.modelFingerprint, params.parentRunId, RunKind::TestTimeAdapted});
     if (onRunCreated)
         onRunCreated(result.runId);
-    std::optional<RunLock> lock;
-    try {
-        fs::create_directories(workspace.runDirectory(result.runId));
-        lock.emplace(workspace.runDirectory(result.runId));
-        writeFileAtomically(workspace.configPath(result.runId), configJson + "\n");
-        catalog.setRunStatus(result.runId, RunStatus::Running);
+    result.seconds = executeRecordedRun(workspace, result.runId, configJson, stopwatch, [&] {
         AdaptRun run(workspace, config, result.runId, params.parentRunId, onProgress, cancel);
         run.execute(tokens, result);
-        result.seconds = stopwatch.seconds();
-        catalog.setRunSeconds(result.runId, result.seconds);
-        catalog.setRunStatus(result.runId, RunStatus::Finished);
-    } catch (const Cancelled&) {
-        catalog.setRunSeconds(result.runId, stopwatch.seconds());
-        catalog.setRunStatus(result.runId, RunStatus::Cancelled);
-        throw;
-    } catch (const std::exception& e) {
-        catalog.setRunSeconds(result.runId, stopwatch.seconds());
-        catalog.setRunStatus(result.runId, RunStatus::Failed, e.what());
-        throw Error("run " + std::to_string(result.runId) + " failed: " + e.what());
-    }
+    });
     reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
     return result;
 }

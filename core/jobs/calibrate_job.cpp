@@ -5,12 +5,12 @@
 #include "diagnostics/diagnostics_recorder.h"
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
+#include "jobs/recorded_run.h"
 #include "jobs/resources.h"
 #include "model/weight_layout.h"
 #include "quant/activation_quantizer.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
-#include "store/run_lock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/stopwatch.h"
@@ -374,26 +374,10 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
         {config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
     if (onRunCreated)
         onRunCreated(result.runId);
-    std::optional<RunLock> lock; // held until the final status is written
-    try {
-        fs::create_directories(workspace.runDirectory(result.runId));
-        lock.emplace(workspace.runDirectory(result.runId)); // before `running`: see run_lock.h
-        writeFileAtomically(workspace.configPath(result.runId), result.configJson + "\n");
-        catalog.setRunStatus(result.runId, RunStatus::Running);
+    result.seconds = executeRecordedRun(workspace, result.runId, result.configJson, stopwatch, [&] {
         CalibrationRun run(workspace, config, result.runId, onProgress, cancel);
         run.execute(result);
-        result.seconds = stopwatch.seconds();
-        catalog.setRunSeconds(result.runId, result.seconds);
-        catalog.setRunStatus(result.runId, RunStatus::Finished);
-    } catch (const Cancelled&) {
-        catalog.setRunSeconds(result.runId, stopwatch.seconds());
-        catalog.setRunStatus(result.runId, RunStatus::Cancelled);
-        throw;
-    } catch (const std::exception& e) {
-        catalog.setRunSeconds(result.runId, stopwatch.seconds());
-        catalog.setRunStatus(result.runId, RunStatus::Failed, e.what());
-        throw Error("run " + std::to_string(result.runId) + " failed: " + e.what());
-    }
+    });
     reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
     return result;
 }

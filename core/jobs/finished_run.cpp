@@ -10,7 +10,8 @@ FinishedRun loadFinishedRun(const Workspace& workspace, std::int64_t runId, cons
     FinishedRun run{workspace.catalog().run(runId), {}};
     const std::string id = std::to_string(runId);
     if (run.record.status != RunStatus::Finished)
-        throw Error(job + ": run " + id + " is " + runStatusName(run.record.status) + "; only finished runs can be used");
+        throw Error(job + ": run " + id + " is " + runStatusName(run.record.status) +
+                    "; only finished runs can be used");
     run.config = parseRunConfig(run.record.configJson, "run " + id + " config");
     const std::string current = modelFingerprint(run.config.model);
     if (current != run.record.modelFingerprint)

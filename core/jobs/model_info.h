@@ -20,9 +20,9 @@ struct ModelInfo {
     std::int64_t maxPositions = 0;
     bool tiedEmbeddings = false;
     std::int64_t parameterCount = 0;
-    std::string storageType;   ///< dominant dtype on disk ("F32", "BF16", ...)
+    std::string storageType; ///< dominant dtype on disk ("F32", "BF16", ...)
     std::int64_t shardCount = 0;
-    std::string tokenizerKind; ///< "sentencepiece", "gpt2-bpe", or "" when missing
+    std::string tokenizerKind;            ///< "sentencepiece", "gpt2-bpe", or "" when missing
     std::vector<std::string> linearNames; ///< every Linear layer, HF names without ".weight"
     std::vector<std::string> warnings;    ///< non-fatal problems (e.g. missing tokenizer)
 };
