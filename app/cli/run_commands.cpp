@@ -344,6 +344,11 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
                                           "evaluation text; recorded as a new TTA run");
     addAdaptOptions(m_adapt, m_options.adapt);
     addCommon(m_adapt);
+
+    m_preprocess = cli.add_subcommand("preprocess", "PTQ1.61's preprocessing: LoRA on a run's quantized model, "
+                                                    "merged, then the run calibrated again on it");
+    addPreprocessOptions(m_preprocess, m_options.preprocess);
+    addCommon(m_preprocess);
 }
 
 namespace {
@@ -382,6 +387,8 @@ std::optional<int> RunCommands::dispatch()
         return commandDump(m_options, m_common);
     if (*m_adapt)
         return commandAdapt(m_options.workspace, m_options.adapt, m_common);
+    if (*m_preprocess)
+        return commandPreprocess(m_options.workspace, m_options.preprocess, m_common);
     if (*m_diag) {
         const core::Workspace workspace(m_options.workspace);
         return runDiag(workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});

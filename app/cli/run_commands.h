@@ -5,6 +5,7 @@
 
 #include "cli/adapt_command.h"
 #include "cli/cli_common.h"
+#include "cli/preprocess_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +43,7 @@ struct RunCommandOptions {
     std::string layer;
     std::string csvDir;
     AdaptOptions adapt;
+    core::PreprocessJobParams preprocess;
 };
 
 /// Registers calibrate, runs {list, show, delete}, compare and export on `cli`,
@@ -65,6 +67,7 @@ private:
     CLI::App* m_diag = nullptr;
     CLI::App* m_dump = nullptr;
     CLI::App* m_adapt = nullptr;
+    CLI::App* m_preprocess = nullptr;
 };
 
 } // namespace app

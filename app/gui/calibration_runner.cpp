@@ -66,6 +66,18 @@ bool CalibrationRunner::startAdaptation(const QString& workspaceDirectory, const
     });
 }
 
+bool CalibrationRunner::startPreprocessing(const QString& workspaceDirectory, const core::PreprocessJobParams& params)
+{
+    return startJob(workspaceDirectory, [params](core::Workspace& workspace, const core::ProgressCallback& onProgress,
+                                                 const core::CancelToken& cancel,
+                                                 const std::function<void(std::int64_t)>& onRunCreated) {
+        const auto result = core::runPreprocessJob(workspace, params, onProgress, cancel, onRunCreated);
+        return std::make_pair(static_cast<qint64>(result.second.runId),
+                              summaryOf(result.second) +
+                                  QStringLiteral(" (preprocessed from run %1)").arg(params.parentRunId));
+    });
+}
+
 bool CalibrationRunner::startJob(const QString& workspaceDirectory, Job job)
 {
     if (isRunning())

@@ -1,12 +1,13 @@
 #pragma once
-// Runs one calibration job (core::runCalibrationJob), or one test-time adaptation of a finished
-// run (core::runAdaptJob), on a worker thread for the window:
-// progress arrives as queued signals (at most every 100 ms, and at each stage change),
-// cancel() asks the job to stop at its next check, and every exception is caught on the
-// worker and reported as failed(message). One job at a time.
+// Runs one calibration job (core::runCalibrationJob), one test-time adaptation of a finished run
+// (core::runAdaptJob) or one preprocessing and second calibration (core::runPreprocessJob), on a worker thread for the
+// window: progress arrives as queued signals (at most every 100 ms, and at each stage change), cancel() asks the job to
+// stop at its next check, and every exception is caught on the worker and reported as failed(message). One job at a
+// time.
 
 #include "config/run_config.h"
 #include "jobs/adapt_job.h"
+#include "jobs/preprocess_job.h"
 #include "util/cancel_token.h"
 
 #include <QFutureWatcher>
@@ -36,6 +37,8 @@ public:
     bool start(const QString& workspaceDirectory, const core::RunConfig& config);
     /// Starts the test-time adaptation `params`; false when a job runs already.
     bool startAdaptation(const QString& workspaceDirectory, const core::AdaptJobParams& params);
+    /// Starts PTQ1.61's preprocessing `params` (LoRA, merge, second calibration); false when a job runs.
+    bool startPreprocessing(const QString& workspaceDirectory, const core::PreprocessJobParams& params);
     void cancel();
 
 Q_SIGNALS:

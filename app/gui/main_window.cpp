@@ -9,12 +9,15 @@
 #include "gui/palette.h"
 #include "gui/plot_export.h"
 #include "gui/runs_panel.h"
+#include "io/model_config.h"
 #include "jobs/export_job.h"
 #include "jobs/resources.h"
 #include "jobs/runtime.h"
 #include "model_info_panel.h"
 #include "store/workspace.h"
 #include "util/error.h"
+
+#include <algorithm>
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -117,6 +120,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_runsPanel, &RunsPanel::rerunRequested, this, &MainWindow::rerun);
     connect(m_runsPanel, &RunsPanel::exportRequested, this, &MainWindow::askExport);
     connect(m_runsPanel, &RunsPanel::adaptRequested, this, &MainWindow::askAdapt);
+    connect(m_runsPanel, &RunsPanel::preprocessRequested, this, &MainWindow::startPreprocessing);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
     m_live = new LiveRunView(this);
     auto* liveDock = new QDockWidget(tr("Running calibration"), this);
@@ -366,6 +370,33 @@ bool MainWindow::startAdaptation(qint64 runId, const QString& textPath)
     m_progress->show();
     m_cancel->show();
     statusBar()->showMessage(tr("Adapting run %1 to %2 (TTA) …").arg(runId).arg(QFileInfo(textPath).fileName()));
+    return true;
+}
+
+bool MainWindow::startPreprocessing(qint64 runId)
+{
+    core::PreprocessJobParams params;
+    params.parentRunId = runId;
+    try {
+        // The authors' rank 64, capped at the model's narrowest Linear (k/v on a small model).
+        const core::Workspace workspace(m_runsPanel->workspaceDirectory().toStdString(), core::OpenMode::ReadOnly);
+        const core::ModelConfig model = core::loadModelConfig(workspace.catalog().run(runId).modelPath);
+        params.lora.rank =
+            std::min({params.lora.rank, model.hiddenSize, model.intermediateSize, model.numKvHeads * model.headDim});
+    } catch (const core::Error& e) {
+        statusBar()->showMessage(tr("Cannot preprocess run %1: %2").arg(runId).arg(QString::fromUtf8(e.what())));
+        return false;
+    }
+    if (m_runsPanel->workspaceDirectory().isEmpty() ||
+        !m_runner->startPreprocessing(m_runsPanel->workspaceDirectory(), params)) {
+        statusBar()->showMessage(tr("A job is running; wait for it to finish."));
+        return false;
+    }
+    m_runClock.start();
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    statusBar()->showMessage(tr("Preprocessing run %1 (LoRA, merge) and calibrating it again …").arg(runId));
     return true;
 }
 

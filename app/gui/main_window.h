@@ -63,6 +63,9 @@ public:
     /// Starts LRQuant's test-time adaptation of finished run `runId` to `textPath` (default
     /// settings) like a calibration: progress and Cancel in the status bar, a new TTA run.
     bool startAdaptation(qint64 runId, const QString& textPath);
+    /// Starts PTQ1.61's quantization preprocessing of finished run `runId` (LoRA with the default
+    /// settings on its calibration text, merged, then its config calibrated again on the merged model).
+    bool startPreprocessing(qint64 runId);
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }

@@ -168,6 +168,8 @@ void RunsPanel::showContextMenu(const QPoint& position)
     adapt->setEnabled(oneFinished && !m_model->runs()[row].isTestTimeAdapted() &&
                       (m_model->runs()[row].method == QLatin1String("lrquant") ||
                        m_model->runs()[row].method == QLatin1String("omniquant")));
+    QAction* preprocess = menu.addAction(tr("&Preprocess and Re-quantize (LoRA)"));
+    preprocess->setEnabled(oneFinished && !m_model->runs()[row].isTestTimeAdapted());
     menu.addSeparator();
     QAction* remove = menu.addAction(tr("&Delete %n run(s)…", nullptr, static_cast<int>(ids.size())));
     QAction* chosen = menu.exec(m_view->viewport()->mapToGlobal(position));
@@ -183,6 +185,8 @@ void RunsPanel::showContextMenu(const QPoint& position)
         Q_EMIT exportRequested(ids.front());
     else if (chosen == adapt)
         Q_EMIT adaptRequested(ids.front());
+    else if (chosen == preprocess)
+        Q_EMIT preprocessRequested(ids.front());
 }
 
 void RunsPanel::askRename(qint64 id)

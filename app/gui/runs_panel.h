@@ -53,6 +53,8 @@ Q_SIGNALS:
     void exportRequested(qint64 runId);
     /// "Adapt to a Text (TTA)…" on a finished run.
     void adaptRequested(qint64 runId);
+    /// "Preprocess and Re-quantize…" on a finished run (PTQ1.61's restorative LoRA).
+    void preprocessRequested(qint64 runId);
     /// A status-bar message; `error` for failures that are not fatal.
     void message(const QString& text, bool error);
 

@@ -352,7 +352,8 @@ RunConfig resolveRunConfig(const RunConfig& input)
 }
 
 CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& input, const ProgressCallback& onProgress,
-                                       const CancelToken& cancel, const std::function<void(std::int64_t)>& onRunCreated)
+                                       const CancelToken& cancel, const std::function<void(std::int64_t)>& onRunCreated,
+                                       const RunLineage& lineage)
 {
     const Stopwatch stopwatch;
     reportProgress(onProgress, {"load", 0.0, "checking config, model and texts"});
@@ -370,8 +371,8 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
     result.name = config.name;
     result.configJson = runConfigToJson(config);
     Catalog& catalog = workspace.catalog();
-    result.runId = catalog.createRun(
-        {config.name, config.method, result.configJson, config.model, modelFingerprint(config.model)});
+    result.runId = catalog.createRun({config.name, config.method, result.configJson, config.model,
+                                      modelFingerprint(config.model), lineage.parentRunId, lineage.kind});
     if (onRunCreated)
         onRunCreated(result.runId);
     result.seconds = executeRecordedRun(workspace, result.runId, result.configJson, stopwatch, [&] {

@@ -46,6 +46,12 @@ struct CalibrationJobResult {
 /// not load or a config that does not fit the model (e.g. group size vs widths).
 RunConfig resolveRunConfig(const RunConfig& config);
 
+/// What a run derives from: PTQ1.61's second round records the first (kind Preprocessed).
+struct RunLineage {
+    std::int64_t parentRunId = 0; ///< 0: a plain calibration
+    RunKind kind = RunKind::Ptq;
+};
+
 /// Calibrates, evaluates and records one run in `workspace`, on the calling thread.
 /// Problems found before any work (bad config, unusable model or text) throw
 /// core::Error and record nothing. Once the run exists (reported through
@@ -54,6 +60,7 @@ RunConfig resolveRunConfig(const RunConfig& config);
 /// finished before that stay recorded. Progress stages: "load", "calibrate", "eval".
 CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& config,
                                        const ProgressCallback& onProgress = {}, const CancelToken& cancel = {},
-                                       const std::function<void(std::int64_t runId)>& onRunCreated = {});
+                                       const std::function<void(std::int64_t runId)>& onRunCreated = {},
+                                       const RunLineage& lineage = {});
 
 } // namespace core

@@ -26,6 +26,8 @@ torch::Tensor linear(const BlockWeights& weights, const std::string& shortName, 
         x = transform(layer, x);
     torch::Tensor output =
         torch::nn::functional::linear(x, weights.at(shortName + ".weight"), weights.optional(shortName + ".bias"));
+    for (const LinearOutputTransform& transform : hooks->linearOutputs)
+        output = transform(layer, x, output);
     for (const LinearObserver& observer : hooks->observers)
         observer(layer, x, output);
     return output;

@@ -315,6 +315,19 @@ private Q_SLOTS:
         QVERIFY(window.inspector()->selectLayer("model.layers.1.self_attn.q_proj"));
         QVERIFY(window.inspector()->channelPlot()->markedPositionCount() > 0);
 
+        // Its preprocessing from the window: LoRA, merge, PTQ1.61 again; linked to its parent.
+        QSignalSpy failed(window.runner(), &app::CalibrationRunner::failed);
+        QVERIFY(window.startPreprocessing(maskRun));
+        QVERIFY2(finished.wait(120000), failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(0).toString()));
+        const qint64 preprocessed = finished.takeFirst().at(0).toLongLong();
+        window.runsPanel()->refresh();
+        QCOMPARE(window.runsPanel()
+                     ->model()
+                     ->index(window.runsPanel()->model()->rowOf(preprocessed), app::RunsTableModel::Method)
+                     .data()
+                     .toString(),
+                 QString("ptq161 · preprocessed of #%1").arg(maskRun));
+
         // LRQuant, then its test-time adaptation from the window: a TTA run linked to it.
         core::RunConfig lrquant = tinyConfig("lrquant");
         lrquant.weights.groupSize = -1;

@@ -7,13 +7,17 @@
 #include "calib/block_pipeline.h"
 #include "calib/calibration_method.h"
 #include "calib/channel_statistics.h"
+#include "calib/lora.h"
 #include "calib/ptq161.h"
 #include "config/run_config.h"
+#include "jobs/preprocess_job.h"
 #include "model/decoder_model.h"
 #include "quant/storage_bits.h"
 #include "quant/structured_mask.h"
 #include "store/artifact_file.h"
 #include "store/run_artifacts.h"
+#include "store/workspace.h"
+#include "small_run.h"
 #include "tiny_models.h"
 #include "util/error.h"
 
@@ -258,6 +262,81 @@ private Q_SLOTS:
                 QVERIFY2(QString(e.what()).contains(message), e.what());
             }
         }
+        std::filesystem::remove_all(dir);
+    }
+
+    void loraAdaptersAreExactBeforeTrainingAndWhenMerged()
+    {
+        const std::string dir = testsupport::makeTempDir("ptq161_lora");
+        testsupport::TinyModelSpec tiny;
+        testsupport::writeTinyModel(dir, tiny);
+        core::DecoderModel model(dir);
+        core::LoraConfig config;
+        config.rank = 4;
+        config.alpha = 8.0;
+        core::LoraAdapters adapters(model, config);
+        QCOMPARE(adapters.layers().size(), std::size_t(6 * tiny.layers)); // q, k, v, gate, up, down: not o
+        torch::manual_seed(7);
+        const torch::Tensor ids = torch::randint(tiny.vocab, {2, 12}, torch::kInt64);
+        torch::NoGradGuard noGrad;
+        const core::ForwardHooks eval = adapters.hooks(false);
+        const torch::Tensor plain = model.forward(ids);
+        QVERIFY(torch::equal(model.forward(ids, &eval), plain)); // B = 0: the adapter adds exact zeros
+        for (const torch::Tensor& p : adapters.parameters())
+            if (p.size(1) == config.rank) // B [d_out, r]
+                p.normal_(0.0, 0.1);
+        const torch::Tensor adapted = model.forward(ids, &eval);
+        QVERIFY(!torch::allclose(adapted, plain));
+        core::mergeLora(model, adapters);
+        QVERIFY2(torch::allclose(model.forward(ids), adapted, 1e-4, 1e-5), "merged W + (α/r)BA = the adapter's path");
+        // HF's cosine schedule with linear warm-up.
+        config.learningRate = 1e-4;
+        config.warmupFraction = 0.1;
+        QCOMPARE(core::loraLearningRate(config, 0, 100), 0.0);
+        QCOMPARE(core::loraLearningRate(config, 5, 100), 0.5e-4);
+        QCOMPARE(core::loraLearningRate(config, 10, 100), 1e-4);
+        QVERIFY(std::abs(core::loraLearningRate(config, 55, 100) - 0.5e-4) < 1e-12);
+        std::filesystem::remove_all(dir);
+    }
+
+    void preprocessingTrainsMergesAndRecalibratesWithAParent()
+    {
+        const std::string dir = testsupport::makeTempDir("ptq161_preprocess");
+        const testsupport::SmallRunFiles files = testsupport::writeSmallRunFiles(dir, 3);
+        core::Workspace workspace(dir + "/ws");
+        core::RunConfig config = testsupport::smallRunConfig(files, "ptq161");
+        config.weights.bits = 1;
+        config.weights.groupSize = -1;
+        config.options.set("epochs", std::int64_t(1));
+        const core::CalibrationJobResult first = core::runCalibrationJob(workspace, config);
+        core::PreprocessJobParams params;
+        params.parentRunId = first.runId;
+        params.lora.rank = 4;
+        params.lora.steps = 24;
+        params.lora.learningRate = 5e-3;
+        params.lora.dropout = 0.0;
+        core::PreprocessJobResult result;
+        try {
+            result = core::runPreprocessJob(workspace, params);
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        QVERIFY(!result.reusedMergedModel);
+        QCOMPARE(result.losses.size(), std::size_t(24));
+        const double early = (result.losses[0] + result.losses[1] + result.losses[2]) / 3;
+        const double late = (result.losses[21] + result.losses[22] + result.losses[23]) / 3;
+        QVERIFY2(late < early, qPrintable(QString("LoRA loss %1 → %2").arg(early).arg(late)));
+        const core::RunRecord second = workspace.catalog().run(result.second.runId);
+        QVERIFY(second.kind == core::RunKind::Preprocessed);
+        QCOMPARE(second.parentRunId, first.runId);
+        QCOMPARE(second.modelPath, result.mergedModel);
+        QVERIFY(std::isfinite(result.second.datasets[0].perplexity));
+        // The merged model is Q(W) + (α/r)BA: not the parent's quantized weights any more.
+        QVERIFY(std::filesystem::exists(result.mergedModel + "/preprocessing.json"));
+        // The same settings again: the merged model is reused, only the second PTQ runs.
+        const core::PreprocessJobResult again = core::runPreprocessJob(workspace, params);
+        QVERIFY(again.reusedMergedModel && again.losses.empty());
+        QCOMPARE(again.mergedModel, result.mergedModel);
         std::filesystem::remove_all(dir);
     }
 };
