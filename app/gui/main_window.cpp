@@ -295,11 +295,7 @@ bool MainWindow::startCalibration(const core::RunConfig& config)
 {
     if (m_runsPanel->workspaceDirectory().isEmpty() || !m_runner->start(m_runsPanel->workspaceDirectory(), config))
         return false;
-    m_runClock.start();
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
-    statusBar()->showMessage(tr("Calibrating %1 …").arg(QString::fromStdString(core::runDisplayName(config))));
+    showJobStarted(tr("Calibrating %1 …").arg(QString::fromStdString(core::runDisplayName(config))));
     return true;
 }
 
@@ -355,6 +351,15 @@ void MainWindow::askAdapt(qint64 runId)
         startAdaptation(runId, text);
 }
 
+void MainWindow::showJobStarted(const QString& message)
+{
+    m_runClock.start();
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    statusBar()->showMessage(message);
+}
+
 bool MainWindow::startAdaptation(qint64 runId, const QString& textPath)
 {
     core::AdaptJobParams params;
@@ -365,11 +370,7 @@ bool MainWindow::startAdaptation(qint64 runId, const QString& textPath)
         statusBar()->showMessage(tr("A job is running; wait for it to finish."));
         return false;
     }
-    m_runClock.start();
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
-    statusBar()->showMessage(tr("Adapting run %1 to %2 (TTA) …").arg(runId).arg(QFileInfo(textPath).fileName()));
+    showJobStarted(tr("Adapting run %1 to %2 (TTA) …").arg(runId).arg(QFileInfo(textPath).fileName()));
     return true;
 }
 
@@ -392,11 +393,7 @@ bool MainWindow::startPreprocessing(qint64 runId)
         statusBar()->showMessage(tr("A job is running; wait for it to finish."));
         return false;
     }
-    m_runClock.start();
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
-    statusBar()->showMessage(tr("Preprocessing run %1 (LoRA, merge) and calibrating it again …").arg(runId));
+    showJobStarted(tr("Preprocessing run %1 (LoRA, merge) and calibrating it again …").arg(runId));
     return true;
 }
 

@@ -89,6 +89,8 @@ private:
     void openCalibrationDialog(const std::optional<core::RunConfig>& initial);
     void askExport(qint64 runId);
     void askAdapt(qint64 runId);
+    /// A job started: the clock for its ETA, the progress bar and Cancel, `message` in the status bar.
+    void showJobStarted(const QString& message);
     void showAbout();
     /// " · ETA m:ss" for the running job at `fraction` done ("" while too early to say).
     QString etaText(double fraction) const;
