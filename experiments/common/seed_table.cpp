@@ -1,8 +1,8 @@
 // The table of an experiment whose runs are named "<variant> seed<N>" (experiments/lrquant,
 // experiments/ptq161), read from its workspace: one row per variant in the order its first run
 // was made, with each test text's perplexity and the run's bits per weight as mean ± sample std
-// over the finished seeds, the seed count, the mean job seconds, and what the runs are (PTQ, or
-// TTA of a parent run). Prints Markdown.
+// over the finished seeds, the seed count, the mean job seconds, and what the runs are (PTQ, PTQ
+// of a preprocessed model, or TTA of a parent run). Prints Markdown.
 
 #include "common/seed_summary.h"
 #include "store/workspace.h"
@@ -55,7 +55,9 @@ int main(int argc, char** argv)
             if (const auto b = bits.find(run.id); b != bits.end())
                 v.bits.push_back(b->second);
             v.seconds.push_back(run.seconds);
-            v.kinds.insert(run.kind == core::RunKind::TestTimeAdapted ? "TTA" : "PTQ");
+            v.kinds.insert(run.kind == core::RunKind::TestTimeAdapted ? "TTA"
+                           : run.kind == core::RunKind::Preprocessed  ? "PTQ after preprocessing"
+                                                                      : "PTQ");
         }
         std::cout << "| variant | runs |";
         for (const auto& d : datasets)
