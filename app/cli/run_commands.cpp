@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -129,12 +130,18 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section(method == "spqr" ? "spqr" : "gptq")["act_order"] = true;
     if (o.hessian)
         section(method.c_str())["hessian"] = *o.hessian;
-    // --epochs is the block-training length of the learning methods (TesseraQ: of its LWC stage).
-    const bool tesseraq = method == "tesseraq";
-    const bool ownEpochs = method == "ptq161" || method == "lrquant";
-    if (o.epochs)
-        section(tesseraq ? "tesseraq"
-                         : (ownEpochs ? method.c_str() : "omniquant"))[tesseraq ? "lwc_epochs" : "epochs"] = *o.epochs;
+    // --epochs is the block-training length of the learning methods: their "epochs" option
+    // (TesseraQ: its LWC stage's lwc_epochs).
+    if (o.epochs) {
+        const core::MethodDescriptor* descriptor = core::findMethodDescriptor(method);
+        const bool ownEpochs =
+            descriptor != nullptr && std::any_of(descriptor->options.begin(), descriptor->options.end(),
+                                                 [](const core::OptionSpec& option) { return option.key == "epochs"; });
+        if (method == "tesseraq")
+            section("tesseraq")["lwc_epochs"] = *o.epochs;
+        else
+            section(ownEpochs ? method.c_str() : "omniquant")["epochs"] = *o.epochs;
+    }
     if (o.iterations)
         section("tesseraq")["iterations"] = *o.iterations;
     if (o.augLoss)

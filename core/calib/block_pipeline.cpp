@@ -48,7 +48,8 @@ void observeFpInputs(const ModelConfig& config, const BlockWeights& fpWeights, c
         observeStream(config, fpWeights, fpInputs, attention, prefix, batchSize, cancel, diagnostics.fpCountObserver());
 }
 
-// A non-Linear tensor that is no longer the model's own was folded by the method.
+} // namespace
+
 std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights, const BlockWeights& quantized,
                                                    const std::map<std::string, QuantizedLinear>& stored,
                                                    const std::string& prefix)
@@ -60,8 +61,6 @@ std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights
             folded[prefix + name] = tensor;
     return folded;
 }
-
-} // namespace
 
 PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor& calibrationIds,
                                 CalibrationMethod& method, const PipelineOptions& options,

@@ -51,6 +51,13 @@ struct PipelineResult {
     double seconds = 0.0;
 };
 
+/// The tensors of calibrated block `quantized` (prefix "model.layers.3.") that a method folded:
+/// every non-Linear tensor that is no longer `fpWeights`' own (LET's norms, a shift's new bias),
+/// by full name; the stored Linears' weights are not among them.
+std::map<std::string, torch::Tensor> foldedTensors(const BlockWeights& fpWeights, const BlockWeights& quantized,
+                                                   const std::map<std::string, QuantizedLinear>& stored,
+                                                   const std::string& prefix);
+
 /// Calibrates `workingModel` on `calibrationIds` [samples, T] with `method`: when it returns,
 /// every block of the working model is the calibrated one (and the globals whatever the
 /// method's model-level stages made them). Progress: stage "calibrate", one event per block

@@ -28,6 +28,19 @@ std::int64_t defaultEvalBatchWindows(const ModelConfig& config, std::int64_t seq
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(windows), 1, 16);
 }
 
+torch::Tensor evaluationWindows(const std::vector<std::int64_t>& ids, std::int64_t seqLen, std::int64_t maxWindows)
+{
+    const auto tokenCount = static_cast<std::int64_t>(ids.size());
+    std::int64_t windows = tokenCount / seqLen;
+    if (windows == 0)
+        throw Error("text has " + std::to_string(tokenCount) + " tokens, fewer than one window of seq_len " +
+                    std::to_string(seqLen));
+    if (maxWindows > 0)
+        windows = std::min(windows, maxWindows);
+    return torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen), torch::kInt64)
+        .view({windows, seqLen});
+}
+
 PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector<std::int64_t>& ids,
                                     const PerplexityOptions& options, const ProgressCallback& onProgress,
                                     const CancelToken& cancel)
@@ -40,19 +53,9 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
     if (config.family == ModelFamily::Opt && seqLen > config.maxPositions)
         throw Error("seq_len " + std::to_string(seqLen) + " exceeds the model's max_position_embeddings " +
                     std::to_string(config.maxPositions));
-    const auto tokenCount = static_cast<std::int64_t>(ids.size());
-    std::int64_t windows = tokenCount / seqLen;
-    if (windows == 0)
-        throw Error("text has " + std::to_string(tokenCount) + " tokens, fewer than one window of seq_len " +
-                    std::to_string(seqLen));
-    if (options.maxWindows > 0)
-        windows = std::min(windows, options.maxWindows);
-
+    const torch::Tensor all = evaluationWindows(ids, seqLen, options.maxWindows);
+    const std::int64_t windows = all.size(0);
     const std::int64_t batchSize = options.batchSize > 0 ? options.batchSize : defaultEvalBatchWindows(config, seqLen);
-
-    const torch::Tensor all =
-        torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.begin() + windows * seqLen), torch::kInt64)
-            .view({windows, seqLen});
     const AttentionContext attention(config, seqLen, model.device());
     const std::int64_t batches = (windows + batchSize - 1) / batchSize;
     const std::int64_t stepsTotal = batches * (config.numLayers + 1);
@@ -88,7 +91,7 @@ PerplexityResult evaluatePerplexity(const DecoderModel& model, const std::vector
     PerplexityResult result;
     result.meanNll = nllSum / static_cast<double>(windows * (seqLen - 1));
     result.perplexity = std::exp(result.meanNll);
-    result.tokens = tokenCount;
+    result.tokens = static_cast<std::int64_t>(ids.size());
     result.windows = windows;
     result.seqLen = seqLen;
     return result;

@@ -34,6 +34,11 @@ struct PerplexityResult {
 /// 1 to 16.
 std::int64_t defaultEvalBatchWindows(const ModelConfig& config, std::int64_t seqLen);
 
+/// The windows perplexity scores: floor(tokens / seqLen) non-overlapping windows of `ids` (the
+/// first `maxWindows` when > 0), [windows, seqLen] int64. Throws core::Error when the text is
+/// shorter than one window. TTA and LoRA preprocessing train on the same cut.
+torch::Tensor evaluationWindows(const std::vector<std::int64_t>& ids, std::int64_t seqLen, std::int64_t maxWindows);
+
 /// Runs on the calling thread; checks `cancel` after every block of every batch
 /// and throws core::Cancelled. Throws core::Error when the text is shorter than
 /// one window or seqLen is out of range for the model.

@@ -1,8 +1,10 @@
 #include "jobs/adapt_job.h"
 
+#include "calib/block_pipeline.h"
 #include "calib/omniquant.h"
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
+#include "jobs/block_metric_rows.h"
 #include "jobs/finished_run.h"
 #include "jobs/recorded_run.h"
 #include "jobs/run_model.h"
@@ -27,18 +29,6 @@ namespace fs = std::filesystem;
 std::string datasetName(const std::string& path)
 {
     return fs::path(path).stem().string();
-}
-
-// The evaluation's windows (eval/perplexity.h): floor(tokens / seqLen) non-overlapping windows
-// of the text tokenized once, the first `maxWindows` of them when set. TTA trains on exactly
-// the windows it is scored on, as the authors' code does.
-torch::Tensor evaluationWindows(const std::vector<std::int64_t>& tokens, std::int64_t seqLen, std::int64_t maxWindows)
-{
-    std::int64_t windows = static_cast<std::int64_t>(tokens.size()) / seqLen;
-    if (maxWindows > 0)
-        windows = std::min(windows, maxWindows);
-    return torch::tensor(std::vector<std::int64_t>(tokens.begin(), tokens.begin() + windows * seqLen))
-        .reshape({windows, seqLen});
 }
 
 // The run's activation/KV fake-quant everywhere but in block `prefix`: TTA.py switches the
@@ -132,7 +122,8 @@ public:
         result.fpPerplexity = fpPerplexity(fpModel, tokens, options);
 
         // The last block's inputs: both streams through the blocks before it (or the embedding
-        // outputs, as TTA.py's loop leaves them), and the FP block's outputs on the FP stream.
+        // outputs, as TTA.py's loop leaves them), and the FP block's outputs on the FP stream. TTA
+        // trains on exactly the windows it is scored on, as the authors' code does.
         const torch::Tensor ids = evaluationWindows(tokens, options.seqLen, adaptation.maxWindows);
         const AttentionContext attention(modelConfig, options.seqLen, fpModel.device());
         const std::int64_t batch = m_config.calibration.batchSize;
@@ -218,9 +209,8 @@ private:
     {
         for (const auto& [layer, linear] : ctx.stored)
             writeQuantizedLinear(artifacts, layer, linear);
-        for (const auto& [name, tensor] : ctx.weights.tensors)
-            if (!isStoredLinearWeight(ctx.layerPrefix, name, ctx.stored) && !tensor.is_same(fpBlock.optional(name)))
-                writeFoldedTensor(artifacts, ctx.layerPrefix + name, tensor);
+        for (const auto& [name, tensor] : foldedTensors(fpBlock, ctx.weights, ctx.stored, ctx.layerPrefix))
+            writeFoldedTensor(artifacts, name, tensor);
         const std::string blockName = ctx.layerPrefix.substr(0, ctx.layerPrefix.size() - 1);
         writeLossCurve(artifacts, blockName, curve);
         artifacts.flush();
@@ -230,16 +220,11 @@ private:
         for (const LayerMetric& metric : catalog.layerMetrics(m_parentId))
             if (metric.block != ctx.blockIndex)
                 rows.push_back(metric);
-        for (const LayerMetrics& layer : ctx.layers) {
-            rows.push_back({layer.name, layer.block, "rel_error", layer.relativeError});
-            rows.push_back({layer.name, layer.block, "sqnr_db", layer.sqnrDb});
-            rows.push_back({layer.name, layer.block, "seconds", layer.seconds});
-            rows.push_back(
-                {layer.name, layer.block, "effective_bits", effectiveBitsPerWeight(ctx.stored.at(layer.name))});
-        }
-        const std::size_t terms = curve.terms.size();
-        rows.push_back({blockName, ctx.blockIndex, "loss_first_epoch", curve.epochMean(0, terms)});
-        rows.push_back({blockName, ctx.blockIndex, "loss_last_epoch", curve.epochMean(-1, terms)});
+        std::vector<LayerMetrics> layers = ctx.layers;
+        for (LayerMetrics& layer : layers) // the pipeline sets these; this block did not go through it
+            layer.effectiveBits = effectiveBitsPerWeight(ctx.stored.at(layer.name));
+        for (LayerMetric& row : blockMetricRows(layers, blockName, ctx.blockIndex, curve))
+            rows.push_back(std::move(row));
         catalog.addLayerMetrics(m_runId, rows);
         // The bits of the adapted block's Linears are the parent's (same grid and shapes).
         catalog.addRunMetrics(m_runId, catalog.runMetrics(m_parentId));

@@ -5,6 +5,7 @@
 #include "diagnostics/diagnostics_recorder.h"
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
+#include "jobs/block_metric_rows.h"
 #include "jobs/recorded_run.h"
 #include "jobs/resources.h"
 #include "model/weight_layout.h"
@@ -172,30 +173,17 @@ private:
     // Written as each block finishes, so a cancelled or failed run keeps them.
     void recordBlock(const BlockOutcome& block)
     {
+        const std::string prefix = blockPrefix(m_model.config(), block.blockIndex);
+        const std::string name = prefix.substr(0, prefix.size() - 1); // "model.layers.3"
         std::vector<LayerMetric> rows = block.diagnostics;
-        for (const auto& layer : block.layers) {
-            rows.push_back({layer.name, layer.block, "rel_error", layer.relativeError});
-            rows.push_back({layer.name, layer.block, "sqnr_db", layer.sqnrDb});
-            rows.push_back({layer.name, layer.block, "seconds", layer.seconds});
-            if (!std::isnan(layer.effectiveBits))
-                rows.push_back({layer.name, layer.block, "effective_bits", layer.effectiveBits});
-        }
+        for (LayerMetric& row : blockMetricRows(block.layers, name, block.blockIndex, block.lossCurve))
+            rows.push_back(std::move(row));
         for (const auto& [layer, stored] : block.stored)
             writeQuantizedLinear(m_artifacts, layer, stored);
-        for (const auto& [name, tensor] : block.folded)
-            writeFoldedTensor(m_artifacts, name, tensor);
-        if (!block.lossCurve.empty()) {
-            const std::string prefix = blockPrefix(m_model.config(), block.blockIndex);
-            const std::string name = prefix.substr(0, prefix.size() - 1); // "model.layers.3"
+        for (const auto& [tensorName, tensor] : block.folded)
+            writeFoldedTensor(m_artifacts, tensorName, tensor);
+        if (!block.lossCurve.empty())
             writeLossCurve(m_artifacts, name, block.lossCurve);
-            // First and last epoch means: the catalog can sort runs by how far training got.
-            const std::size_t total = block.lossCurve.terms.size();
-            rows.push_back({name, block.blockIndex, "loss_first_epoch", block.lossCurve.epochMean(0, total)});
-            rows.push_back({name, block.blockIndex, "loss_last_epoch", block.lossCurve.epochMean(-1, total)});
-            for (std::size_t t = 0; t < total; ++t)
-                rows.push_back({name, block.blockIndex, "loss_last_epoch_" + block.lossCurve.terms[t],
-                                block.lossCurve.epochMean(-1, t)});
-        }
         m_artifacts.flush();
         m_workspace.catalog().addLayerMetrics(m_runId, rows);
     }

@@ -171,9 +171,9 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     const std::vector<std::string> names = checkpoint.names();
     // A tensor the checkpoint has no place for (LRQuant's shifts give LLaMA norms and MLP
     // Linears biases) would be dropped by every loader: refuse before writing anything.
+    const std::map<std::string, torch::Tensor> online = onlineRotationTensors(folded);
     for (const auto& [name, tensor] : folded)
-        if (!name.ends_with(kDownProjInputRotation) && !name.ends_with(kQueryKeyRotation) &&
-            std::find(names.begin(), names.end(), name) == names.end())
+        if (!online.count(name) && std::find(names.begin(), names.end(), name) == names.end())
             throw Error("export: run " + std::to_string(runId) + " adds " + name +
                         ", which a checkpoint of this model cannot hold (LRQuant's shifts add biases to LLaMA's "
                         "norms and Linears; calibrate with --set lrquant.shifts=false to export)");
@@ -187,7 +187,6 @@ ExportResult exportInto(const Workspace& workspace, const FinishedRun& finished,
     // only changes the basis the weights were quantized in), so a plain HF model results; with
     // activation or KV quantization a runtime must apply them, so they are written beside the
     // weights they precede and listed in quantization.json.
-    const std::map<std::string, torch::Tensor> online = onlineRotationTensors(folded);
     const bool foldOnline = !config.activations.enabled() && !config.kv.enabled();
     std::map<std::string, torch::Tensor> tensors;
     nlohmann::json quantizedLayers = nlohmann::json::object();

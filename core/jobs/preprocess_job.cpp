@@ -1,6 +1,7 @@
 #include "jobs/preprocess_job.h"
 
 #include "calib/lora.h"
+#include "eval/perplexity.h"
 #include "io/checkpoint.h"
 #include "io/tensor_io.h"
 #include "io/tokenizer.h"
@@ -19,15 +20,6 @@ namespace core {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Non-overlapping windows of the tokenized text (the authors train on whole documents cut at
-// 2048 tokens; a text file is one document here).
-torch::Tensor trainingWindows(const std::vector<std::int64_t>& tokens, std::int64_t seqLen)
-{
-    const std::int64_t windows = static_cast<std::int64_t>(tokens.size()) / seqLen;
-    return torch::tensor(std::vector<std::int64_t>(tokens.begin(), tokens.begin() + windows * seqLen))
-        .reshape({windows, seqLen});
-}
 
 nlohmann::json settingsJson(const PreprocessJobParams& params, const std::string& textFingerprint)
 {
@@ -70,7 +62,9 @@ std::vector<double> makeMergedModel(const Workspace& workspace, const Preprocess
     exportRun(workspace, params.parentRunId, staging, {}, cancel);
     DecoderModel model(staging);
     LoraAdapters adapters(model, params.lora);
-    const torch::Tensor windows = trainingWindows(tokens, params.seqLen);
+    // Non-overlapping windows of the text, as perplexity cuts it (the authors train on whole
+    // documents cut at 2048 tokens; a text file is one document here).
+    const torch::Tensor windows = evaluationWindows(tokens, params.seqLen, 0);
     const std::vector<double> losses = trainLora(
         model, adapters, windows, params.lora,
         [&](std::int64_t step, std::int64_t total, double loss) {
