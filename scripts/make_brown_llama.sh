@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the bundled data (resources/data) and the default model
+# Regenerates the bundled data (resources/data: texts and zero-shot tasks) and the default model
 # (resources/models/brown-llama) from scratch: one command, deterministic data,
 # seeded training. About an hour on a 2-core machine.
 #
@@ -23,9 +23,11 @@ fi
 # KJV excerpt: the gospels of Matthew and Mark, one verse per line.
 bible -f "Matthew 1:1-28:20" "Mark 1:1-16:20" > "$work/kjv_raw.txt"
 
-cmake --build "$build" --target prepare_data train_brown_llama >/dev/null
+cmake --build "$build" --target prepare_data make_bundled_tasks train_brown_llama >/dev/null
 "$build/experiments/prepare_data" --brown "$work/corpus/package" --kjv "$work/kjv_raw.txt" \
   --out "$root/resources/data" --train "$work/brown_train.txt"
+# The bundled zero-shot tasks, from the same test documents (tags kept for the cloze's choices).
+"$build/experiments/make_bundled_tasks" --brown "$work/corpus/package" --out "$root/resources/data"
 cp "$work/corpus/package/README" "$root/resources/data/BROWN-CORPUS-README.txt"
 [ "${1:-}" = "--data-only" ] && exit 0
 

@@ -1,5 +1,7 @@
 #include "cli/run_commands.h"
 
+#include "eval/zero_shot_task.h"
+
 #include "cli/cli_common.h"
 #include "cli/diag_command.h"
 #include "cli/model_commands.h"
@@ -121,6 +123,22 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         section("calibration")["batch_size"] = *o.batchSize;
     if (!o.evalTexts.empty())
         section("eval")["texts"] = o.evalTexts;
+    if (!o.tasks.empty()) {
+        json tasks = json::array();
+        for (const std::string& task : o.tasks) {
+            if (task == "bundled") {
+                for (const std::string& name : core::bundledTaskNames())
+                    tasks.push_back({{"name", name}});
+                continue;
+            }
+            const auto equals = task.find('=');
+            if (equals == std::string::npos)
+                tasks.push_back({{"name", task}});
+            else
+                tasks.push_back({{"name", task.substr(0, equals)}, {"file", task.substr(equals + 1)}});
+        }
+        section("eval")["tasks"] = tasks;
+    }
     if (o.evalSeqLen)
         section("eval")["seq_len"] = *o.evalSeqLen;
     if (o.evalMaxWindows)
@@ -170,10 +188,20 @@ json resultJson(const core::CalibrationJobResult& result)
                           {"sqnr_db", jsonNumber(l.sqnrDb)},
                           {"effective_bits", jsonNumber(l.effectiveBits)},
                           {"seconds", jsonNumber(l.seconds)}});
+    json tasks = json::array();
+    for (const auto& score : result.tasks) {
+        json row = {{"task", score.task}, {"n", score.documents}};
+        for (const auto& metric : score.metrics) {
+            row[metric.name] = jsonNumber(metric.value);
+            row[metric.name + "_stderr"] = jsonNumber(metric.standardError);
+        }
+        tasks.push_back(row);
+    }
     return {{"run_id", result.runId},
             {"name", result.name},
             {"status", "finished"},
             {"perplexity", perplexity},
+            {"tasks", tasks},
             {"fp_perplexity", fp},
             {"effective_bits", jsonNumber(result.effectiveBits)},
             {"calibration_offsets", result.calibrationOffsets},
@@ -191,6 +219,13 @@ void printResult(const core::CalibrationJobResult& result)
     for (const auto& d : result.datasets)
         std::printf("%-16s %12.3f %12.3f %+8.2f%%\n", d.dataset.c_str(), d.perplexity, d.fpPerplexity,
                     100.0 * (d.perplexity / d.fpPerplexity - 1.0));
+    for (const auto& score : result.tasks) {
+        std::printf("%-22s", score.task.c_str());
+        for (const auto& metric : score.metrics)
+            if (metric.reported)
+                std::printf("  %s %.4f ± %.4f", metric.name.c_str(), metric.value, metric.standardError);
+        std::printf("  (n %lld)\n", static_cast<long long>(score.documents));
+    }
     if (result.layers.empty())
         return;
     double sum = 0.0;
@@ -304,6 +339,9 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
     m_calibrate->add_option("--batch-size", c.batchSize, "Windows per forward pass");
     m_calibrate->add_option("--eval-text", c.evalTexts,
                             "Evaluation text file(s) (default: bundled Brown and KJV tests)");
+    m_calibrate->add_option("--task", c.tasks,
+                            "Zero-shot task scored after the perplexities: NAME (a bundled task), NAME=FILE, or "
+                            "'bundled' for both bundled tasks; repeat for several (`quantscope eval --list-tasks`)");
     m_calibrate->add_option("--eval-seq-len", c.evalSeqLen, "Evaluation window length (default: model context)");
     m_calibrate->add_option("--eval-max-windows", c.evalMaxWindows, "Evaluate at most K windows per text (0: all)");
     m_calibrate->add_option(

@@ -31,6 +31,7 @@ struct CalibrateOptions {
     bool augLoss = false;
     bool let = false;
     std::vector<std::string> evalTexts;
+    std::vector<std::string> tasks;     ///< --task NAME | NAME=FILE | bundled
     std::vector<std::string> overrides; ///< --set KEY=VALUE, applied last, in order
 };
 

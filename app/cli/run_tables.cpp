@@ -167,6 +167,13 @@ void printRunShow(const core::Workspace& workspace, std::int64_t runId)
         std::printf("%-20s %12s %12s %8s%%\n", dataset.c_str(), formatValue(q).c_str(), formatValue(fp).c_str(),
                     formatValue(100.0 * (q / fp - 1.0), "%+.2f").c_str());
     }
+    const auto tasks = workspace.catalog().taskMetrics(runId);
+    if (!tasks.empty())
+        std::printf("\n%-22s %-10s %10s %10s %8s\n", "task", "metric", "value", "stderr", "n");
+    for (const auto& m : tasks)
+        std::printf("%-22s %-10s %10s %10s %8lld%s\n", m.task.c_str(), m.metric.c_str(),
+                    formatValue(m.value, "%.4f").c_str(), formatValue(m.standardError, "%.4f").c_str(),
+                    static_cast<long long>(m.documents), m.reported ? "" : "  (not a harness metric of the task)");
     const auto layers = workspace.catalog().layerMetrics(runId);
     // Linears carry rel_error; block outputs carry the diagnostics (sw1, ...) and, for
     // methods that learn, their training loss.
@@ -257,6 +264,53 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
                                    {"perplexity", values},
                                    {"difference", differences}});
     }
+    // Zero-shot tasks: each metric the harness reports for the task, then the average acc of
+    // the runs that scored every task listed.
+    std::vector<std::vector<core::TaskMetricRecord>> tasks;
+    for (const auto& run : runs)
+        tasks.push_back(workspace.catalog().taskMetrics(run.id));
+    std::vector<std::pair<std::string, std::string>> taskRows;
+    for (const auto& rows : tasks)
+        for (const auto& m : rows)
+            if (m.reported &&
+                std::find(taskRows.begin(), taskRows.end(), std::make_pair(m.task, m.metric)) == taskRows.end())
+                taskRows.emplace_back(m.task, m.metric);
+    const auto findTask = [](const std::vector<core::TaskMetricRecord>& rows, const std::string& task,
+                             const std::string& metric) -> const core::TaskMetricRecord* {
+        for (const auto& m : rows)
+            if (m.task == task && m.metric == metric)
+                return &m;
+        return nullptr;
+    };
+    out["tasks"] = json::array();
+    for (const auto& [task, metric] : taskRows) {
+        json values = json::array(), errors = json::array(), documents = json::array();
+        for (const auto& rows : tasks) {
+            const auto* m = findTask(rows, task, metric);
+            values.push_back(jsonNumber(m ? m->value : NAN));
+            errors.push_back(jsonNumber(m ? m->standardError : NAN));
+            documents.push_back(m ? m->documents : 0);
+        }
+        out["tasks"].push_back(
+            {{"task", task}, {"metric", metric}, {"values", values}, {"stderr", errors}, {"n", documents}});
+    }
+    json averages = json::array();
+    for (const auto& rows : tasks) {
+        double sum = 0.0;
+        int count = 0, expected = 0;
+        for (const auto& [task, metric] : taskRows) {
+            if (metric != "acc")
+                continue;
+            ++expected;
+            if (const auto* m = findTask(rows, task, metric)) {
+                sum += m->value;
+                ++count;
+            }
+        }
+        averages.push_back(jsonNumber(count > 0 && count == expected ? sum / count : NAN));
+    }
+    out["average_acc"] = averages;
+
     std::vector<std::string> layerNames;
     for (const auto& rows : layers)
         for (const auto& m : rows)
@@ -305,6 +359,23 @@ void printCompare(const core::Workspace& workspace, const std::vector<std::int64
     std::printf("%-16s %10s", "bits/weight", "32");
     for (const auto& run : table["runs"])
         std::printf(" %12s", cell(run["effective_bits"], "%.3f").c_str());
+    if (!table["tasks"].empty()) {
+        std::printf("\n\n%-27s", "zero-shot (harness metrics)");
+        for (const auto& run : table["runs"])
+            std::printf(" %12s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
+        std::printf("\n");
+        for (const auto& row : table["tasks"]) {
+            const std::string label = row["task"].get<std::string>() + " " + row["metric"].get<std::string>();
+            std::printf("%-27s", label.c_str());
+            for (const auto& value : row["values"])
+                std::printf(" %12s", cell(value, "%.4f").c_str());
+            std::printf("   (n %lld, stderr %s)\n", static_cast<long long>(row["n"][0].get<std::int64_t>()),
+                        cell(row["stderr"][0], "%.4f").c_str());
+        }
+        std::printf("%-27s", "average acc");
+        for (const auto& value : table["average_acc"])
+            std::printf(" %12s", cell(value, "%.4f").c_str());
+    }
     std::printf("\n\n%-40s", metric.c_str());
     for (const auto& run : table["runs"])
         std::printf(" %11s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());

@@ -41,6 +41,21 @@ void readSections(ObjectReader& parent, RunConfig& config, const std::string& so
         reader.readStrings("texts", config.eval.texts);
         reader.readInteger("seq_len", config.eval.seqLen);
         reader.readInteger("max_windows", config.eval.maxWindows);
+        reader.readString("bos", config.eval.bos);
+        if (const json* tasks = reader.find("tasks")) {
+            if (!tasks->is_array())
+                reader.fail("eval.tasks must be an array of {name, file, labels, limit}");
+            config.eval.tasks.clear();
+            for (std::size_t i = 0; i < tasks->size(); ++i) {
+                ObjectReader task((*tasks)[i], "eval.tasks[" + std::to_string(i) + "]", source);
+                EvalTaskConfig& entry = config.eval.tasks.emplace_back();
+                task.readString("name", entry.name);
+                task.readString("file", entry.file);
+                task.readString("labels", entry.labels);
+                task.readInteger("limit", entry.limit);
+                task.rejectUnknownKeys();
+            }
+        }
     });
     readSection(parent, "diagnostics", source, [&](ObjectReader& reader) {
         DiagnosticsConfig& d = config.diagnostics;
@@ -114,6 +129,17 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
             "eval.max_windows must be >= 0 (0 = all), got " + std::to_string(config.eval.maxWindows));
     for (const auto& text : config.eval.texts)
         require(!text.empty(), source, "eval.texts contains an empty path");
+    require(config.eval.bos == "tokenizer" || config.eval.bos == "never" || config.eval.bos == "always", source,
+            "eval.bos must be tokenizer, never or always, got '" + config.eval.bos + "'");
+    for (std::size_t i = 0; i < config.eval.tasks.size(); ++i) {
+        const EvalTaskConfig& task = config.eval.tasks[i];
+        const std::string key = "eval.tasks[" + std::to_string(i) + "]";
+        require(!task.name.empty(), source, key + ".name is required");
+        require(task.limit >= 0, source, key + ".limit must be >= 0 (0 = all), got " + std::to_string(task.limit));
+        for (std::size_t j = 0; j < i; ++j)
+            require(config.eval.tasks[j].name != task.name, source,
+                    "eval.tasks has two tasks named '" + task.name + "' (results are stored by task name)");
+    }
     const DiagnosticsConfig& d = config.diagnostics;
     require(d.histogramBins >= 8 && d.histogramBins <= 4096, source,
             "diagnostics.histogram_bins must be in 8..4096, got " + std::to_string(d.histogramBins));
@@ -170,8 +196,14 @@ std::string runConfigToJson(const RunConfig& config, int indent)
                                {"seq_len", config.calibration.seqLen},
                                {"seed", config.calibration.seed},
                                {"batch_size", config.calibration.batchSize}};
-    document["eval"] = {
-        {"texts", config.eval.texts}, {"seq_len", config.eval.seqLen}, {"max_windows", config.eval.maxWindows}};
+    json tasks = json::array();
+    for (const EvalTaskConfig& task : config.eval.tasks)
+        tasks.push_back({{"name", task.name}, {"file", task.file}, {"labels", task.labels}, {"limit", task.limit}});
+    document["eval"] = {{"texts", config.eval.texts},
+                        {"seq_len", config.eval.seqLen},
+                        {"max_windows", config.eval.maxWindows},
+                        {"tasks", tasks},
+                        {"bos", config.eval.bos}};
     const DiagnosticsConfig& d = config.diagnostics;
     document["diagnostics"] = {{"enabled", d.enabled},
                                {"histogram_bins", d.histogramBins},

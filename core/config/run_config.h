@@ -11,7 +11,9 @@
 //   "method": "gptq",                             // required: a registered method (`quantscope methods`)
 //   "weights": {"bits": 4, "group_size": 128, "symmetric": false},
 //   "calibration": {"text": "...", "samples": 128, "seq_len": 0, "seed": 0, "batch_size": 8},
-//   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0},
+//   "eval": {"texts": ["..."], "seq_len": 0, "max_windows": 0,
+//            "tasks": [{"name": "hellaswag", "file": "hellaswag_val.jsonl", "labels": "", "limit": 0}],
+//            "bos": "tokenizer"},
 //   "diagnostics": {"enabled": true, "histogram_bins": 256, "projections": 64, "projection_seed": 0,
 //                   "quantile_levels": 256, "qsur": true, "qsur_tokens": 16384, "saliency": true,
 //                   "saliency_top_k": 64, "saliency_map_size": 128},
@@ -51,10 +53,23 @@ struct CalibrationDataConfig {
     std::int64_t batchSize = 8; ///< windows per forward pass (memory vs speed; no effect on results)
 };
 
+/// One zero-shot task a run scores (issue 19; eval/zero_shot_task.h lists the formats).
+struct EvalTaskConfig {
+    std::string name;       ///< a format ("hellaswag", "piqa", ...), a bundled task, or a user's task (generic JSONL)
+    std::string file;       ///< the task's data file; "" = the bundled task of that name
+    std::string labels;     ///< separate labels file (PIQA, SIQA); "" = labels in the data file
+    std::int64_t limit = 0; ///< the file's first N documents; 0 = all
+    bool operator==(const EvalTaskConfig&) const = default;
+};
+
 struct EvalConfig {
-    std::vector<std::string> texts; ///< empty = the bundled held-out texts (Brown test, KJV excerpt)
-    std::int64_t seqLen = 0;        ///< 0 = the model's context, at most 2048
-    std::int64_t maxWindows = 0;    ///< 0 = every window of each text
+    std::vector<std::string> texts;    ///< empty = the bundled held-out texts (Brown test, KJV excerpt)
+    std::int64_t seqLen = 0;           ///< 0 = the model's context, at most 2048
+    std::int64_t maxWindows = 0;       ///< 0 = every window of each text
+    std::vector<EvalTaskConfig> tasks; ///< zero-shot tasks scored after the perplexities; empty = none
+    /// Whether task requests start with BOS: "tokenizer" (what the model's tokenizer does, the
+    /// harness since PR #3347), "never" (the harness's HFLM default before it) or "always".
+    std::string bos = "tokenizer";
 };
 
 /// What the diagnostics stage records per block and Linear (METHODS.md §11).

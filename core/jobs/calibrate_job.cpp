@@ -8,6 +8,7 @@
 #include "jobs/block_metric_rows.h"
 #include "jobs/recorded_run.h"
 #include "jobs/resources.h"
+#include "jobs/zero_shot_eval.h"
 #include "model/weight_layout.h"
 #include "quant/activation_quantizer.h"
 #include "store/loss_curve_artifacts.h"
@@ -109,6 +110,7 @@ public:
         evaluateFullPrecision(*tokenizer, result);
         calibrate(*tokenizer, result);
         evaluateQuantized(result);
+        scoreTasksOfRun(result);
     }
 
 private:
@@ -254,10 +256,31 @@ private:
 
     // After calibration: the working model is the calibrated one; its forward carries the
     // run's activation/KV fake-quant.
+    // The quantized model's evaluation share of the progress bar: its perplexities, then its tasks.
+    double perplexityShare() const
+    {
+        const double rest = 1.0 - kFpEvalShare - kCalibrateShare;
+        return m_config.eval.tasks.empty() ? rest : rest * 0.5;
+    }
+
+    void scoreTasksOfRun(CalibrationJobResult& result)
+    {
+        if (m_config.eval.tasks.empty())
+            return;
+        const double done = kFpEvalShare + kCalibrateShare + perplexityShare();
+        const double share = 1.0 - done;
+        const auto progress = [&](const ProgressEvent& event) {
+            reportProgress(m_onProgress, {"eval", done + event.fraction * share, event.message});
+        };
+        result.tasks =
+            scoreTasks(m_model, loadTasks(m_config.eval.tasks), zeroShotOptionsOf(m_config), progress, m_cancel);
+        m_workspace.catalog().addTaskMetrics(m_runId, taskMetricRecords(result.tasks));
+    }
+
     void evaluateQuantized(CalibrationJobResult& result)
     {
         const std::size_t texts = m_config.eval.texts.size();
-        const double share = (1.0 - kFpEvalShare - kCalibrateShare) / static_cast<double>(texts);
+        const double share = perplexityShare() / static_cast<double>(texts);
         double done = kFpEvalShare + kCalibrateShare;
         PerplexityOptions options = evalOptions();
         options.hooks = m_streamHooks;
@@ -334,6 +357,8 @@ RunConfig resolveRunConfig(const RunConfig& input)
     checkSequenceLength(config.calibration.seqLen, model, "calibration.seq_len");
     checkSequenceLength(config.eval.seqLen, model, "eval.seq_len");
     checkGroupSize(config, model);
+    config.eval.tasks = resolveTaskFiles(config.eval.tasks);
+    parseBosPolicy(config.eval.bos);
     if (config.name.empty())
         config.name = runDisplayName(config);
     return config;
@@ -354,6 +379,7 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
             throw Error("eval text " + path + ": no such file");
     if (!fs::is_regular_file(config.calibration.text))
         throw Error("calibration text " + config.calibration.text + ": no such file");
+    loadTasks(config.eval.tasks); // a task file that does not parse fails here, not after calibration
 
     CalibrationJobResult result;
     result.name = config.name;

@@ -4,6 +4,7 @@
 
 #include "calib/layer_metrics.h"
 #include "config/run_config.h"
+#include "eval/task_score.h"
 #include "store/workspace.h"
 #include "util/cancel_token.h"
 #include "util/progress.h"
@@ -36,6 +37,7 @@ struct CalibrationJobResult {
     /// Bits per weight of every stored Linear together (quant/storage_bits.h); NaN: none stored.
     double effectiveBits = std::numeric_limits<double>::quiet_NaN();
     std::vector<DatasetOutcome> datasets;
+    std::vector<TaskScore> tasks; ///< eval.tasks on the calibrated model, in order
     double calibrationSeconds = 0.0;
     double seconds = 0.0;
 };

@@ -81,10 +81,9 @@ torch::Tensor attend(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, c
     }
     const std::int64_t batch = q.size(0);
     const std::int64_t seqLen = q.size(2);
-    const torch::Tensor mask = attention.causalMask().narrow(0, 0, seqLen).narrow(1, 0, seqLen);
     const auto attendRows = [&](std::int64_t first, std::int64_t count) {
         torch::Tensor scores = torch::matmul(q.narrow(0, first, count), k.narrow(0, first, count).transpose(-2, -1));
-        scores.add_(mask); // in place: matmul's backward does not need its output
+        scores.add_(attention.maskRows(first, count, seqLen)); // in place: matmul's backward does not need its output
         const torch::Tensor probabilities = torch::softmax(scores, -1);
         return torch::matmul(probabilities, v.narrow(0, first, count)); // [count, heads, T, d]
     };
@@ -117,10 +116,10 @@ torch::Tensor llamaBlock(const ModelConfig& c, const BlockWeights& w, const torc
                          const AttentionContext& attention, const std::string& prefix, const ForwardHooks* hooks)
 {
     const std::int64_t seqLen = x.size(1);
-    // [T, 1, d]: broadcast over heads of the [B, T, heads, d] layout, where RoPE runs on
-    // contiguous memory (on the transposed layout it costs several times more).
-    const torch::Tensor cos = attention.cos().narrow(0, 0, seqLen).unsqueeze(1);
-    const torch::Tensor sin = attention.sin().narrow(0, 0, seqLen).unsqueeze(1);
+    // Broadcast over heads of the [B, T, heads, d] layout, where RoPE runs on contiguous memory
+    // (on the transposed layout it costs several times more).
+    const torch::Tensor cos = attention.ropeCos(seqLen);
+    const torch::Tensor sin = attention.ropeSin(seqLen);
 
     const torch::Tensor h = withNormBias(rmsNorm(x, w.at("input_layernorm.weight"), c.normEps), w, "input_layernorm");
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.headDim));
@@ -199,22 +198,66 @@ torch::Tensor BlockWeights::optional(const std::string& shortName) const
     return it == tensors.end() ? torch::Tensor() : it->second;
 }
 
+namespace {
+
+// inv_freq_i = theta^(-2i/d), HF LlamaRotaryEmbedding; angles in float32 as HF does, so a
+// position's angles are the same values whichever table they are read from.
+torch::Tensor ropeAngles(const ModelConfig& config, const torch::Tensor& positions)
+{
+    const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(positions.device());
+    const torch::Tensor exponents = torch::arange(0, config.headDim, 2, options) / static_cast<double>(config.headDim);
+    const torch::Tensor invFreq = 1.0 / torch::pow(config.ropeTheta, exponents);
+    const torch::Tensor angles = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq;
+    return torch::cat({angles, angles}, -1);
+}
+
+} // namespace
+
 AttentionContext::AttentionContext(const ModelConfig& config, std::int64_t seqLen, torch::Device device)
     : m_seqLen(seqLen)
 {
     const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
     m_mask = torch::full({seqLen, seqLen}, -std::numeric_limits<float>::infinity(), options).triu(1);
     if (config.family == ModelFamily::Llama) {
-        // inv_freq_i = theta^(-2i/d), HF LlamaRotaryEmbedding; angles in float32 as HF does.
-        const torch::Tensor exponents =
-            torch::arange(0, config.headDim, 2, options) / static_cast<double>(config.headDim);
-        const torch::Tensor invFreq = 1.0 / torch::pow(config.ropeTheta, exponents);
-        const torch::Tensor positions = torch::arange(seqLen, options);
-        const torch::Tensor angles = torch::outer(positions, invFreq);
-        const torch::Tensor full = torch::cat({angles, angles}, -1);
+        const torch::Tensor full = ropeAngles(config, torch::arange(seqLen, options));
         m_cos = full.cos();
         m_sin = full.sin();
     }
+}
+
+AttentionContext::AttentionContext(const ModelConfig& config, const torch::Tensor& positions,
+                                   const torch::Tensor& allowed)
+    : m_seqLen(positions.size(1)), m_positions(positions.to(torch::kInt64))
+{
+    if (positions.dim() != 2 || allowed.dim() != 3 || allowed.size(0) != positions.size(0) ||
+        allowed.size(1) != m_seqLen || allowed.size(2) != m_seqLen)
+        throw Error("packed attention: positions [B, T] and allowed [B, T, T] do not match");
+    const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(positions.device());
+    m_mask = torch::zeros(allowed.sizes(), options)
+                 .masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity())
+                 .unsqueeze(1);
+    if (config.family == ModelFamily::Llama) {
+        const torch::Tensor full = ropeAngles(config, m_positions);
+        m_cos = full.cos();
+        m_sin = full.sin();
+    }
+}
+
+torch::Tensor AttentionContext::maskRows(std::int64_t first, std::int64_t count, std::int64_t seqLen) const
+{
+    if (packed())
+        return m_mask.narrow(0, first, count).narrow(2, 0, seqLen).narrow(3, 0, seqLen);
+    return m_mask.narrow(0, 0, seqLen).narrow(1, 0, seqLen);
+}
+
+torch::Tensor AttentionContext::ropeCos(std::int64_t seqLen) const
+{
+    return packed() ? m_cos.narrow(1, 0, seqLen).unsqueeze(2) : m_cos.narrow(0, 0, seqLen).unsqueeze(1);
+}
+
+torch::Tensor AttentionContext::ropeSin(std::int64_t seqLen) const
+{
+    return packed() ? m_sin.narrow(1, 0, seqLen).unsqueeze(2) : m_sin.narrow(0, 0, seqLen).unsqueeze(1);
 }
 
 torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps)
@@ -223,7 +266,8 @@ torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, doubl
     return weight * (x * torch::rsqrt(variance + eps));
 }
 
-torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids)
+torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids,
+                          const torch::Tensor& positions)
 {
     if (ids.numel() > 0) {
         const auto minId = ids.min().item<std::int64_t>();
@@ -233,7 +277,12 @@ torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weight
                         std::to_string(config.vocabSize));
     }
     torch::Tensor hidden = torch::embedding(weights.embedTokens, ids);
-    if (config.family == ModelFamily::Opt) {
+    if (config.family == ModelFamily::Opt && positions.defined()) {
+        if (positions.numel() > 0 && positions.max().item<std::int64_t>() >= config.maxPositions)
+            throw Error("position " + std::to_string(positions.max().item<std::int64_t>()) +
+                        " exceeds max_position_embeddings " + std::to_string(config.maxPositions));
+        hidden = hidden + torch::embedding(weights.embedPositions, positions.to(ids.device()) + kOptPositionOffset);
+    } else if (config.family == ModelFamily::Opt) {
         if (ids.size(1) > config.maxPositions)
             throw Error("sequence of " + std::to_string(ids.size(1)) + " tokens exceeds max_position_embeddings " +
                         std::to_string(config.maxPositions));

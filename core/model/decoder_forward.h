@@ -34,24 +34,43 @@ struct GlobalWeights {
     torch::Tensor lmHead;        ///< the embedding itself when tied
 };
 
-/// Causal mask and rotary tables for one sequence length, built once and reused across blocks.
+/// Attention mask and rotary tables, built once and reused across blocks. Two layouts:
+/// - causal: every row of the batch holds one sequence at positions 0…T−1 (the usual forward);
+/// - packed: each row holds several sequences that share a prefix (zero-shot scoring, where
+///   the choices of a question share its context): token t of row b sits at positions[b][t]
+///   and attends to the tokens `allowed[b][t]` marks. A token's computation is then exactly
+///   that of the same token in its own unpacked sequence.
 class AttentionContext {
 public:
     AttentionContext(const ModelConfig& config, std::int64_t seqLen, torch::Device device);
-    const torch::Tensor& causalMask() const { return m_mask; } ///< [T, T], 0 or -inf
-    const torch::Tensor& cos() const { return m_cos; }         ///< [T, headDim] (LLaMA)
-    const torch::Tensor& sin() const { return m_sin; }
+    /// positions [B, T] int64 (each < the model's context), allowed [B, T, T] bool (every token
+    /// allowed to see itself). Throws core::Error for shapes that do not match.
+    AttentionContext(const ModelConfig& config, const torch::Tensor& positions, const torch::Tensor& allowed);
+
+    bool packed() const { return m_positions.defined(); }
     std::int64_t seqLen() const { return m_seqLen; }
+    /// Additive mask (0 or −inf) for rows [first, first+count) of a batch of `seqLen` tokens,
+    /// broadcastable over [count, heads, seqLen, seqLen].
+    torch::Tensor maskRows(std::int64_t first, std::int64_t count, std::int64_t seqLen) const;
+    /// RoPE tables for `seqLen` tokens, broadcastable over the [B, T, heads, d] layout (LLaMA).
+    torch::Tensor ropeCos(std::int64_t seqLen) const;
+    torch::Tensor ropeSin(std::int64_t seqLen) const;
+    /// The packed layout's positions [B, T]; undefined for the causal one (0…T−1).
+    const torch::Tensor& positions() const { return m_positions; }
+    const torch::Tensor& causalMask() const { return m_mask; } ///< [T, T] (causal) or [B, 1, T, T] (packed)
 
 private:
     std::int64_t m_seqLen;
     torch::Tensor m_mask;
-    torch::Tensor m_cos;
+    torch::Tensor m_cos; ///< [T, d] (causal) or [B, T, d] (packed)
     torch::Tensor m_sin;
+    torch::Tensor m_positions;
 };
 
-/// Token ids [B, T] (int64) → hidden states [B, T, H] (adds OPT's learned positions).
-torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids);
+/// Token ids [B, T] (int64) → hidden states [B, T, H] (adds OPT's learned positions: 0…T−1, or
+/// `positions` [B, T] when defined, a packed AttentionContext's).
+torch::Tensor embedTokens(const ModelConfig& config, const GlobalWeights& weights, const torch::Tensor& ids,
+                          const torch::Tensor& positions = {});
 
 /// One decoder block. `layerPrefix` is blockPrefix(config, i); `hooks` may be null or empty
 /// (model/forward_hooks.h). Without hooks the block computes exactly what it did before hooks

@@ -73,9 +73,9 @@ const GlobalWeights& DecoderModel::globals() const
     return *m_globals;
 }
 
-torch::Tensor DecoderModel::embed(const torch::Tensor& ids) const
+torch::Tensor DecoderModel::embed(const torch::Tensor& ids, const torch::Tensor& positions) const
 {
-    return embedTokens(m_config, globals(), ids.to(m_options.device));
+    return embedTokens(m_config, globals(), ids.to(m_options.device), positions);
 }
 
 torch::Tensor DecoderModel::runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,

@@ -45,7 +45,8 @@ public:
     /// transform). Keep lmHead the same tensor as embedTokens for a model with a tied head.
     void replaceGlobals(GlobalWeights weights);
 
-    torch::Tensor embed(const torch::Tensor& ids) const;
+    /// `positions` [B, T]: a packed AttentionContext's (OPT's learned positions read them).
+    torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions = {}) const;
     torch::Tensor runBlock(std::int64_t index, const torch::Tensor& hidden, const AttentionContext& attention,
                            const ForwardHooks* hooks = nullptr) const;
     torch::Tensor logits(const torch::Tensor& hidden) const;

@@ -85,6 +85,20 @@ CREATE TABLE run_metrics (
 ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
 ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'ptq' CHECK (kind IN ('ptq', 'tta', 'preprocessed'));
 )sql",
+    // 5: zero-shot task accuracies (issue 19): each metric of each task with its standard error,
+    // the documents scored and whether the harness reports the metric for that task.
+    R"sql(
+CREATE TABLE task_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    task TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    stderr REAL,
+    documents INTEGER NOT NULL,
+    reported INTEGER NOT NULL CHECK (reported IN (0, 1)),
+    PRIMARY KEY (run_id, task, metric)
+) STRICT;
+)sql",
 };
 static_assert(std::size(kMigrations) == Catalog::kSchemaVersion, "one migration per schema version");
 
@@ -709,6 +723,55 @@ RunRecord Catalog::run(std::int64_t id) const
     if (!found)
         throw runNotFound(m_path, id);
     return std::move(*found);
+}
+
+void Catalog::addTaskMetrics(std::int64_t id, const std::vector<TaskMetricRecord>& metrics)
+{
+    const Operation op{m_db.get(), m_path, "add task metrics to run " + std::to_string(id)};
+    Transaction transaction = beginWrite(op, m_mode);
+    requireRun(op, id);
+    Statement insert(op, "INSERT OR REPLACE INTO task_metrics (run_id, task, metric, value, stderr, documents, "
+                         "reported) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    for (const TaskMetricRecord& metric : metrics) {
+        insert.bindInt(1, id)
+            .bindText(2, metric.task)
+            .bindText(3, metric.metric)
+            .bindReal(4, metric.value)
+            .bindReal(5, metric.standardError)
+            .bindInt(6, metric.documents)
+            .bindInt(7, metric.reported ? 1 : 0);
+        insert.execute();
+        insert.reset();
+    }
+    transaction.commit();
+}
+
+std::vector<TaskMetricRecord> Catalog::taskMetrics(std::int64_t id) const
+{
+    const Operation op{m_db.get(), m_path, "read the task metrics of run " + std::to_string(id)};
+    const Transaction snapshot(op, Transaction::Kind::Read);
+    requireRun(op, id);
+    Statement query(op, "SELECT task, metric, value, stderr, documents, reported FROM task_metrics WHERE run_id = ?1 "
+                        "ORDER BY task, metric");
+    query.bindInt(1, id);
+    std::vector<TaskMetricRecord> metrics;
+    while (query.step())
+        metrics.push_back(
+            {query.text(0), query.text(1), query.real(2), query.real(3), query.int64(4), query.int64(5) != 0});
+    return metrics;
+}
+
+std::map<std::int64_t, std::vector<TaskMetricRecord>> Catalog::taskMetricsOfAllRuns() const
+{
+    const Operation op{m_db.get(), m_path, "read the task metrics of every run"};
+    const Transaction snapshot(op, Transaction::Kind::Read);
+    Statement query(op, "SELECT run_id, task, metric, value, stderr, documents, reported FROM task_metrics "
+                        "ORDER BY run_id, task, metric");
+    std::map<std::int64_t, std::vector<TaskMetricRecord>> values;
+    while (query.step())
+        values[query.int64(0)].push_back(
+            {query.text(1), query.text(2), query.real(3), query.real(4), query.int64(5), query.int64(6) != 0});
+    return values;
 }
 
 std::vector<DatasetMetric> Catalog::datasetMetrics(std::int64_t id) const

@@ -89,6 +89,18 @@ struct LayerMetric {
     double value = 0;
 };
 
+/// One metric of a zero-shot task (issue 19): "acc", "acc_norm", "acc_bytes" or "perplexity",
+/// with its standard error (NaN: none) over `documents` documents. `reported`: the harness
+/// reports this metric for the task (only those count in averages).
+struct TaskMetricRecord {
+    std::string task;
+    std::string metric;
+    double value = 0;
+    double standardError = 0;
+    std::int64_t documents = 0;
+    bool reported = false;
+};
+
 /// Everything a full-precision perplexity depends on.
 struct FpBaselineKey {
     std::string modelFingerprint;
@@ -109,7 +121,7 @@ enum class OpenMode {
 
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     static constexpr int kDefaultBusyTimeoutMs = 5000;
 
     /// Opens the catalog at `path`. ReadWrite creates the file if it is missing (its directory
@@ -157,6 +169,8 @@ public:
     void deleteRun(std::int64_t id);
     /// Inserts the metrics; a (dataset, metric) pair already stored for the run is replaced.
     void addDatasetMetrics(std::int64_t id, const std::vector<DatasetMetric>& metrics);
+    /// Inserts zero-shot task metrics; a (task, metric) pair already stored for the run is replaced.
+    void addTaskMetrics(std::int64_t id, const std::vector<TaskMetricRecord>& metrics);
     /// Inserts metrics of the whole run ("effective_bits"); one already stored is replaced.
     void addRunMetrics(std::int64_t id, const std::map<std::string, double>& metrics);
     /// Inserts the metrics; a (layer, metric) pair already stored for the run is replaced
@@ -184,6 +198,10 @@ public:
     /// `metric` of every run and dataset in one query: run id → dataset → value (lists of many
     /// runs use it instead of one datasetMetrics() call per run).
     std::map<std::int64_t, std::map<std::string, double>> datasetMetricOfAllRuns(const std::string& metric) const;
+    /// The run's task metrics ordered by task, then metric. Throws if the run is unknown.
+    std::vector<TaskMetricRecord> taskMetrics(std::int64_t id) const;
+    /// Every run's task metrics in one query: run id → its metrics (ordered as taskMetrics).
+    std::map<std::int64_t, std::vector<TaskMetricRecord>> taskMetricsOfAllRuns() const;
     /// The run's run-level metrics by name. Throws if the run is unknown.
     std::map<std::string, double> runMetrics(std::int64_t id) const;
     /// `metric` of every run that has it: run id → value (one query, for lists).

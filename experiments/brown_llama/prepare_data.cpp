@@ -12,6 +12,8 @@
 //   calibration = train documents with i % 20 == 4 (drawn from train, as the papers
 //                 calibrate on their training corpus)
 
+#include "brown_llama/brown_text.h"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -43,53 +45,13 @@ void writeAll(const std::string& path, const std::string& text)
     out << text;
 }
 
-// "Atlanta's/np$" → "Atlanta's"; the tag follows the last slash.
-std::string stripTag(const std::string& token)
-{
-    const auto slash = token.rfind('/');
-    return slash == std::string::npos || slash == 0 ? token : token.substr(0, slash);
-}
-
-bool attachesLeft(const std::string& w)
-{
-    static const std::vector<std::string> kLeft{".", ",", ";", ":", "!", "?", ")", "]", "''", "'", "n't", "'s"};
-    return std::find(kLeft.begin(), kLeft.end(), w) != kLeft.end();
-}
-
-bool attachesRight(const std::string& w)
-{
-    return w == "``" || w == "(" || w == "[" || w == "$";
-}
-
-// One Brown sentence line → readable text.
-std::string detokenize(const std::string& line)
-{
-    std::istringstream words(line);
-    std::string token;
-    std::string out;
-    bool glueNext = true;
-    while (words >> token) {
-        std::string w = stripTag(token);
-        if (w.empty())
-            continue;
-        const bool left = attachesLeft(w);
-        if (!out.empty() && !glueNext && !left)
-            out += ' ';
-        glueNext = attachesRight(w);
-        if (w == "``" || w == "''")
-            w = "\"";
-        out += w;
-    }
-    return out;
-}
-
 std::string documentText(const std::string& raw)
 {
     std::istringstream lines(raw);
     std::string line;
     std::string text;
     while (std::getline(lines, line)) {
-        const std::string sentence = detokenize(line);
+        const std::string sentence = brown::detokenize(line);
         if (!sentence.empty())
             text += sentence + "\n";
     }
@@ -137,7 +99,8 @@ int main(int argc, char** argv)
                 names.push_back(entry.path().filename().string());
         std::sort(names.begin(), names.end());
         if (names.size() != 500)
-            throw std::runtime_error(brownDir + ": expected 500 Brown documents, found " + std::to_string(names.size()));
+            throw std::runtime_error(brownDir + ": expected 500 Brown documents, found " +
+                                     std::to_string(names.size()));
 
         std::string train, calibration, test;
         for (std::size_t i = 0; i < names.size(); ++i) {

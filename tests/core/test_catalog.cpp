@@ -295,7 +295,7 @@ private Q_SLOTS:
         }
         RawDb raw(file);
         QCOMPARE(raw.scalar("PRAGMA journal_mode").toString(), "wal"); // persistent, so visible to others
-        QCOMPARE(raw.count("PRAGMA user_version"), 4);
+        QCOMPARE(raw.count("PRAGMA user_version"), 5);
         QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                            "('runs', 'dataset_metrics', 'layer_metrics', 'fp_baselines', 'run_tags', 'run_metrics')"),
                  6);
@@ -707,7 +707,7 @@ private Q_SLOTS:
         QCOMPARE(catalog.run(child).parentRunId, std::int64_t(0));
 
         RawDb raw(file);
-        QCOMPARE(raw.count("PRAGMA user_version"), 4);
+        QCOMPARE(raw.count("PRAGMA user_version"), 5);
         QCOMPARE(raw.count("SELECT count(*) FROM sqlite_schema WHERE name IN ('run_tags', 'layer_metrics_by_metric', "
                            "'run_metrics')"),
                  3);
