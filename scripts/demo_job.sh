@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job (`./run.sh`): the demo calibrations of the bundled brown-llama — RTN, GPTQ,
 # OmniQuant with MSE and OmniQuant with MSE + SW (the SW-alignment experiment's configs, seed 0)
-# at W2 g64 and W3 g128 — into the demo workspace, then the comparison: the workbench opens on
+# at W2 g64 and W3 g128, each also scored on the bundled zero-shot tasks — into the demo
+# workspace, then the comparison: the workbench opens on
 # it when a display is available, otherwise the table is printed and the plots written as PNG.
 # A run already finished under the same name in the demo workspace is reused, not repeated.
 #   scripts/demo_job.sh QUANTSCOPE_EXECUTABLE
@@ -32,7 +33,7 @@ for setting in "2 64" "3 128"; do
     else
       echo "demo: calibrating $name" >&2
       id=$("$q" calibrate --config "$configs/$variant.json" --wbits "$bits" --group "$group" --seed 0 \
-        --name "$name" --workspace "$demo" --json | sed -n 's/^  "run_id": \([0-9]*\),\{0,1\}$/\1/p')
+        --task bundled --name "$name" --workspace "$demo" --json | sed -n 's/^  "run_id": \([0-9]*\),\{0,1\}$/\1/p')
     fi
     ids+=("$id")
   done

@@ -1,5 +1,7 @@
 #include "cli/run_tables.h"
 
+#include "eval/task_score.h"
+
 #include "cli/cli_common.h"
 #include "util/error.h"
 
@@ -169,9 +171,9 @@ void printRunShow(const core::Workspace& workspace, std::int64_t runId)
     }
     const auto tasks = workspace.catalog().taskMetrics(runId);
     if (!tasks.empty())
-        std::printf("\n%-22s %-10s %10s %10s %8s\n", "task", "metric", "value", "stderr", "n");
+        std::printf("\n%-22s %-13s %10s %10s %8s\n", "task", "metric", "value", "stderr", "n");
     for (const auto& m : tasks)
-        std::printf("%-22s %-10s %10s %10s %8lld%s\n", m.task.c_str(), m.metric.c_str(),
+        std::printf("%-22s %-13s %10s %10s %8lld%s\n", m.task.c_str(), m.metric.c_str(),
                     formatValue(m.value, "%.4f").c_str(), formatValue(m.standardError, "%.4f").c_str(),
                     static_cast<long long>(m.documents), m.reported ? "" : "  (not a harness metric of the task)");
     const auto layers = workspace.catalog().layerMetrics(runId);
@@ -272,7 +274,7 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
     std::vector<std::pair<std::string, std::string>> taskRows;
     for (const auto& rows : tasks)
         for (const auto& m : rows)
-            if (m.reported &&
+            if (m.reported && !m.metric.starts_with(core::kFullPrecisionPrefix) &&
                 std::find(taskRows.begin(), taskRows.end(), std::make_pair(m.task, m.metric)) == taskRows.end())
                 taskRows.emplace_back(m.task, m.metric);
     const auto findTask = [](const std::vector<core::TaskMetricRecord>& rows, const std::string& task,
@@ -285,14 +287,22 @@ json compareJson(const core::Workspace& workspace, const std::vector<std::int64_
     out["tasks"] = json::array();
     for (const auto& [task, metric] : taskRows) {
         json values = json::array(), errors = json::array(), documents = json::array();
+        double fp = NAN;
         for (const auto& rows : tasks) {
+            if (const auto* reference = findTask(rows, task, core::kFullPrecisionPrefix + metric);
+                reference && std::isnan(fp))
+                fp = reference->value;
             const auto* m = findTask(rows, task, metric);
             values.push_back(jsonNumber(m ? m->value : NAN));
             errors.push_back(jsonNumber(m ? m->standardError : NAN));
             documents.push_back(m ? m->documents : 0);
         }
-        out["tasks"].push_back(
-            {{"task", task}, {"metric", metric}, {"values", values}, {"stderr", errors}, {"n", documents}});
+        out["tasks"].push_back({{"task", task},
+                                {"metric", metric},
+                                {"fp", jsonNumber(fp)},
+                                {"values", values},
+                                {"stderr", errors},
+                                {"n", documents}});
     }
     json averages = json::array();
     for (const auto& rows : tasks) {
@@ -360,19 +370,19 @@ void printCompare(const core::Workspace& workspace, const std::vector<std::int64
     for (const auto& run : table["runs"])
         std::printf(" %12s", cell(run["effective_bits"], "%.3f").c_str());
     if (!table["tasks"].empty()) {
-        std::printf("\n\n%-27s", "zero-shot (harness metrics)");
+        std::printf("\n\n%-27s %10s", "zero-shot (harness metrics)", "fp");
         for (const auto& run : table["runs"])
             std::printf(" %12s", ("run " + std::to_string(run["id"].get<std::int64_t>())).c_str());
         std::printf("\n");
         for (const auto& row : table["tasks"]) {
             const std::string label = row["task"].get<std::string>() + " " + row["metric"].get<std::string>();
-            std::printf("%-27s", label.c_str());
+            std::printf("%-27s %10s", label.c_str(), cell(row["fp"], "%.4f").c_str());
             for (const auto& value : row["values"])
                 std::printf(" %12s", cell(value, "%.4f").c_str());
             std::printf("   (n %lld, stderr %s)\n", static_cast<long long>(row["n"][0].get<std::int64_t>()),
                         cell(row["stderr"][0], "%.4f").c_str());
         }
-        std::printf("%-27s", "average acc");
+        std::printf("%-27s %10s", "average acc", "");
         for (const auto& value : table["average_acc"])
             std::printf(" %12s", cell(value, "%.4f").c_str());
     }

@@ -1,5 +1,7 @@
 #include "gui/compare_view.h"
 
+#include "eval/task_score.h"
+
 #include "curve_plot.h"
 #include "gui/plot_export.h"
 #include "gui/run_layers.h"
@@ -213,6 +215,102 @@ QStringList CompareView::exportPlots(const QString& directory, int width, int he
     return written;
 }
 
+namespace {
+
+// (task, metric) rows in the order of the first run that reports them.
+std::vector<std::pair<std::string, std::string>>
+taskRows(const std::vector<std::map<std::string, std::vector<std::string>>>& reported)
+{
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& run : reported)
+        for (const auto& [task, metrics] : run)
+            for (const auto& metric : metrics)
+                if (std::find(rows.begin(), rows.end(), std::make_pair(task, metric)) == rows.end())
+                    rows.emplace_back(task, metric);
+    return rows;
+}
+
+} // namespace
+
+int CompareView::taskRowCount() const
+{
+    std::vector<std::map<std::string, std::vector<std::string>>> reported;
+    for (const auto& run : m_runs)
+        reported.push_back(run.reportedTaskMetrics);
+    const auto rows = taskRows(reported);
+    return rows.empty() ? 0 : static_cast<int>(rows.size()) + 1;
+}
+
+void CompareView::fillTaskRows(int firstRow)
+{
+    std::vector<std::map<std::string, std::vector<std::string>>> reported;
+    for (const auto& run : m_runs)
+        reported.push_back(run.reportedTaskMetrics);
+    const auto rows = taskRows(reported);
+    if (rows.empty())
+        return;
+    const auto find = [](const RunData& run, const std::string& task, const std::string& metric) -> const auto*
+    {
+        const auto t = run.tasks.find(task);
+        if (t == run.tasks.end())
+            return static_cast<const std::pair<double, double>*>(nullptr);
+        const auto m = t->second.find(metric);
+        return m == t->second.end() ? nullptr : &m->second;
+    };
+    int row = firstRow;
+    for (const auto& [task, metric] : rows) {
+        m_table->setVerticalHeaderItem(row, new QTableWidgetItem(QString::fromStdString(task + " " + metric)));
+        for (const auto& run : m_runs)
+            if (const auto* fp = find(run, task, core::kFullPrecisionPrefix + metric)) {
+                m_table->setItem(row, 0, new QTableWidgetItem(QString::number(fp->first, 'f', 3)));
+                break;
+            }
+        const auto* first = find(m_runs.front(), task, metric);
+        for (std::size_t r = 0; r < m_runs.size(); ++r) {
+            const auto* value = find(m_runs[r], task, metric);
+            if (value == nullptr)
+                continue;
+            QString text = QStringLiteral("%1 ± %2").arg(value->first, 0, 'f', 3).arg(value->second, 0, 'f', 3);
+            if (r > 0 && first != nullptr)
+                text += QStringLiteral("  (%1%2)")
+                            .arg(value->first >= first->first ? "+" : "")
+                            .arg(value->first - first->first, 0, 'f', 3);
+            auto* item = new QTableWidgetItem(text);
+            item->setData(Qt::UserRole, value->first);
+            item->setToolTip(tr("Zero-shot %1 as lm-evaluation-harness reports it, ± its standard error")
+                                 .arg(QString::fromStdString(metric)));
+            m_table->setItem(row, static_cast<int>(r) + 1, item);
+        }
+        ++row;
+    }
+    // The average acc over the tasks, for the FP model and each run that scored all of them.
+    m_table->setVerticalHeaderItem(row, new QTableWidgetItem(tr("average acc")));
+    for (int column = 0; column <= static_cast<int>(m_runs.size()); ++column) {
+        double sum = 0.0;
+        int count = 0, expected = 0;
+        for (const auto& [task, metric] : rows) {
+            if (metric != "acc")
+                continue;
+            ++expected;
+            const std::string name = column == 0 ? core::kFullPrecisionPrefix + metric : metric;
+            for (std::size_t r = 0; r < m_runs.size(); ++r) {
+                if (column > 0 && r != static_cast<std::size_t>(column - 1))
+                    continue;
+                if (const auto* value = find(m_runs[r], task, name)) {
+                    sum += value->first;
+                    ++count;
+                    break;
+                }
+            }
+        }
+        if (expected > 0 && count == expected) {
+            auto* item = new QTableWidgetItem(QString::number(sum / count, 'f', 3));
+            item->setData(Qt::UserRole, sum / count);
+            m_table->setItem(row, column, item);
+        }
+    }
+}
+
 bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64>& runIds)
 {
     std::vector<RunData> runs;
@@ -233,6 +331,11 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
                     data.perplexity[d.dataset] = d.value;
                 if (d.metric == "fp_perplexity")
                     data.fpPerplexity[d.dataset] = d.value;
+            }
+            for (const auto& m : workspace.catalog().taskMetrics(id)) {
+                data.tasks[m.task][m.metric] = {m.value, m.standardError};
+                if (m.reported && !m.metric.starts_with(core::kFullPrecisionPrefix))
+                    data.reportedTaskMetrics[m.task].push_back(m.metric);
             }
             const auto runMetrics = workspace.catalog().runMetrics(id);
             if (const auto bits = runMetrics.find("effective_bits"); bits != runMetrics.end())
@@ -258,7 +361,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
             datasets.insert(dataset);
     m_table->clear();
     // One row per dataset's perplexity, then the runs' effective bits per weight.
-    m_table->setRowCount(static_cast<int>(datasets.size()) + 1);
+    m_table->setRowCount(static_cast<int>(datasets.size()) + 1 + taskRowCount());
     m_table->setColumnCount(static_cast<int>(m_runs.size()) + 1);
     QStringList headers{tr("full precision")};
     for (const auto& run : m_runs)
@@ -292,6 +395,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         if (std::isfinite(m_runs[r].effectiveBits))
             m_table->setItem(row, static_cast<int>(r) + 1,
                              new QTableWidgetItem(QString::number(m_runs[r].effectiveBits, 'f', 3)));
+    fillTaskRows(row + 1);
     m_table->resizeColumnsToContents();
 
     const QString previous = m_metric->currentText();

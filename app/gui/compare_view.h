@@ -1,6 +1,6 @@
 #pragma once
-// The compare view: two or more runs side by side — per-dataset perplexity with the change
-// against the first run, any per-layer metric against the layer (one line per run), a
+// The compare view: two or more runs side by side — per-dataset perplexity and zero-shot task
+// accuracy with the change against the first run, any per-layer metric against the layer (one line per run), a
 // difference heat map (layers × metrics, a run against the first) and the training loss of a
 // block overlaid (the "MSE vs MSE+SW at a glance" view).
 
@@ -64,7 +64,14 @@ private:
         std::vector<std::string> layerOrder;                         ///< as the catalog returns them
         std::string artifactPath;
         double effectiveBits = std::numeric_limits<double>::quiet_NaN(); ///< the run's bits per weight
+        /// Zero-shot metrics by task, then metric ("acc", "fp_acc", ...): value and stderr
+        std::map<std::string, std::map<std::string, std::pair<double, double>>> tasks;
+        std::map<std::string, std::vector<std::string>> reportedTaskMetrics; ///< what the harness reports
     };
+    /// Rows of the zero-shot tasks under the perplexities: each reported metric with its stderr
+    /// and change against the first run, then the average acc.
+    void fillTaskRows(int firstRow);
+    int taskRowCount() const;
 
     QList<qint64> m_runIds;
     std::vector<RunData> m_runs;

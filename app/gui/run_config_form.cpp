@@ -1,5 +1,7 @@
 #include "gui/run_config_form.h"
 
+#include "eval/zero_shot_task.h"
+
 #include "config/method_descriptor.h"
 #include "gui/method_options_editor.h"
 #include "gui/stream_quant_rows.h"
@@ -121,6 +123,10 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     m_modelInfo->setWordWrap(true);
     m_evalWindows = spinBox(this, 0, 1000000, 0);
     m_evalWindows->setSpecialValueText(tr("all"));
+    m_bundledTasks = new QCheckBox(tr("Zero-shot tasks: the bundled Brown cloze and next sentence"), this);
+    m_bundledTasks->setToolTip(tr("Scored as lm-evaluation-harness scores multiple choice, on the FP and the "
+                                  "quantized model (`quantscope eval --task` scores any harness task file)"));
+    m_bundledTasks->setChecked(true);
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -165,6 +171,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
     form->addRow(QString(), m_qsur);
     form->addRow(QString(), m_saliency);
     form->addRow(tr("Eval windows per text:"), m_evalWindows);
+    form->addRow(QString(), m_bundledTasks);
     form->addRow(m_message);
 
     for (QLineEdit* edit : {m_name, m_model, m_loss})
@@ -174,7 +181,7 @@ RunConfigForm::RunConfigForm(QWidget* parent) : QWidget(parent)
         connect(box, &QSpinBox::valueChanged, this, &RunConfigForm::revalidate);
     for (QComboBox* box : {m_group, m_swP})
         connect(box, &QComboBox::currentTextChanged, this, &RunConfigForm::revalidate);
-    for (QCheckBox* box : {m_symmetric, m_diagnostics, m_qsur, m_saliency})
+    for (QCheckBox* box : {m_symmetric, m_diagnostics, m_qsur, m_saliency, m_bundledTasks})
         connect(box, &QCheckBox::toggled, this, &RunConfigForm::revalidate);
     for (QWidget* option : std::initializer_list<QWidget*>{m_histogramBins, m_diagnosticDirections, m_qsur, m_saliency})
         connect(m_diagnostics, &QCheckBox::toggled, option, &QWidget::setEnabled);
@@ -306,6 +313,13 @@ std::string RunConfigForm::configJson() const
     document["calibration"]["seq_len"] = m_seqLen->value();
     document["calibration"]["seed"] = m_seed->value();
     document["eval"]["max_windows"] = m_evalWindows->value();
+    json tasks = json::array();
+    for (const core::EvalTaskConfig& task : m_otherTasks)
+        tasks.push_back({{"name", task.name}, {"file", task.file}, {"labels", task.labels}, {"limit", task.limit}});
+    if (m_bundledTasks->isChecked())
+        for (const std::string& name : core::bundledTaskNames())
+            tasks.push_back({{"name", name}});
+    document["eval"]["tasks"] = tasks;
     document["diagnostics"]["enabled"] = m_diagnostics->isChecked();
     document["diagnostics"]["histogram_bins"] = m_histogramBins->value();
     document["diagnostics"]["projections"] = m_diagnosticDirections->value();
@@ -387,6 +401,16 @@ void RunConfigForm::setConfig(const core::RunConfig& config)
     m_seqLen->setValue(static_cast<int>(config.calibration.seqLen));
     m_seed->setValue(static_cast<int>(config.calibration.seed));
     m_evalWindows->setValue(static_cast<int>(config.eval.maxWindows));
+    m_otherTasks.clear();
+    bool bundled = false;
+    const auto bundledNames = core::bundledTaskNames();
+    for (const core::EvalTaskConfig& task : config.eval.tasks) {
+        if (std::find(bundledNames.begin(), bundledNames.end(), task.name) != bundledNames.end() && task.limit == 0)
+            bundled = true;
+        else
+            m_otherTasks.push_back(task);
+    }
+    m_bundledTasks->setChecked(bundled);
     m_diagnostics->setChecked(config.diagnostics.enabled);
     m_histogramBins->setValue(static_cast<int>(config.diagnostics.histogramBins));
     m_diagnosticDirections->setValue(static_cast<int>(config.diagnostics.projections));

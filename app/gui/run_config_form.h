@@ -82,6 +82,9 @@ private:
     QSpinBox* m_diagnosticDirections = nullptr;
     QCheckBox* m_qsur = nullptr;
     QCheckBox* m_saliency = nullptr;
+    QCheckBox* m_bundledTasks = nullptr; ///< eval.tasks: the bundled zero-shot tasks
+    /// eval.tasks of a loaded config that are not bundled (a re-run keeps them; no field edits them)
+    std::vector<core::EvalTaskConfig> m_otherTasks;
     QLabel* m_modelInfo = nullptr; ///< the chosen model's summary, or why it cannot be read
     QSpinBox* m_evalWindows = nullptr;
     QLabel* m_message = nullptr;

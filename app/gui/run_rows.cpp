@@ -58,9 +58,20 @@ QString lossLabel(const QString& configJson)
     return terms.join(QLatin1Char('+'));
 }
 
+double RunRow::averageAccuracy() const
+{
+    if (taskAccuracy.isEmpty())
+        return std::numeric_limits<double>::quiet_NaN();
+    double sum = 0.0;
+    for (const double value : taskAccuracy)
+        sum += value;
+    return sum / static_cast<double>(taskAccuracy.size());
+}
+
 QVector<RunRow> loadRunRows(const core::Catalog& catalog)
 {
     const auto perplexities = catalog.datasetMetricOfAllRuns("perplexity");
+    const auto tasks = catalog.taskMetricsOfAllRuns();
     const auto effectiveBits = catalog.runMetricOfAllRuns("effective_bits");
     QVector<RunRow> rows;
     for (const core::RunRecord& run : catalog.listRuns()) {
@@ -88,6 +99,10 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         if (found != perplexities.end())
             for (const auto& [dataset, value] : found->second)
                 row.perplexity.insert(QString::fromStdString(dataset), value);
+        if (const auto metrics = tasks.find(run.id); metrics != tasks.end())
+            for (const auto& metric : metrics->second)
+                if (metric.metric == "acc")
+                    row.taskAccuracy.insert(QString::fromStdString(metric.task), metric.value);
         rows.push_back(std::move(row));
     }
     return rows;

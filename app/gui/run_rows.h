@@ -1,6 +1,6 @@
 #pragma once
 // One row per run of a workspace, as the runs panel shows it: plain Qt values read from the
-// catalog in four queries whatever the number of runs (runs, tags, perplexities, bits).
+// catalog in five queries whatever the number of runs (runs, tags, perplexities, bits, tasks).
 
 #include <QDateTime>
 #include <QMap>
@@ -30,8 +30,11 @@ struct RunRow {
     QString modelPath;
     QDateTime created; ///< UTC
     QStringList tags;
-    QString error;                    ///< the failure message of a failed run
-    QMap<QString, double> perplexity; ///< by dataset
+    QString error;                      ///< the failure message of a failed run
+    QMap<QString, double> perplexity;   ///< by dataset
+    QMap<QString, double> taskAccuracy; ///< zero-shot acc by task (issue 19)
+    /// Mean of taskAccuracy (the papers' "average accuracy"); NaN without tasks.
+    double averageAccuracy() const;
     /// A run derived from another: "tta" (LRQuant's test-time adaptation: its perplexities come
     /// from the text it adapted to) or "preprocessed"; "" for a plain calibration.
     QString kind;

@@ -4,6 +4,7 @@
 #include <QColor>
 
 #include <cmath>
+#include <limits>
 
 namespace app {
 
@@ -21,6 +22,12 @@ void RunsTableModel::setRuns(QVector<RunRow> rows)
             if (!m_datasets.contains(it.key()))
                 m_datasets << it.key();
     m_datasets.sort();
+    m_tasks.clear();
+    for (const RunRow& run : m_rows)
+        for (auto it = run.taskAccuracy.cbegin(); it != run.taskAccuracy.cend(); ++it)
+            if (!m_tasks.contains(it.key()))
+                m_tasks << it.key();
+    m_tasks.sort();
     endResetModel();
 }
 
@@ -39,7 +46,7 @@ int RunsTableModel::rowCount(const QModelIndex& parent) const
 
 int RunsTableModel::columnCount(const QModelIndex& parent) const
 {
-    return parent.isValid() ? 0 : LeadColumns + static_cast<int>(m_datasets.size()) + TrailingColumns;
+    return parent.isValid() ? 0 : trailingColumn(Created) + TrailingColumns;
 }
 
 QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -51,9 +58,13 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
     static const char* const trailing[TrailingColumns] = {"Created", "Tags", "Model"};
     if (section < LeadColumns)
         return tr(lead[section]);
-    if (section < LeadColumns + m_datasets.size())
+    if (section < taskColumn(0))
         return tr("ppl %1").arg(m_datasets[section - LeadColumns]);
-    return tr(trailing[section - LeadColumns - m_datasets.size()]);
+    if (section < averageAccuracyColumn())
+        return tr("acc %1").arg(m_tasks[section - taskColumn(0)]);
+    if (section < trailingColumn(Created))
+        return tr("avg acc");
+    return tr(trailing[section - trailingColumn(Created)]);
 }
 
 QVariant RunsTableModel::display(const RunRow& run, int column) const
@@ -89,10 +100,28 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
         return run.tags.join(QStringLiteral(", "));
     if (column == trailingColumn(Model))
         return run.model;
-    const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
-    if (value == run.perplexity.cend() || !std::isfinite(*value))
+    const double value = metricValue(run, column);
+    if (!std::isfinite(value))
         return {};
-    return run.isTestTimeAdapted() ? tr("%1 TTA").arg(*value, 0, 'f', 3) : QString::number(*value, 'f', 3);
+    if (column >= taskColumn(0))
+        return QString::number(value, 'f', 3);
+    return run.isTestTimeAdapted() ? tr("%1 TTA").arg(value, 0, 'f', 3) : QString::number(value, 'f', 3);
+}
+
+double RunsTableModel::metricValue(const RunRow& run, int column) const
+{
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    if (column >= LeadColumns && column < taskColumn(0)) {
+        const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
+        return value == run.perplexity.cend() ? none : *value;
+    }
+    if (column >= taskColumn(0) && column < averageAccuracyColumn()) {
+        const auto value = run.taskAccuracy.constFind(m_tasks.value(column - taskColumn(0)));
+        return value == run.taskAccuracy.cend() ? none : *value;
+    }
+    if (!m_tasks.isEmpty() && column == averageAccuracyColumn())
+        return run.taskAccuracy.size() == m_tasks.size() ? run.averageAccuracy() : none;
+    return none;
 }
 
 QVariant RunsTableModel::sortKey(const RunRow& run, int column) const
@@ -103,10 +132,10 @@ QVariant RunsTableModel::sortKey(const RunRow& run, int column) const
         return std::isfinite(run.effectiveBits) ? run.effectiveBits : HUGE_VAL;
     if (column == trailingColumn(Created))
         return run.created;
-    if (column >= LeadColumns && column < trailingColumn(Created)) {
-        const auto value = run.perplexity.constFind(m_datasets.value(column - LeadColumns));
+    if (isMetricColumn(column)) {
+        const double value = metricValue(run, column);
         // Runs without the number sort after every run that has one.
-        return value == run.perplexity.cend() || !std::isfinite(*value) ? HUGE_VAL : *value;
+        return std::isfinite(value) ? value : HUGE_VAL;
     }
     return display(run, column).toString().toLower();
 }
@@ -124,8 +153,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
     case RunIdRole:
         return run.id;
     case Qt::TextAlignmentRole:
-        if (index.column() == Id || index.column() == EffectiveBits ||
-            (index.column() >= LeadColumns && index.column() < trailingColumn(Created)))
+        if (index.column() == Id || index.column() == EffectiveBits || isMetricColumn(index.column()))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
@@ -133,13 +161,19 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
             return run.error;
         if (index.column() == trailingColumn(Model))
             return run.modelPath;
-        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < trailingColumn(Created))
+        if (!m_tasks.isEmpty() && index.column() == averageAccuracyColumn())
+            return tr("Mean zero-shot acc over the %1 tasks (shown when the run scored all of them)")
+                .arg(m_tasks.size());
+        if (index.column() >= taskColumn(0) && index.column() < averageAccuracyColumn())
+            return tr("Zero-shot accuracy (acc, as lm-evaluation-harness reports it); `quantscope runs show` "
+                      "lists acc_norm and the standard errors");
+        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < taskColumn(0))
             return tr("Test-time adapted on this text (LRQuant TTA): compare with TTA numbers only");
         return {};
     case Qt::ForegroundRole:
         if (index.column() == Status && (run.status == QLatin1String("failed")))
             return QBrush(QColor(0xc6, 0x28, 0x28));
-        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < trailingColumn(Created))
+        if (run.isTestTimeAdapted() && index.column() >= LeadColumns && index.column() < taskColumn(0))
             return QBrush(QColor(0x6a, 0x1b, 0x9a)); // TTA numbers stand apart from PTQ numbers
         return {};
     default:

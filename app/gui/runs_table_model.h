@@ -1,6 +1,7 @@
 #pragma once
 // The runs of a workspace as a table (one row per run: id … status, one perplexity column per
-// evaluation dataset found, then created, tags, model), and the proxy that filters and sorts it. Qt::UserRole
+// evaluation dataset found, one acc column per zero-shot task and their average, then created,
+// tags, model), and the proxy that filters and sorts it. Qt::UserRole
 // gives each cell's sort key (numbers for ids and perplexities, so 9.8 sorts before 10.2).
 
 #include "gui/run_rows.h"
@@ -26,9 +27,13 @@ public:
     const QStringList& datasets() const { return m_datasets; }
     /// The column of the perplexity on `datasets()[i]`, and of a trailing column.
     int perplexityColumn(int i) const { return LeadColumns + i; }
+    /// The column of the zero-shot acc on `tasks()[i]`, and of their average (after the tasks).
+    int taskColumn(int i) const { return LeadColumns + static_cast<int>(m_datasets.size()) + i; }
+    int averageAccuracyColumn() const { return taskColumn(static_cast<int>(m_tasks.size())); }
+    const QStringList& tasks() const { return m_tasks; }
     int trailingColumn(TrailingColumn column) const
     {
-        return LeadColumns + static_cast<int>(m_datasets.size()) + column;
+        return averageAccuracyColumn() + (m_tasks.isEmpty() ? 0 : 1) + column;
     }
     /// Row of run `id`, or -1.
     int rowOf(qint64 id) const;
@@ -41,9 +46,13 @@ public:
 private:
     QVariant display(const RunRow& run, int column) const;
     QVariant sortKey(const RunRow& run, int column) const;
+    /// The number in a perplexity, task or average column; NaN where the run has none.
+    double metricValue(const RunRow& run, int column) const;
+    bool isMetricColumn(int column) const { return column >= LeadColumns && column < trailingColumn(Created); }
 
     QVector<RunRow> m_rows;
     QStringList m_datasets; ///< sorted, one perplexity column each
+    QStringList m_tasks;    ///< sorted, one zero-shot acc column each, then their average
 };
 
 /// Case-insensitive substring filter over every column, numeric-aware sorting.

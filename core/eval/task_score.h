@@ -8,6 +8,10 @@
 
 namespace core {
 
+/// A calibration run stores the full-precision model's task metrics beside its own, named
+/// "fp_acc", "fp_acc_norm", ...
+inline const std::string kFullPrecisionPrefix = "fp_";
+
 struct TaskMetric {
     std::string name; ///< "acc", "acc_norm", "acc_bytes", "perplexity"
     double value = 0.0;

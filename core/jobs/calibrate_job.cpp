@@ -108,6 +108,7 @@ public:
     {
         const auto tokenizer = loadTokenizer(m_config.model);
         evaluateFullPrecision(*tokenizer, result);
+        scoreFullPrecisionTasks();
         calibrate(*tokenizer, result);
         evaluateQuantized(result);
         scoreTasksOfRun(result);
@@ -263,6 +264,21 @@ private:
         return m_config.eval.tasks.empty() ? rest : rest * 0.5;
     }
 
+    // The FP model's task scores, the reference the compare view shows beside the run's. Not
+    // cached, unlike FP perplexities: a task is a few seconds on the models a laptop runs.
+    void scoreFullPrecisionTasks()
+    {
+        if (m_config.eval.tasks.empty())
+            return;
+        m_tasks = loadTasks(m_config.eval.tasks);
+        ZeroShotOptions options;
+        options.bos = parseBosPolicy(m_config.eval.bos);
+        const auto progress = [&](const ProgressEvent& event) {
+            reportProgress(m_onProgress, {"eval", kFpEvalShare, "full precision " + event.message});
+        };
+        m_fpTasks = scoreTasks(m_model, m_tasks, options, progress, m_cancel);
+    }
+
     void scoreTasksOfRun(CalibrationJobResult& result)
     {
         if (m_config.eval.tasks.empty())
@@ -272,9 +288,13 @@ private:
         const auto progress = [&](const ProgressEvent& event) {
             reportProgress(m_onProgress, {"eval", done + event.fraction * share, event.message});
         };
-        result.tasks =
-            scoreTasks(m_model, loadTasks(m_config.eval.tasks), zeroShotOptionsOf(m_config), progress, m_cancel);
-        m_workspace.catalog().addTaskMetrics(m_runId, taskMetricRecords(result.tasks));
+        result.tasks = scoreTasks(m_model, m_tasks, zeroShotOptionsOf(m_config), progress, m_cancel);
+        std::vector<TaskMetricRecord> rows = taskMetricRecords(result.tasks);
+        for (TaskMetricRecord& row : taskMetricRecords(m_fpTasks)) {
+            row.metric = kFullPrecisionPrefix + row.metric;
+            rows.push_back(std::move(row));
+        }
+        m_workspace.catalog().addTaskMetrics(m_runId, rows);
     }
 
     void evaluateQuantized(CalibrationJobResult& result)
@@ -324,6 +344,8 @@ private:
     ArtifactFile m_artifacts;
     ForwardHooks m_streamHooks = streamQuantizationHooks(m_config.activations, m_config.kv);
     std::vector<std::vector<std::int64_t>> m_evalTokens; ///< each eval text, tokenized once
+    std::vector<ZeroShotTask> m_tasks;                   ///< eval.tasks, read once
+    std::vector<TaskScore> m_fpTasks;                    ///< their scores on the FP model
 };
 
 } // namespace

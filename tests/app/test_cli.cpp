@@ -116,6 +116,26 @@ private Q_SLOTS:
         QVERIFY(run.err.isEmpty());
     }
 
+    // `eval --task`: the documented JSON keys, --limit, and errors naming the file and line.
+    void evalTaskJson()
+    {
+        const CliRun run = runQuantscope({"eval", "--task", "brown_cloze", "--limit", "20", "--json", "--quiet"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject result = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(result["task"].toString(), QString("brown_cloze"));
+        QCOMPARE(result["n"].toInt(), 20);
+        for (const char* key : {"acc", "acc_norm", "acc_bytes", "acc_stderr", "acc_norm_stderr"})
+            QVERIFY2(result[key].isDouble(), key);
+        QVERIFY(result["acc"].toDouble() >= 0.0 && result["acc"].toDouble() <= 1.0);
+        const std::string bad = m_dir + "/bad_task.jsonl";
+        writeFile(bad, "{\"context\": \"a\", \"choices\": [\"x\"], \"gold\": 0}\n");
+        const CliRun refused = runQuantscope({"eval", "--task", "mine", "--data", QString::fromStdString(bad)});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("bad_task.jsonl:1"), refused.err.constData());
+        const CliRun list = runQuantscope({"eval", "--list-tasks"});
+        QVERIFY(list.out.contains("hellaswag") && list.out.contains("social_iqa"));
+    }
+
     void sentencePieceModelThroughTheExecutable()
     {
         // Exercises the isolated sentencepiece module inside the real executable (LibTorch loaded too).

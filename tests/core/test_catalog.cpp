@@ -670,7 +670,7 @@ private Q_SLOTS:
             QCOMPARE(raw.exec(kVersion1Rows), QString());
         }
         core::Catalog catalog(file);
-        QCOMPARE(catalog.schemaVersion(), 4);
+        QCOMPARE(catalog.schemaVersion(), 5);
 
         const core::RunRecord run = catalog.run(5);
         QCOMPARE(qs(run.name), "old run");
@@ -705,6 +705,17 @@ private Q_SLOTS:
         QVERIFY(catalog.run(child).kind == core::RunKind::TestTimeAdapted);
         catalog.deleteRun(5); // the child stays, without a parent
         QCOMPARE(catalog.run(child).parentRunId, std::int64_t(0));
+
+        // Version 5: task metrics on the upgraded catalog, NaN stderr read back as NaN.
+        catalog.addTaskMetrics(child, {{"hellaswag", "acc_norm", 0.5, NAN, 10, true}});
+        const auto tasks = catalog.taskMetrics(child);
+        QCOMPARE(tasks.size(), std::size_t(1));
+        QCOMPARE(tasks[0].value, 0.5);
+        QVERIFY(std::isnan(tasks[0].standardError));
+        QVERIFY(tasks[0].reported);
+        QCOMPARE(catalog.taskMetricsOfAllRuns().at(child).at(0).documents, std::int64_t(10));
+        catalog.deleteRun(child);
+        QVERIFY(catalog.taskMetricsOfAllRuns().empty());
 
         RawDb raw(file);
         QCOMPARE(raw.count("PRAGMA user_version"), 5);
@@ -817,7 +828,7 @@ private Q_SLOTS:
             core::Catalog upgrade(file);
         }
         core::Catalog viewer(file, core::OpenMode::ReadOnly);
-        QCOMPARE(viewer.schemaVersion(), 4);
+        QCOMPARE(viewer.schemaVersion(), 5);
         QCOMPARE(qs(viewer.run(5).name), "old run");
         error = errorOf([&] { viewer.createRun(sampleRun("x")); });
         QVERIFY2(error.contains(qs(file)) && error.contains("read-only"), qPrintable(error));

@@ -333,8 +333,10 @@ private Q_SLOTS:
         const auto result = core::runCalibrationJob(workspace, config);
         QCOMPARE(result.tasks.size(), std::size_t(1));
         const auto stored = workspace.catalog().taskMetrics(result.runId);
-        QCOMPARE(stored.size(), std::size_t(3)); // acc, acc_bytes, acc_norm
+        // acc, acc_bytes, acc_norm of the run and of the full-precision model
+        QCOMPARE(stored.size(), std::size_t(6));
         QCOMPARE(stored[0].task, std::string("mine"));
+        QVERIFY(std::any_of(stored.begin(), stored.end(), [](const auto& m) { return m.metric == "fp_acc"; }));
         QCOMPARE(stored[0].documents, std::int64_t(2));
         // `eval --run` on the finished run gives the same numbers.
         core::TaskEvalJobParams params;
