@@ -27,16 +27,6 @@
 
 namespace {
 
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error(path + ": cannot open");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
-
 void writeAll(const std::string& path, const std::string& text)
 {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -92,19 +82,11 @@ int main(int argc, char** argv)
     CLI11_PARSE(cli, argc, argv);
 
     try {
-        std::vector<std::string> names;
-        static const std::regex docName(R"(c[a-r]\d\d)");
-        for (const auto& entry : std::filesystem::directory_iterator(brownDir))
-            if (std::regex_match(entry.path().filename().string(), docName))
-                names.push_back(entry.path().filename().string());
-        std::sort(names.begin(), names.end());
-        if (names.size() != 500)
-            throw std::runtime_error(brownDir + ": expected 500 Brown documents, found " +
-                                     std::to_string(names.size()));
+        const std::vector<std::string> names = brown::documentNames(brownDir);
 
         std::string train, calibration, test;
         for (std::size_t i = 0; i < names.size(); ++i) {
-            const std::string doc = documentText(readAll(brownDir + "/" + names[i])) + "\n";
+            const std::string doc = documentText(brown::readAll(brownDir + "/" + names[i])) + "\n";
             if (i % 20 == 19) {
                 test += doc;
             } else {
@@ -117,7 +99,7 @@ int main(int argc, char** argv)
         writeAll(trainFile, train);
         writeAll(outDir + "/brown_calibration.txt", calibration);
         writeAll(outDir + "/brown_test.txt", test);
-        writeAll(outDir + "/kjv_test.txt", kjvText(readAll(kjvFile)));
+        writeAll(outDir + "/kjv_test.txt", kjvText(brown::readAll(kjvFile)));
         std::cerr << "train " << train.size() << " bytes, calibration " << calibration.size() << ", test "
                   << test.size() << "\n";
     } catch (const std::exception& e) {

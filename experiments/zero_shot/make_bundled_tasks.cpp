@@ -41,20 +41,10 @@ struct Document {
     std::vector<Sentence> sentences;
 };
 
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error(path + ": cannot open");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
-
 Document readDocument(const std::string& path, const std::string& name)
 {
     Document doc{name, {}};
-    std::istringstream lines(readAll(path));
+    std::istringstream lines(brown::readAll(path));
     std::string line;
     while (std::getline(lines, line)) {
         std::istringstream words(line);
@@ -251,15 +241,7 @@ int main(int argc, char** argv)
     cli.add_option("--next-sentence", nextCount, "Documents of brown_next_sentence");
     CLI11_PARSE(cli, argc, argv);
     try {
-        std::vector<std::string> names;
-        static const std::regex docName(R"(c[a-r]\d\d)");
-        for (const auto& entry : std::filesystem::directory_iterator(brownDir))
-            if (std::regex_match(entry.path().filename().string(), docName))
-                names.push_back(entry.path().filename().string());
-        std::sort(names.begin(), names.end());
-        if (names.size() != 500)
-            throw std::runtime_error(brownDir + ": expected 500 Brown documents, found " +
-                                     std::to_string(names.size()));
+        const std::vector<std::string> names = brown::documentNames(brownDir);
         std::vector<Document> test;
         for (std::size_t i = 19; i < names.size(); i += 20)
             test.push_back(readDocument(brownDir + "/" + names[i], names[i]));
