@@ -215,38 +215,20 @@ QStringList CompareView::exportPlots(const QString& directory, int width, int he
     return written;
 }
 
-namespace {
-
 // (task, metric) rows in the order of the first run that reports them.
-std::vector<std::pair<std::string, std::string>>
-taskRows(const std::vector<std::map<std::string, std::vector<std::string>>>& reported)
+std::vector<std::pair<std::string, std::string>> CompareView::taskRows() const
 {
     std::vector<std::pair<std::string, std::string>> rows;
-    for (const auto& run : reported)
-        for (const auto& [task, metrics] : run)
+    for (const auto& run : m_runs)
+        for (const auto& [task, metrics] : run.reportedTaskMetrics)
             for (const auto& metric : metrics)
                 if (std::find(rows.begin(), rows.end(), std::make_pair(task, metric)) == rows.end())
                     rows.emplace_back(task, metric);
     return rows;
 }
 
-} // namespace
-
-int CompareView::taskRowCount() const
+void CompareView::fillTaskRows(int firstRow, const std::vector<std::pair<std::string, std::string>>& rows)
 {
-    std::vector<std::map<std::string, std::vector<std::string>>> reported;
-    for (const auto& run : m_runs)
-        reported.push_back(run.reportedTaskMetrics);
-    const auto rows = taskRows(reported);
-    return rows.empty() ? 0 : static_cast<int>(rows.size()) + 1;
-}
-
-void CompareView::fillTaskRows(int firstRow)
-{
-    std::vector<std::map<std::string, std::vector<std::string>>> reported;
-    for (const auto& run : m_runs)
-        reported.push_back(run.reportedTaskMetrics);
-    const auto rows = taskRows(reported);
     if (rows.empty())
         return;
     const auto find = [](const RunData& run, const std::string& task, const std::string& metric) -> const auto*
@@ -361,7 +343,10 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
             datasets.insert(dataset);
     m_table->clear();
     // One row per dataset's perplexity, then the runs' effective bits per weight.
-    m_table->setRowCount(static_cast<int>(datasets.size()) + 1 + taskRowCount());
+    const auto tasks = taskRows();
+    // Then one row per reported task metric and the average acc.
+    m_table->setRowCount(static_cast<int>(datasets.size()) + 1 +
+                         (tasks.empty() ? 0 : static_cast<int>(tasks.size()) + 1));
     m_table->setColumnCount(static_cast<int>(m_runs.size()) + 1);
     QStringList headers{tr("full precision")};
     for (const auto& run : m_runs)
@@ -395,7 +380,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
         if (std::isfinite(m_runs[r].effectiveBits))
             m_table->setItem(row, static_cast<int>(r) + 1,
                              new QTableWidgetItem(QString::number(m_runs[r].effectiveBits, 'f', 3)));
-    fillTaskRows(row + 1);
+    fillTaskRows(row + 1, tasks);
     m_table->resizeColumnsToContents();
 
     const QString previous = m_metric->currentText();

@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 class QComboBox;
 class QTabWidget;
@@ -70,8 +72,9 @@ private:
     };
     /// Rows of the zero-shot tasks under the perplexities: each reported metric with its stderr
     /// and change against the first run, then the average acc.
-    void fillTaskRows(int firstRow);
-    int taskRowCount() const;
+    void fillTaskRows(int firstRow, const std::vector<std::pair<std::string, std::string>>& rows);
+    /// The (task, metric) rows: each metric the harness reports, in the order the runs list them.
+    std::vector<std::pair<std::string, std::string>> taskRows() const;
 
     QList<qint64> m_runIds;
     std::vector<RunData> m_runs;

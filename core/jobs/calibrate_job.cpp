@@ -98,9 +98,10 @@ WeightQuantSpec weightSpec(const RunConfig& config)
 class CalibrationRun {
 public:
     CalibrationRun(Workspace& workspace, const RunConfig& config, std::int64_t runId,
-                   const ProgressCallback& onProgress, const CancelToken& cancel)
+                   const ProgressCallback& onProgress, const CancelToken& cancel, std::vector<ZeroShotTask> tasks)
         : m_workspace(workspace), m_config(config), m_runId(runId), m_onProgress(onProgress), m_cancel(cancel),
-          m_model(config.model), m_artifacts(workspace.artifactPath(runId), ArtifactMode::Create)
+          m_model(config.model), m_artifacts(workspace.artifactPath(runId), ArtifactMode::Create),
+          m_tasks(std::move(tasks))
     {
     }
 
@@ -268,9 +269,8 @@ private:
     // cached, unlike FP perplexities: a task is a few seconds on the models a laptop runs.
     void scoreFullPrecisionTasks()
     {
-        if (m_config.eval.tasks.empty())
+        if (m_tasks.empty())
             return;
-        m_tasks = loadTasks(m_config.eval.tasks);
         ZeroShotOptions options;
         options.bos = parseBosPolicy(m_config.eval.bos);
         const auto progress = [&](const ProgressEvent& event) {
@@ -281,7 +281,7 @@ private:
 
     void scoreTasksOfRun(CalibrationJobResult& result)
     {
-        if (m_config.eval.tasks.empty())
+        if (m_tasks.empty())
             return;
         const double done = kFpEvalShare + kCalibrateShare + perplexityShare();
         const double share = 1.0 - done;
@@ -344,7 +344,7 @@ private:
     ArtifactFile m_artifacts;
     ForwardHooks m_streamHooks = streamQuantizationHooks(m_config.activations, m_config.kv);
     std::vector<std::vector<std::int64_t>> m_evalTokens; ///< each eval text, tokenized once
-    std::vector<ZeroShotTask> m_tasks;                   ///< eval.tasks, read once
+    std::vector<ZeroShotTask> m_tasks;                   ///< eval.tasks, read before the run was created
     std::vector<TaskScore> m_fpTasks;                    ///< their scores on the FP model
 };
 
@@ -401,7 +401,8 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
             throw Error("eval text " + path + ": no such file");
     if (!fs::is_regular_file(config.calibration.text))
         throw Error("calibration text " + config.calibration.text + ": no such file");
-    loadTasks(config.eval.tasks); // a task file that does not parse fails here, not after calibration
+    // A task file that does not parse fails here, not after calibration; the run scores these.
+    std::vector<ZeroShotTask> tasks = loadTasks(config.eval.tasks);
 
     CalibrationJobResult result;
     result.name = config.name;
@@ -412,7 +413,7 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
     if (onRunCreated)
         onRunCreated(result.runId);
     result.seconds = executeRecordedRun(workspace, result.runId, result.configJson, stopwatch, [&] {
-        CalibrationRun run(workspace, config, result.runId, onProgress, cancel);
+        CalibrationRun run(workspace, config, result.runId, onProgress, cancel, std::move(tasks));
         run.execute(result);
     });
     reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
