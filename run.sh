@@ -16,6 +16,7 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   libhdf5-dev libsqlite3-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth
+  slurm-wlm munge
 )
 
 install_missing() {

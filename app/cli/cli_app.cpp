@@ -5,6 +5,7 @@
 #include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_commands.h"
+#include "cli/sweep_command.h"
 #include "config/method_listing.h"
 #include "util/error.h"
 
@@ -35,6 +36,7 @@ int runCli(int argc, char** argv)
     addCommonOptions(methods, common);
 
     RunCommands runCommands(cli, common);
+    SweepCommand sweepCommand(cli, common);
 
     try {
         cli.parse(argc, argv);
@@ -53,6 +55,8 @@ int runCli(int argc, char** argv)
                                       : core::methodsText());
             return 0;
         }
+        if (const auto code = sweepCommand.dispatch())
+            return *code;
         return runCommands.dispatch().value_or(2);
     });
 }

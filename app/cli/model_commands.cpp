@@ -101,6 +101,10 @@ int reportErrors(const std::function<int()>& command)
     try {
         return command();
     } catch (const core::Cancelled&) {
+        if (terminationRequested()) {
+            std::cerr << "quantscope: stopped by SIGTERM\n";
+            return 143;
+        }
         std::cerr << "quantscope: cancelled\n";
         return 130;
     } catch (const core::Error& e) {

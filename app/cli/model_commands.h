@@ -45,7 +45,7 @@ void addCommonOptions(CLI::App* command, CommonOptions& common);
 void setErrorFormat(CLI::App& cli);
 
 /// Runs `command` and turns what it throws into the CLI's exit codes and one-line messages:
-/// core::Error → 1, core::Cancelled → 130, other std::exception → 1 ("internal error").
+/// core::Error → 1, core::Cancelled → 130 (143 after SIGTERM), other std::exception → 1 ("internal error").
 int reportErrors(const std::function<int()>& command);
 
 } // namespace app

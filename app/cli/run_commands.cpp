@@ -7,6 +7,7 @@
 #include "cli/model_commands.h"
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
+#include "cli/seed_table.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "config/run_presets.h"
@@ -264,6 +265,32 @@ int commandCalibrate(const RunCommandOptions& options, const CommonOptions& comm
     return 0;
 }
 
+// `quantscope resume ID`: the run continues from its last checkpointed block (issue 20).
+int commandResume(const RunCommandOptions& options, const CommonOptions& common)
+{
+    core::Workspace workspace(options.workspace);
+    const std::int64_t runId = options.runIds.front();
+    core::CancelToken cancel;
+    core::CalibrationJobResult result;
+    {
+        const InterruptScope interrupt(cancel);
+        ProgressPrinter progress(common.quiet);
+        if (!common.quiet) {
+            const std::int64_t blocks = core::checkpointedBlocks(workspace, runId);
+            std::fprintf(stderr, "run %lld in %s: resuming %s\n", static_cast<long long>(runId),
+                         workspace.directory().c_str(),
+                         blocks > 0 ? ("after block " + std::to_string(blocks)).c_str()
+                                    : "from the start (no block was checkpointed)");
+        }
+        result = core::resumeCalibrationJob(workspace, runId, std::ref(progress), cancel);
+    }
+    if (common.json)
+        std::cout << resultJson(result).dump(2) << "\n";
+    else
+        printResult(result);
+    return 0;
+}
+
 int commandExport(const RunCommandOptions& options, const CommonOptions& common)
 {
     const core::Workspace workspace(options.workspace);
@@ -350,6 +377,10 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
         "--set gptq.percdamp=0.1");
     addCommon(m_calibrate);
 
+    m_resume = cli.add_subcommand("resume", "Continue an interrupted calibration from its last finished block");
+    m_resume->add_option("id", m_options.runIds, "Run id")->required()->expected(1);
+    addCommon(m_resume);
+
     m_runs = cli.add_subcommand("runs", "List, show or delete the runs of a workspace");
     m_runs->require_subcommand(1);
     m_runsList = m_runs->add_subcommand("list", "Every run with status and perplexities");
@@ -363,7 +394,11 @@ RunCommands::RunCommands(CLI::App& cli, CommonOptions& common) : m_common(common
 
     m_compare =
         cli.add_subcommand("compare", "Runs side by side: perplexities and a per-layer metric, with differences");
-    m_compare->add_option("ids", m_options.runIds, "Two or more run ids")->required()->expected(2, 1000);
+    m_compare->add_option("ids", m_options.runIds, "Two or more run ids (with --group-seeds: any; none = all)")
+        ->expected(0, 1000);
+    m_compare->add_flag("--group-seeds", m_options.groupSeeds,
+                        "Runs that differ only in calibration.seed as one row: mean ± std of every metric, n "
+                        "(a Markdown table)");
     m_compare->add_option("--metric", m_options.metric, "Per-layer metric to compare (rel_error, sqnr_db, seconds)");
     addCommon(m_compare);
 
@@ -426,6 +461,8 @@ std::optional<int> RunCommands::dispatch()
         m_options.workspace = core::defaultWorkspaceDirectory();
     if (*m_calibrate)
         return commandCalibrate(m_options, m_common);
+    if (*m_resume)
+        return commandResume(m_options, m_common);
     if (*m_export)
         return commandExport(m_options, m_common);
     if (*m_dump)
@@ -458,7 +495,14 @@ std::optional<int> RunCommands::dispatch()
             std::cout << json{{"deleted", m_options.runIds.front()}}.dump() << "\n";
         else
             std::cout << "deleted run " << m_options.runIds.front() << "\n";
+    } else if (*m_compare && m_options.groupSeeds) {
+        if (m_common.json)
+            std::cout << seedGroupsJson(workspace, m_options.runIds).dump(2) << "\n";
+        else
+            std::cout << seedGroupsMarkdown(workspace, m_options.runIds);
     } else if (*m_compare) {
+        if (m_options.runIds.size() < 2)
+            throw core::Error("compare needs two or more run ids (or --group-seeds)");
         if (m_common.json)
             std::cout << compareJson(workspace, m_options.runIds, m_options.metric).dump(2) << "\n";
         else

@@ -41,6 +41,7 @@ struct RunCommandOptions {
     std::vector<std::int64_t> runIds;
     std::string outDir;
     std::string metric = "rel_error";
+    bool groupSeeds = false; ///< compare --group-seeds
     std::string layer;
     std::string csvDir;
     AdaptOptions adapt;
@@ -59,6 +60,7 @@ private:
     CommonOptions& m_common;
     RunCommandOptions m_options;
     CLI::App* m_calibrate = nullptr;
+    CLI::App* m_resume = nullptr;
     CLI::App* m_runs = nullptr;
     CLI::App* m_runsList = nullptr;
     CLI::App* m_runsShow = nullptr;

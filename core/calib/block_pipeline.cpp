@@ -2,12 +2,15 @@
 
 #include "quant/storage_bits.h"
 
+#include "calib/pipeline_checkpoint.h"
+
 #include "diagnostics/diagnostics_recorder.h"
 #include "model/weight_layout.h"
 #include "util/batches.h"
 #include "util/stopwatch.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace core {
 namespace {
@@ -85,16 +88,35 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
         };
     };
     modelContext.onStep = stageReport("prepare", 0.0, preparation);
-    method.prepareModel(modelContext);
+    PipelineCheckpoint* checkpoint = options.checkpoint;
+    std::optional<PipelineResumePoint> resumed;
+    if (checkpoint && checkpoint->exists()) {
+        resumed = checkpoint->restore(workingModel);
+        method.restoreStateForLaterBlocks(std::move(resumed->methodState));
+    } else {
+        method.prepareModel(modelContext);
+        if (checkpoint)
+            checkpoint->savePrepared(workingModel, modelContext.transformedBlocks(), modelContext.globalsReplaced(),
+                                     method.stateForLaterBlocks());
+    }
 
     const AttentionContext& attention = modelContext.attention();
-    torch::Tensor fpStream = workingModel.embed(calibrationIds);
-    torch::Tensor quantizedStream = fpStream.clone();
+    const std::int64_t firstBlock = resumed ? resumed->blocksDone : 0;
+    torch::Tensor fpStream, quantizedStream;
+    if (firstBlock > 0) {
+        fpStream = std::move(resumed->fpStream);
+        quantizedStream = std::move(resumed->quantizedStream);
+    } else {
+        fpStream = workingModel.embed(calibrationIds);
+        quantizedStream = fpStream.clone();
+    }
     // The rotation methods' GPTQ pass runs on unquantized activations (evaluation still applies them).
     const ForwardHooks noHooks;
     const ForwardHooks& calibrationHooks = method.calibratesOnUnquantizedActivations() ? noHooks : options.streamHooks;
     PipelineResult result;
-    for (std::int64_t i = 0; i < config.numLayers; ++i) {
+    if (resumed)
+        result.layers = std::move(resumed->layers);
+    for (std::int64_t i = firstBlock; i < config.numLayers; ++i) {
         cancel.throwIfCancelled();
         const std::string prefix = blockPrefix(config, i);
         DiagnosticsRecorder* diagnostics = options.diagnostics;
@@ -157,6 +179,11 @@ PipelineResult runBlockPipeline(DecoderModel& workingModel, const torch::Tensor&
             options.onBlockFinished(BlockOutcome{i, quantized, layers, stored, diagnosticMetrics, lossCurve, folded});
         result.layers.insert(result.layers.end(), layers.begin(), layers.end());
         workingModel.replaceBlock(i, std::move(quantized)); // the FP block is released here
+        if (checkpoint) {
+            ctx.onStep("checkpoint", 1.0, {});
+            checkpoint->saveBlock(workingModel, i, fpStream, quantizedStream, method.stateForLaterBlocks(),
+                                  result.layers);
+        }
         reportProgress(onProgress,
                        {"calibrate", blockProgress(static_cast<double>(i + 1)),
                         "block " + std::to_string(i + 1) + "/" + std::to_string(config.numLayers) + " done"});

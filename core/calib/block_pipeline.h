@@ -17,6 +17,7 @@
 namespace core {
 
 class DiagnosticsRecorder;
+class PipelineCheckpoint;
 
 /// What one finished block produced, handed to PipelineOptions::onBlockFinished.
 struct BlockOutcome {
@@ -44,6 +45,10 @@ struct PipelineOptions {
     /// Records diagnostics of every block when set (one more FP pass per block over at
     /// most DiagnosticsRecorder::kRangeSamples windows, to fix the histogram edges).
     DiagnosticsRecorder* diagnostics = nullptr;
+    /// Saves the pipeline's state after prepareModel and after every block when set; when it
+    /// holds a committed checkpoint already, the pipeline restores it and goes on from there
+    /// (prepareModel and the finished blocks are not run again, their callbacks not called).
+    PipelineCheckpoint* checkpoint = nullptr;
 };
 
 struct PipelineResult {

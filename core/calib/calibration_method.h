@@ -11,6 +11,7 @@
 #include "util/cancel_token.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,13 @@ public:
     /// OSTQuant's whole-model training outlasts its block loop, and a bar that sits at 0 % for
     /// most of the run looks hung.
     virtual double preparationShare() const { return 0.0; }
+    /// What later blocks need of the method's earlier stages (what prepareModel measured and
+    /// calibrateBlock has not used up yet), by name: a resumed run (calib/pipeline_checkpoint.h)
+    /// restores it instead of running prepareModel again. Methods without such state keep the
+    /// defaults; every random draw of a block is seeded from (seed, block, step), so no RNG
+    /// state needs saving.
+    virtual std::map<std::string, torch::Tensor> stateForLaterBlocks() const { return {}; }
+    virtual void restoreStateForLaterBlocks(std::map<std::string, torch::Tensor> /*state*/) {}
 };
 
 /// The method a run config names, with its options. Throws core::Error listing the

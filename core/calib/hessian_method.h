@@ -33,6 +33,11 @@ public:
     std::string name() const override { return m_name; }
     void prepareModel(ModelContext& model) override { m_hessians.prepareModel(model); }
     void calibrateBlock(BlockCalibrationContext& ctx) override;
+    std::map<std::string, torch::Tensor> stateForLaterBlocks() const override { return m_hessians.unusedHessians(); }
+    void restoreStateForLaterBlocks(std::map<std::string, torch::Tensor> state) override
+    {
+        m_hessians.restoreUnusedHessians(std::move(state));
+    }
 
 private:
     std::string m_name;

@@ -56,6 +56,13 @@ public:
     std::map<std::string, GroupHessian> forGroup(BlockCalibrationContext& ctx,
                                                  const std::vector<std::string>& shortNames);
 
+    /// One-shot OAC's Ĥ of the blocks not calibrated yet (resume: calib/pipeline_checkpoint.h).
+    const std::map<std::string, torch::Tensor>& unusedHessians() const { return m_outputAdaptive; }
+    void restoreUnusedHessians(std::map<std::string, torch::Tensor> hessians)
+    {
+        m_outputAdaptive = std::move(hessians);
+    }
+
 private:
     bool usesOutputAdaptive() const { return m_options.source != HessianSource::LayerWise; }
 

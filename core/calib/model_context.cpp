@@ -38,6 +38,7 @@ void ModelContext::replaceGlobals(GlobalWeights weights)
 {
     const auto changed = changedGlobalTensors(config(), m_model.globals(), weights);
     m_model.replaceGlobals(std::move(weights));
+    m_globalsReplaced = m_globalsReplaced || !changed.empty();
     if (m_sink.globalsReplaced && !changed.empty())
         m_sink.globalsReplaced(changed);
 }
@@ -46,6 +47,7 @@ void ModelContext::replaceBlock(std::int64_t index, BlockWeights weights,
                                 const std::map<std::string, QuantizedLinear>& stored)
 {
     m_model.replaceBlock(index, std::move(weights));
+    m_transformedBlocks.insert(index);
     if (m_sink.blockReplaced)
         m_sink.blockReplaced(index, m_model.block(index), stored);
 }
@@ -53,6 +55,7 @@ void ModelContext::replaceBlock(std::int64_t index, BlockWeights weights,
 void ModelContext::transformBlock(std::int64_t index, BlockWeights weights)
 {
     m_model.replaceBlock(index, std::move(weights));
+    m_transformedBlocks.insert(index);
     if (m_sink.blockTransformed)
         m_sink.blockTransformed(index, m_model.block(index));
 }

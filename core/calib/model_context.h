@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,11 @@ public:
     void recordMetrics(const std::vector<LayerMetric>& metrics) const;
     ArtifactFile* artifacts() const { return m_sink.artifacts; }
 
+    /// The blocks replaced through this context so far (transformBlock, replaceBlock) and
+    /// whether the globals were: what a checkpoint after prepareModel must hold.
+    const std::set<std::int64_t>& transformedBlocks() const { return m_transformedBlocks; }
+    bool globalsReplaced() const { return m_globalsReplaced; }
+
     /// Sub-step report of a model-level stage: name, fraction, named values (live plots).
     std::function<void(const std::string& step, double fraction,
                        const std::vector<std::pair<std::string, double>>& values)>
@@ -101,6 +107,8 @@ private:
     std::int64_t m_batchSize;
     const CancelToken& m_cancel;
     Sink m_sink;
+    std::set<std::int64_t> m_transformedBlocks;
+    bool m_globalsReplaced = false;
 };
 
 } // namespace core

@@ -101,6 +101,11 @@ public:
     void calibrateBlock(BlockCalibrationContext& ctx) override;
     /// LET divides each Linear's input by its scales and multiplies the weight's columns.
     bool changesBlockBasis() const override { return m_options.let; }
+    std::map<std::string, torch::Tensor> stateForLaterBlocks() const override { return m_fpInputAbsMax; }
+    void restoreStateForLaterBlocks(std::map<std::string, torch::Tensor> state) override
+    {
+        m_fpInputAbsMax = std::move(state);
+    }
 
 private:
     OmniQuantConfig m_options;

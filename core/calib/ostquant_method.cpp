@@ -123,6 +123,14 @@ public:
     }
 
     void calibrateBlock(BlockCalibrationContext& ctx) override { m_quantizer->calibrateBlock(ctx); }
+    std::map<std::string, torch::Tensor> stateForLaterBlocks() const override
+    {
+        return m_quantizer->stateForLaterBlocks();
+    }
+    void restoreStateForLaterBlocks(std::map<std::string, torch::Tensor> state) override
+    {
+        m_quantizer->restoreStateForLaterBlocks(std::move(state));
+    }
 
     // A weight-only model needs no online rotation at run time: folded into down_proj's weight
     // (the Q/K one exists only with a quantized KV cache), the run evaluates what export writes.

@@ -87,6 +87,12 @@ public:
             m_salient.erase(ctx.layerPrefix + name);
     }
 
+    std::map<std::string, torch::Tensor> stateForLaterBlocks() const override { return m_salient; }
+    void restoreStateForLaterBlocks(std::map<std::string, torch::Tensor> state) override
+    {
+        m_salient = std::move(state);
+    }
+
 private:
     Ptq161Options m_options;
     std::vector<LossTerm> m_loss;

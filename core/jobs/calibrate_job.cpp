@@ -2,6 +2,8 @@
 
 #include "calib/block_pipeline.h"
 #include "calib/calibration_data.h"
+#include "calib/pipeline_checkpoint.h"
+#include "config/run_identity.h"
 #include "diagnostics/diagnostics_recorder.h"
 #include "eval/perplexity.h"
 #include "io/tokenizer.h"
@@ -13,6 +15,7 @@
 #include "quant/activation_quantizer.h"
 #include "store/loss_curve_artifacts.h"
 #include "store/run_artifacts.h"
+#include "store/run_lock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/stopwatch.h"
@@ -94,14 +97,31 @@ WeightQuantSpec weightSpec(const RunConfig& config)
     return spec;
 }
 
-// Runs the job's stages on a created run; everything it writes goes to the run.
+std::string checkpointDirectoryOf(const Workspace& workspace, std::int64_t runId)
+{
+    return (fs::path(workspace.runDirectory(runId)) / "resume").string();
+}
+
+// What a run's checkpoint must match: its config's content, its model and calibration text.
+CheckpointIdentity checkpointIdentity(const RunConfig& config, const std::string& configJson,
+                                      const std::string& modelFingerprintText)
+{
+    return {runContentHash(configJson), configJson, modelFingerprintText, fileFingerprint(config.calibration.text)};
+}
+
+// Runs the job's stages on a created run; everything it writes goes to the run. A resumed run
+// keeps its artifacts file (the finished blocks are in it; the rest is written over).
 class CalibrationRun {
 public:
     CalibrationRun(Workspace& workspace, const RunConfig& config, std::int64_t runId,
-                   const ProgressCallback& onProgress, const CancelToken& cancel, std::vector<ZeroShotTask> tasks)
+                   const ProgressCallback& onProgress, const CancelToken& cancel, std::vector<ZeroShotTask> tasks,
+                   PipelineCheckpoint& checkpoint)
         : m_workspace(workspace), m_config(config), m_runId(runId), m_onProgress(onProgress), m_cancel(cancel),
-          m_model(config.model), m_artifacts(workspace.artifactPath(runId), ArtifactMode::Create),
-          m_tasks(std::move(tasks))
+          m_model(config.model),
+          m_artifacts(workspace.artifactPath(runId), checkpoint.exists() && fs::exists(workspace.artifactPath(runId))
+                                                         ? ArtifactMode::ReadWrite
+                                                         : ArtifactMode::Create),
+          m_tasks(std::move(tasks)), m_checkpoint(checkpoint)
     {
     }
 
@@ -113,6 +133,7 @@ public:
         calibrate(*tokenizer, result);
         evaluateQuantized(result);
         scoreTasksOfRun(result);
+        m_checkpoint.remove(); // finished: nothing to resume
     }
 
 private:
@@ -156,6 +177,11 @@ private:
         };
         if (m_config.diagnostics.enabled)
             options.onModelChanged.artifacts = &m_artifacts;
+        options.checkpoint = &m_checkpoint;
+        if (m_checkpoint.exists())
+            reportProgress(m_onProgress, {"calibrate", kFpEvalShare,
+                                          "resuming after block " + std::to_string(m_checkpoint.blocksDone()) + "/" +
+                                              std::to_string(m_model.config().numLayers)});
         std::optional<DiagnosticsRecorder> diagnostics;
         if (m_config.diagnostics.enabled) {
             diagnostics.emplace(m_config.diagnostics, m_model.config(), m_artifacts);
@@ -346,7 +372,36 @@ private:
     std::vector<std::vector<std::int64_t>> m_evalTokens; ///< each eval text, tokenized once
     std::vector<ZeroShotTask> m_tasks;                   ///< eval.tasks, read before the run was created
     std::vector<TaskScore> m_fpTasks;                    ///< their scores on the FP model
+    PipelineCheckpoint& m_checkpoint;
 };
+
+// Everything a user can fix up front, checked before a run is created or resumed: the model
+// and tokenizer load, the texts exist, the task files parse (the run scores these).
+std::vector<ZeroShotTask> checkRunInputs(const RunConfig& config)
+{
+    DecoderModel{config.model};
+    loadTokenizer(config.model);
+    for (const auto& path : config.eval.texts)
+        if (!fs::is_regular_file(path))
+            throw Error("eval text " + path + ": no such file");
+    if (!fs::is_regular_file(config.calibration.text))
+        throw Error("calibration text " + config.calibration.text + ": no such file");
+    return loadTasks(config.eval.tasks);
+}
+
+// Calibrates run `runId` (created, or being resumed) to the end and records it.
+CalibrationJobResult executeCalibration(Workspace& workspace, const RunConfig& config, CalibrationJobResult result,
+                                        std::vector<ZeroShotTask> tasks, PipelineCheckpoint& checkpoint,
+                                        const Stopwatch& stopwatch, const ProgressCallback& onProgress,
+                                        const CancelToken& cancel)
+{
+    result.seconds = executeRecordedRun(workspace, result.runId, result.configJson, stopwatch, [&] {
+        CalibrationRun run(workspace, config, result.runId, onProgress, cancel, std::move(tasks), checkpoint);
+        run.execute(result);
+    });
+    reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
+    return result;
+}
 
 } // namespace
 
@@ -393,31 +448,65 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& in
     const Stopwatch stopwatch;
     reportProgress(onProgress, {"load", 0.0, "checking config, model and texts"});
     const RunConfig config = resolveRunConfig(input);
-    // Fail before creating the run on anything a user can fix up front.
-    DecoderModel{config.model};
-    loadTokenizer(config.model);
-    for (const auto& path : config.eval.texts)
-        if (!fs::is_regular_file(path))
-            throw Error("eval text " + path + ": no such file");
-    if (!fs::is_regular_file(config.calibration.text))
-        throw Error("calibration text " + config.calibration.text + ": no such file");
-    // A task file that does not parse fails here, not after calibration; the run scores these.
-    std::vector<ZeroShotTask> tasks = loadTasks(config.eval.tasks);
+    std::vector<ZeroShotTask> tasks = checkRunInputs(config);
 
     CalibrationJobResult result;
     result.name = config.name;
     result.configJson = runConfigToJson(config);
-    Catalog& catalog = workspace.catalog();
-    result.runId = catalog.createRun({config.name, config.method, result.configJson, config.model,
-                                      modelFingerprint(config.model), lineage.parentRunId, lineage.kind});
+    const std::string fingerprint = modelFingerprint(config.model);
+    result.runId = workspace.catalog().createRun(
+        {config.name, config.method, result.configJson, config.model, fingerprint, lineage.parentRunId, lineage.kind});
     if (onRunCreated)
         onRunCreated(result.runId);
-    result.seconds = executeRecordedRun(workspace, result.runId, result.configJson, stopwatch, [&] {
-        CalibrationRun run(workspace, config, result.runId, onProgress, cancel, std::move(tasks));
-        run.execute(result);
-    });
-    reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
-    return result;
+    PipelineCheckpoint checkpoint(checkpointDirectoryOf(workspace, result.runId),
+                                  checkpointIdentity(config, result.configJson, fingerprint));
+    checkpoint.remove(); // a new run of a reused id (the newest run was deleted) starts afresh
+    return executeCalibration(workspace, config, std::move(result), std::move(tasks), checkpoint, stopwatch, onProgress,
+                              cancel);
+}
+
+CalibrationJobResult resumeCalibrationJob(Workspace& workspace, std::int64_t runId, const ProgressCallback& onProgress,
+                                          const CancelToken& cancel)
+{
+    const Stopwatch stopwatch;
+    reportProgress(onProgress, {"load", 0.0, "checking run " + std::to_string(runId) + " and its checkpoint"});
+    const RunRecord run = workspace.catalog().run(runId);
+    const std::string what = "run " + std::to_string(runId);
+    if (run.status == RunStatus::Finished)
+        throw Error(what + " is finished: nothing to resume");
+    if (runLockHeld(workspace.runDirectory(runId)))
+        throw Error(what + " is running (a process holds " + workspace.runDirectory(runId) + "/job.lock)");
+    if (run.kind == RunKind::TestTimeAdapted)
+        throw Error(what + " is a test-time adaptation: `quantscope adapt` makes it again; only calibrations resume");
+    const RunConfig config = resolveRunConfig(parseRunConfig(run.configJson, what + "'s config"));
+    const std::string configJson = runConfigToJson(config);
+    if (configJson != run.configJson) {
+        std::string changes;
+        for (const std::string& change : changedConfigKeys(run.configJson, configJson))
+            changes += (changes.empty() ? "" : "; ") + change;
+        throw Error(what + ": its config resolves differently now (" + changes + "); refusing to resume");
+    }
+    std::vector<ZeroShotTask> tasks = checkRunInputs(config);
+    const std::string fingerprint = modelFingerprint(config.model);
+    if (fingerprint != run.modelFingerprint)
+        throw Error(what + ": the model " + config.model + " changed since the run started (fingerprint " +
+                    run.modelFingerprint + ", now " + fingerprint + "); refusing to resume");
+    PipelineCheckpoint checkpoint(checkpointDirectoryOf(workspace, runId),
+                                  checkpointIdentity(config, configJson, fingerprint));
+    checkpoint.requireSameRun();
+
+    CalibrationJobResult result;
+    result.runId = runId;
+    result.name = run.name;
+    result.configJson = configJson;
+    return executeCalibration(workspace, config, std::move(result), std::move(tasks), checkpoint, stopwatch, onProgress,
+                              cancel);
+}
+
+std::int64_t checkpointedBlocks(const Workspace& workspace, std::int64_t runId)
+{
+    const PipelineCheckpoint checkpoint(checkpointDirectoryOf(workspace, runId), {});
+    return checkpoint.blocksDone();
 }
 
 } // namespace core

@@ -65,4 +65,17 @@ CalibrationJobResult runCalibrationJob(Workspace& workspace, const RunConfig& co
                                        const std::function<void(std::int64_t runId)>& onRunCreated = {},
                                        const RunLineage& lineage = {});
 
+/// Continues run `runId` of `workspace` from its checkpoint (runs/<id>/resume/, written after
+/// prepareModel and after every block; calib/pipeline_checkpoint.h) in the same run: the
+/// finished blocks are not calibrated again and the results are those of an uninterrupted run,
+/// bit for bit. Without a checkpoint (the run stopped before calibration) it starts the run's
+/// work over. Throws core::Error, changing nothing, when the run is finished, still running
+/// (its job lock is held), not a calibration, or when its config, model or calibration text
+/// changed since (naming what changed); then fails or cancels like runCalibrationJob.
+CalibrationJobResult resumeCalibrationJob(Workspace& workspace, std::int64_t runId,
+                                          const ProgressCallback& onProgress = {}, const CancelToken& cancel = {});
+
+/// Blocks a resume of run `runId` would skip (0: none or no checkpoint).
+std::int64_t checkpointedBlocks(const Workspace& workspace, std::int64_t runId);
+
 } // namespace core

@@ -24,8 +24,29 @@ void relaunchWithThreadPoolEnvironment(char** argv)
     ::execv("/proc/self/exe", argv); // returns only on failure: run on with the default policies
 }
 
+namespace {
+
+// A positive integer environment variable, else 0.
+int threadsFromEnvironment(const char* name)
+{
+    const char* value = std::getenv(name);
+    if (value == nullptr)
+        return 0;
+    char* end = nullptr;
+    const long threads = std::strtol(value, &end, 10);
+    return end != value && *end == '\0' && threads > 0 && threads < 4096 ? static_cast<int>(threads) : 0;
+}
+
+} // namespace
+
 void configureThreads(int threads)
 {
+    // A sweep gives each of its processes its share of the cores (QUANTSCOPE_THREADS); under
+    // Slurm a task has the CPUs it asked for, not the node's.
+    if (threads <= 0)
+        threads = threadsFromEnvironment("QUANTSCOPE_THREADS");
+    if (threads <= 0)
+        threads = threadsFromEnvironment("SLURM_CPUS_PER_TASK");
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);

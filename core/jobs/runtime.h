@@ -15,7 +15,8 @@ namespace core {
 /// before it loads the engine (re-executing only for the OpenBLAS kernels).
 void relaunchWithThreadPoolEnvironment(char** argv);
 
-/// Sets torch's intra-op thread count once at start-up (0 = all cores).
+/// Sets torch's intra-op thread count once at start-up (0: $QUANTSCOPE_THREADS, else
+/// $SLURM_CPUS_PER_TASK, else all cores).
 void configureThreads(int threads = 0);
 
 /// The malloc this process runs on: "tcmalloc", "jemalloc" or "glibc" (by the symbols each

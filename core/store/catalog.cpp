@@ -546,6 +546,54 @@ std::int64_t Catalog::createRun(const NewRun& run)
     return id;
 }
 
+std::int64_t Catalog::importRun(const std::string& sourcePath, std::int64_t sourceRunId,
+                                const std::function<void(std::int64_t)>& placeFiles)
+{
+    const Operation op{m_db.get(), m_path, "import run " + std::to_string(sourceRunId) + " of " + sourcePath};
+    if (m_mode == OpenMode::ReadOnly)
+        throw Error(m_path + ": opened read-only, cannot " + op.what);
+    // ATTACH cannot run inside a transaction; DETACH happens however this ends.
+    Statement attach(op, "ATTACH DATABASE ?1 AS shard");
+    attach.bindText(1, sourcePath).execute();
+    struct Detach {
+        sqlite3* db;
+        ~Detach() { sqlite3_exec(db, "DETACH DATABASE shard", nullptr, nullptr, nullptr); }
+    } detach{m_db.get()};
+    Statement version(op, "PRAGMA shard.user_version");
+    if (!version.step() || version.int64(0) != kSchemaVersion)
+        throw Error(sourcePath + ": not a catalog of schema version " + std::to_string(kSchemaVersion) +
+                    " (import run " + std::to_string(sourceRunId) + ")");
+    Transaction transaction = beginWrite(op, m_mode);
+    Statement source(op, "SELECT 1 FROM shard.runs WHERE id = ?1");
+    if (!source.bindInt(1, sourceRunId).step())
+        throw runNotFound(sourcePath, sourceRunId);
+    Statement insert(op, "INSERT INTO runs (name, method, status, config_json, model_path, model_fingerprint, "
+                         "created_at, started_at, finished_at, seconds, error_message, kind) "
+                         "SELECT name, method, status, config_json, model_path, model_fingerprint, created_at, "
+                         "started_at, finished_at, seconds, error_message, kind FROM shard.runs WHERE id = ?1");
+    insert.bindInt(1, sourceRunId).execute();
+    const std::int64_t id = sqlite3_last_insert_rowid(m_db.get());
+    // Each table's rows in their insertion order (rowid), which layerMetrics keeps.
+    for (const char* sql :
+         {"INSERT INTO dataset_metrics SELECT ?2, dataset, metric, value FROM shard.dataset_metrics "
+          "WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO layer_metrics SELECT ?2, layer, block, metric, value FROM shard.layer_metrics "
+          "WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO run_metrics SELECT ?2, metric, value FROM shard.run_metrics WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO task_metrics SELECT ?2, task, metric, value, stderr, documents, reported "
+          "FROM shard.task_metrics WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO run_tags SELECT ?2, tag FROM shard.run_tags WHERE run_id = ?1"}) {
+        Statement copy(op, sql);
+        copy.bindInt(1, sourceRunId).bindInt(2, id).execute();
+    }
+    Statement baselines(op, "INSERT OR IGNORE INTO fp_baselines SELECT * FROM shard.fp_baselines");
+    baselines.execute();
+    if (placeFiles)
+        placeFiles(id);
+    transaction.commit();
+    return id;
+}
+
 void Catalog::setRunStatus(std::int64_t id, RunStatus status, const std::string& errorMessage)
 {
     const std::string name = runStatusName(status);

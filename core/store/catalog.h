@@ -14,6 +14,7 @@
 // the thing at fault (the run id, the version, the SQLite message).
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -183,6 +184,14 @@ public:
     /// workspace starts, to clean up after one that died. Never call it while another
     /// process may be running jobs in the same workspace: their runs would be failed too.
     int failAbandonedRuns();
+    /// Copies run `sourceRunId` of the catalog at `sourcePath` (a sweep's shard, same schema
+    /// version) with its metrics, tags and FP baselines into this catalog as a new run, in one
+    /// transaction, and returns its id. `placeFiles(newId)` runs inside the transaction, before
+    /// it commits: it puts the run's files in place, and if it throws nothing is imported. The
+    /// copy has no parent (ids are the shard's own). Throws core::Error naming the shard when it
+    /// is not a catalog of this version or has no such run.
+    std::int64_t importRun(const std::string& sourcePath, std::int64_t sourceRunId,
+                           const std::function<void(std::int64_t newId)>& placeFiles);
 
     // Reads. Each one reads one consistent snapshot (committed data only) and never waits
     // for a writer.

@@ -9,6 +9,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRandomGenerator>
+#include <QSet>
 
 #include <csignal>
 #include <cstring>
@@ -580,6 +582,110 @@ private Q_SLOTS:
         const QJsonArray runs = QJsonDocument::fromJson(list.out).array();
         QCOMPARE(runs.size(), 1);
         QCOMPARE(runs[0].toObject()["status"].toString(), QString("cancelled"));
+    }
+
+    // Issue 20: SIGKILL after a random block (the kernel's OOM killer, a lost node), then
+    // `resume`: the numbers are the uninterrupted run's, bit for bit (JSON round-trips doubles).
+    void resumeAfterSigkillGivesTheUninterruptedResult()
+    {
+        const QStringList config = {"calibrate",
+                                    "--method",
+                                    "gptq",
+                                    "--samples",
+                                    "24",
+                                    "--seq-len",
+                                    "128",
+                                    "--group",
+                                    "64",
+                                    "--eval-max-windows",
+                                    "2",
+                                    "--set",
+                                    "diagnostics.enabled=false",
+                                    "--json",
+                                    "--quiet"};
+        const QString reference = QString::fromStdString(m_dir + "/ws-resume-reference");
+        const CliRun uninterrupted = runQuantscope(config + QStringList{"--workspace", reference});
+        QVERIFY2(uninterrupted.exitCode == 0, uninterrupted.err.constData());
+
+        const int block = 1 + QRandomGenerator::global()->bounded(5); // of the bundled model's 6
+        qInfo("killed after block %d", block);
+        const QString ws = QString::fromStdString(m_dir + "/ws-resume-killed");
+        QString args;
+        for (const QString& arg : config)
+            args += " '" + arg + "'";
+        const QString command = QString("'%1' %2 --workspace '%3' >/dev/null 2>&1 & pid=$!; "
+                                        "for i in $(seq 3000); do grep -qs '\"blocks_done\": %4,' "
+                                        "'%3/runs/1/resume/checkpoint.json' && break; sleep 0.01; done; "
+                                        "kill -KILL $pid; wait $pid")
+                                    .arg(QStringLiteral(QS_BINARY), args, ws)
+                                    .arg(block);
+        QProcess shell;
+        shell.start("bash", {"-c", command});
+        QVERIFY(shell.waitForFinished(120000));
+        QCOMPARE(shell.exitCode(), 128 + SIGKILL); // killed, not finished before the checkpoint
+        const CliRun resumed = runQuantscope({"resume", "1", "--workspace", ws, "--json"});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        QVERIFY2(resumed.err.contains("resuming after block"), resumed.err.constData());
+        const QJsonObject a = QJsonDocument::fromJson(uninterrupted.out).object();
+        const QJsonObject b = QJsonDocument::fromJson(resumed.out).object();
+        QCOMPARE(b["perplexity"].toObject(), a["perplexity"].toObject());
+        QCOMPARE(b["effective_bits"].toDouble(), a["effective_bits"].toDouble());
+        const QJsonArray layersA = a["layers"].toArray(), layersB = b["layers"].toArray();
+        QCOMPARE(layersB.size(), layersA.size());
+        for (qsizetype i = 0; i < layersA.size(); ++i)
+            for (const char* key : {"name", "rel_error", "sqnr_db", "effective_bits"})
+                QCOMPARE(layersB[i].toObject()[key], layersA[i].toObject()[key]);
+    }
+
+    // Issue 20: a local sweep killed with SIGKILL (the whole process group) and run again
+    // finishes only what is missing: every run once, none twice.
+    void sweepKilledAndRunAgainFinishesOnlyTheMissingRuns()
+    {
+        const std::string manifest = m_dir + "/sweep.json";
+        writeFile(manifest, R"({"name": "seeds", "base": {"method": "gptq", "weights": {"bits": 3, "group_size": 64},
+            "calibration": {"samples": 16, "seq_len": 128}, "eval": {"max_windows": 2},
+            "diagnostics": {"enabled": false}}, "axes": {"calibration.seed": [0, 1, 2, 3]}})");
+        const CliRun plan = runQuantscope({"sweep", "plan", QString::fromStdString(manifest), "--json"});
+        QVERIFY2(plan.exitCode == 0, plan.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(plan.out).array().size(), 4);
+
+        const QString ws = QString::fromStdString(m_dir + "/ws-sweep");
+        const QString command =
+            QString("setsid '%1' sweep run '%2' --workspace '%3' --jobs 2 --quiet & pid=$!; "
+                    "for i in $(seq 6000); do [ \"$(cat '%3'/sweeps/seeds/logs/*.log 2>/dev/null | grep -c "
+                    "'finished (')\" -ge 1 ] && break; sleep 0.01; done; kill -KILL -- -$pid; wait $pid")
+                .arg(QStringLiteral(QS_BINARY), QString::fromStdString(manifest), ws);
+        QProcess shell;
+        shell.start("bash", {"-c", command});
+        QVERIFY(shell.waitForFinished(120000));
+        const CliRun again =
+            runQuantscope({"sweep", "run", QString::fromStdString(manifest), "--workspace", ws, "--json"});
+        QVERIFY2(again.exitCode == 0, again.err.constData());
+        const QJsonObject outcome = QJsonDocument::fromJson(again.out).object();
+        const int skipped = outcome["skipped"].toInt();
+        QVERIFY2(skipped >= 1 && skipped < 4, again.out.constData());
+        QCOMPARE(outcome["finished"].toInt(), 4 - skipped);
+        const QJsonArray runs =
+            QJsonDocument::fromJson(runQuantscope({"runs", "list", "--workspace", ws, "--json"}).out).array();
+        int finished = 0;
+        QSet<QString> names;
+        for (const auto& run : runs)
+            if (run.toObject()["status"].toString() == "finished") {
+                ++finished;
+                names.insert(run.toObject()["name"].toString());
+            }
+        QCOMPARE(finished, 4);
+        QCOMPARE(names.size(), 4);
+        // Run a third time: nothing left to do.
+        const CliRun third =
+            runQuantscope({"sweep", "run", QString::fromStdString(manifest), "--workspace", ws, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(third.out).object()["skipped"].toInt(), 4);
+        // The seeds as one row of the paper's table.
+        const CliRun grouped = runQuantscope({"compare", "--group-seeds", "--workspace", ws, "--json"});
+        const QJsonArray groups = QJsonDocument::fromJson(grouped.out).array();
+        QCOMPARE(groups.size(), 1);
+        QCOMPARE(groups[0].toObject()["runs"].toArray().size(), 4);
+        QVERIFY(groups[0].toObject()["metrics"].toObject()["perplexity brown_test"].toObject()["n"].toInt() == 4);
     }
 
     void badInputGivesOneClearLine_data()

@@ -1,0 +1,38 @@
+#pragma once
+// Runs that differ only in calibration.seed, as one row of a paper's table (issue 20 §5): the
+// mean ± sample standard deviation of every metric over the seeds, with n. Torch-free (the CLI's
+// `compare --group-seeds` and the GUI's grouped runs table read it).
+
+#include "store/catalog.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct MetricSummary {
+    double mean = 0.0;
+    double standardDeviation = 0.0; ///< sample (n − 1); NaN for one value
+    int n = 0;                      ///< runs that have the metric (NaN values left out)
+};
+
+struct SeedGroup {
+    std::string hash; ///< config/run_identity.h: seedGroupHash
+    std::string name; ///< the first run's name without its seed setting
+    std::vector<std::int64_t> runIds;
+    std::vector<std::uint64_t> seeds;
+    /// "perplexity <dataset>", "<metric> <task>" (reported task metrics), "avg acc" (over the
+    /// tasks), "effective_bits": in this order of kinds, each kind by name.
+    std::vector<std::pair<std::string, MetricSummary>> metrics;
+};
+
+/// Groups the finished runs `runIds` (empty: every finished calibration of the catalog) by
+/// seedGroupHash, groups in the order of their first run. Throws core::Error for an unknown id.
+std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector<std::int64_t>& runIds = {});
+
+/// Mean and sample standard deviation of the finite values.
+MetricSummary summarize(const std::vector<double>& values);
+
+} // namespace core
