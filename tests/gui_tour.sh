@@ -18,8 +18,12 @@ rm -rf "$shots" && mkdir -p "$shots"
 # The baseline the tour compares against, and the tour's own (short) calibration: OmniQuant with
 # MSE + SW on the bundled model at W3A8KV8, so that the live loss, the loss curves and the SW views
 # fill, and the form and the runs table show activation and KV bits.
-"$qs" calibrate --method rtn --wbits 3 --group 128 --samples 8 --seq-len 128 --eval-max-windows 4 \
-  --name "tour baseline rtn" --workspace "$ws" --quiet
+# The baseline with three seeds: the runs table groups them and the compare view plots the group.
+# GPTQ, so that the seed (the calibration windows) changes the numbers.
+for seed in 0 1 2; do
+  "$qs" calibrate --method gptq --wbits 3 --group 128 --samples 8 --seq-len 128 --eval-max-windows 4 \
+    --seed "$seed" --name "tour baseline gptq calibration.seed=$seed" --workspace "$ws" --quiet
+done
 cat >"$tmp/tour.json" <<'JSON'
 {"method": "omniquant", "name": "tour omniquant mse+sw",
  "weights": {"bits": 3, "group_size": 128},
@@ -33,7 +37,8 @@ xvfb-run -a -s "-screen 0 1400x900x24" "$qs" gui --workspace "$ws" --tour "$tmp/
 
 expected=(01-main-window 02-new-calibration 03-calibrating-loss 04-calibrating-layers
   05-inspector-distributions 06-inspector-projected-sw 07-inspector-channels 08-inspector-saliency
-  09-inspector-qsur 10-compare-metric-per-layer 11-compare-difference-map)
+  09-inspector-qsur 10-compare-metric-per-layer 11-compare-difference-map 12-compare-seed-groups
+  13-runs-grouped-by-seed)
 for name in "${expected[@]}"; do
   [ -s "$shots/$name.png" ] || { echo "gui_tour: missing screenshot $name.png" >&2; exit 1; }
 done

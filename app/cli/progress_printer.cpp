@@ -5,7 +5,9 @@
 
 namespace app {
 
-ProgressPrinter::ProgressPrinter(bool quiet) : m_quiet(quiet), m_terminal(::isatty(STDERR_FILENO) != 0) {}
+ProgressPrinter::ProgressPrinter(bool quiet) : m_quiet(quiet), m_terminal(::isatty(STDERR_FILENO) != 0)
+{
+}
 
 ProgressPrinter::~ProgressPrinter()
 {

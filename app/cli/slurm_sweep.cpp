@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -88,13 +89,26 @@ std::string submit(const std::string& arguments, const std::string& script)
 
 SlurmSubmission submitSlurmSweep(const core::SweepPlan& plan, const SlurmSubmitOptions& options, bool dryRun)
 {
+    // #SBATCH lines take no quoting: a value with blanks would split, one with a newline would
+    // add script lines, and '%' in a path is a filename pattern of --output.
+    const auto requirePlain = [](const std::string& what, const std::string& value, bool path) {
+        for (const char c : value)
+            if (static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == 0x7f || (path && c == '%'))
+                throw core::Error("sweep submit: " + what + " '" + value +
+                                  "' contains a blank, '%' or a control "
+                                  "character, which a batch script line cannot hold");
+    };
+    requirePlain("--partition", options.partition, false);
+    requirePlain("--time", options.time, false);
+    requirePlain("--mem", options.memory, false);
+    requirePlain("the workspace path", options.workspace, true);
     const std::string directory = core::sweepDirectory(options.workspace, plan.name);
     const std::string logs = directory + "/logs";
     fs::create_directories(logs);
-    // The tasks read the manifest from the workspace: the plan they expand is the one submitted.
-    const std::string manifest = directory + "/manifest.json";
-    core::writeFileAtomically(manifest, core::readTextFile(plan.manifestPath));
-    core::writeFileAtomically(directory + "/plan.json", core::sweepPlanJson(plan) + "\n");
+    // The tasks read the saved plan (resolved configs, absolute paths): they run what was
+    // submitted wherever they start, whatever the manifest becomes. The manifest is kept beside it.
+    core::writeFileAtomically(directory + "/manifest.json", core::readTextFile(plan.manifestPath));
+    const std::string manifest = core::writeSweepPlan(plan, options.workspace);
     const std::string executable = quantscopeExecutable();
     const std::size_t runs = plan.runs.size();
 
@@ -117,8 +131,8 @@ SlurmSubmission submitSlurmSweep(const core::SweepPlan& plan, const SlurmSubmitO
                         "#SBATCH --output=" +
                         logs + "/task_%a.out\n";
     array += commonDirectives(options);
-    if (!options.time.empty())
-        array += "#SBATCH --signal=B:TERM@120\n"; // the wall-time warning: checkpoint, requeue
+    // The wall-time warning (the task's own --time or the partition's default): checkpoint, requeue.
+    array += "#SBATCH --signal=B:TERM@120\n";
     if (!options.memory.empty())
         array += "#SBATCH --mem=" + options.memory + "\n";
     if (options.cpus > 0)
@@ -288,12 +302,16 @@ bool requeueThisSlurmTask()
                      state.text.empty() ? "unknown to squeue" : state.text.c_str());
         return false;
     }
+    // The requeue sends this process SIGTERM again: say so first, and outlive that signal long
+    // enough to exit by itself (Slurm's SIGKILL follows after KillWait anyway).
+    std::signal(SIGTERM, SIG_IGN);
+    std::fprintf(stderr, "quantscope: requeued Slurm job %s; its next start resumes from the checkpoint\n", id.c_str());
+    std::fflush(stderr);
     const CommandOutput output = runCommand("scontrol requeue " + shellQuoted(id));
     if (output.status != 0) {
         std::fprintf(stderr, "quantscope: scontrol requeue %s failed: %s\n", id.c_str(), output.text.c_str());
         return false;
     }
-    std::fprintf(stderr, "quantscope: requeued Slurm job %s; its next start resumes from the checkpoint\n", id.c_str());
     return true;
 }
 

@@ -32,6 +32,8 @@ int commandPlan(const SweepOptions& options, const CommonOptions& common)
     return 0;
 }
 
+constexpr int kRequeuesWithoutProgress = 3;
+
 std::int64_t taskIndex(const SweepOptions& options, std::size_t runs)
 {
     std::int64_t index = options.index;
@@ -39,7 +41,10 @@ std::int64_t taskIndex(const SweepOptions& options, std::size_t runs)
         const char* slurm = std::getenv("SLURM_ARRAY_TASK_ID");
         if (slurm == nullptr)
             throw core::Error("sweep task: --index is required outside a Slurm job array");
-        index = std::atoll(slurm);
+        char* end = nullptr;
+        index = std::strtoll(slurm, &end, 10);
+        if (end == slurm || *end != '\0')
+            throw core::Error(std::string("sweep task: SLURM_ARRAY_TASK_ID '") + slurm + "' is not a number");
     }
     if (index < 0 || static_cast<std::size_t>(index) >= runs)
         throw core::Error("sweep task: index " + std::to_string(index) + " is out of range (the plan has " +
@@ -56,10 +61,13 @@ int commandTask(const SweepOptions& options, const CommonOptions& common)
     core::Workspace workspace(directory);
     core::CancelToken cancel;
     core::SweepTaskResult result;
+    std::int64_t runId = 0, blocksAtStart = 0;
     try {
         const InterruptScope interrupt(cancel);
         ProgressPrinter progress(common.quiet);
         const auto started = [&](std::int64_t id) {
+            runId = id;
+            blocksAtStart = core::checkpointedBlocks(workspace, id);
             std::fprintf(stderr, "sweep %s task %lld: %s, run %lld in %s\n", plan.name.c_str(),
                          static_cast<long long>(run.index), run.name.c_str(), static_cast<long long>(id),
                          directory.c_str());
@@ -67,9 +75,19 @@ int commandTask(const SweepOptions& options, const CommonOptions& common)
         result = core::runSweepTask(workspace, run, std::ref(progress), cancel, started);
     } catch (const core::Cancelled&) {
         // Slurm's wall-time warning or `scancel --signal=TERM`: the checkpoint is written; the
-        // task goes back into the queue and its next start resumes.
-        if (terminationRequested())
-            requeueThisSlurmTask();
+        // task goes back into the queue and its next start resumes. Not forever: a task that
+        // checkpointed no block since it started (a stage longer than the wall time) is
+        // requeued at most kRequeuesWithoutProgress times.
+        if (terminationRequested()) {
+            const std::int64_t blocks = runId > 0 ? core::checkpointedBlocks(workspace, runId) : 0;
+            const char* restarts = std::getenv("SLURM_RESTART_COUNT");
+            const bool progress = blocks > blocksAtStart;
+            if (progress || (restarts == nullptr ? 0 : std::atoi(restarts)) < kRequeuesWithoutProgress)
+                requeueThisSlurmTask();
+            else
+                std::fprintf(stderr, "quantscope: no block checkpointed since the last start; not requeueing again "
+                                     "(give the task more --time)\n");
+        }
         throw;
     }
     const char* what = result.outcome == core::SweepTaskOutcome::AlreadyFinished ? "already finished"

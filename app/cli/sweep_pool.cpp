@@ -107,6 +107,8 @@ SweepPoolResult runSweepPool(const core::SweepPlan& plan, const SweepPoolOptions
     fs::create_directories(logs);
     const std::vector<std::string> env = childEnvironment(threads);
     const std::string executable = quantscopeExecutable();
+    // The children read the saved plan, not the manifest: editing it meanwhile changes nothing.
+    const std::string savedPlan = core::writeSweepPlan(plan, options.workspace);
 
     const auto start = Clock::now();
     std::map<pid_t, const core::SweepRun*> running;
@@ -121,8 +123,8 @@ SweepPoolResult runSweepPool(const core::SweepPlan& plan, const SweepPoolOptions
         if (result.finished > 0 && done < total) {
             const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
             const double perRun = elapsed / static_cast<double>(done);
-            eta = ", ETA " + duration(perRun * static_cast<double>(total - done) *
-                                      std::min<double>(1.0, static_cast<double>(running.size()) / jobs));
+            // Elapsed time per finished run already reflects the runs going on side by side.
+            eta = ", ETA " + duration(perRun * static_cast<double>(total - done));
         }
         std::fprintf(stderr, "sweep %s: %d/%d done (%d failed), %zu running, %d skipped%s\n", plan.name.c_str(), done,
                      total, result.failed, running.size(), result.skipped, eta.c_str());
@@ -138,10 +140,19 @@ SweepPoolResult runSweepPool(const core::SweepPlan& plan, const SweepPoolOptions
         }
         while (!interrupted && next < pending.size() && static_cast<int>(running.size()) < jobs) {
             const core::SweepRun& run = *pending[next++];
-            const std::vector<std::string> argv = {executable,        "sweep",          "task",
-                                                   plan.manifestPath, "--index",        std::to_string(run.index),
-                                                   "--workspace",     options.workspace};
-            running[spawnLogged(argv, env, logs + "/" + run.contentHash + ".log")] = &run;
+            const std::vector<std::string> argv = {executable,    "sweep",          "task",
+                                                   savedPlan,     "--index",        std::to_string(run.index),
+                                                   "--workspace", options.workspace};
+            try {
+                running[spawnLogged(argv, env, logs + "/" + run.contentHash + ".log")] = &run;
+            } catch (const core::Error&) {
+                // Leave no child behind: stop the running ones (they checkpoint) and reap them.
+                for (const auto& [pid, child] : running)
+                    ::kill(pid, SIGINT);
+                for (const auto& [pid, child] : running)
+                    ::waitpid(pid, nullptr, 0);
+                throw;
+            }
             report();
         }
         int status = 0;

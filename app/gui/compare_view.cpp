@@ -3,8 +3,11 @@
 #include "eval/task_score.h"
 
 #include "curve_plot.h"
+#include "error_bar_plot.h"
 #include "gui/plot_export.h"
 #include "gui/run_layers.h"
+#include "gui/seed_group_view.h"
+#include "jobs/seed_groups.h"
 #include "labelled_heat_map.h"
 #include "metric_lines_plot.h"
 #include "qcustomplot_include.h"
@@ -70,6 +73,8 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     m_layerViews = new QTabWidget(this);
     m_layerViews->addTab(metricPage, tr("Metric per layer"));
     m_layerViews->addTab(buildDifferencePage(), tr("Difference map"));
+    m_seedGroups = new SeedGroupView(this);
+    m_layerViews->addTab(m_seedGroups, tr("Seed groups"));
     auto* lossSide = new QWidget(this);
     auto* lossLayout = new QVBoxLayout(lossSide);
     lossLayout->setContentsMargins(0, 0, 0, 0);
@@ -86,6 +91,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     installPlotExport(m_plot->plot(), {});
     installPlotExport(m_lossPlot->plot(), {});
     installPlotExport(m_difference->plot(), [this] { return m_difference->toCsv(); });
+    installPlotExport(m_seedGroups->plot()->plot(), [this] { return m_seedGroups->plot()->toCsv(); });
     connect(m_block, &QComboBox::currentTextChanged, this, [this](const QString& block) {
         if (!block.isEmpty())
             showLossCurves(block);
@@ -212,6 +218,12 @@ QStringList CompareView::exportPlots(const QString& directory, int width, int he
     for (int i = 0; i < m_block->count(); ++i)
         if (showLossCurves(m_block->itemText(i)))
             save(m_lossPlot->plot(), QStringLiteral("loss_") + QString(m_block->itemText(i)).replace('.', '_'));
+    // Seed groups: only when some group repeats a config over seeds (else there is no spread).
+    const auto& groups = m_seedGroups->groups();
+    if (std::any_of(groups.begin(), groups.end(), [](const auto& group) { return group.runIds.size() > 1; }))
+        for (const QString& metric : m_seedGroups->metrics())
+            if (m_seedGroups->showMetric(metric))
+                save(m_seedGroups->plot()->plot(), QStringLiteral("seeds_") + QString(metric).replace(' ', '_'));
     return written;
 }
 
@@ -296,8 +308,11 @@ void CompareView::fillTaskRows(int firstRow, const std::vector<std::pair<std::st
 bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64>& runIds)
 {
     std::vector<RunData> runs;
+    std::vector<core::SeedGroup> groups;
     try {
         const core::Workspace workspace(workspaceDirectory.toStdString(), core::OpenMode::ReadOnly);
+        std::vector<std::int64_t> ids(runIds.begin(), runIds.end());
+        groups = core::groupRunsBySeed(workspace.catalog(), ids);
         for (const qint64 id : runIds) {
             RunData data;
             data.artifactPath = workspace.artifactPath(id);
@@ -335,6 +350,7 @@ bool CompareView::showRuns(const QString& workspaceDirectory, const QList<qint64
     }
     m_runIds = runIds;
     m_runs = std::move(runs);
+    m_seedGroups->setGroups(std::move(groups));
 
     // Perplexity table: a row per dataset; FP, then each run with its change against the first.
     std::set<std::string> datasets;

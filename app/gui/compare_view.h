@@ -24,6 +24,8 @@ class MetricLinesPlot;
 
 namespace app {
 
+class SeedGroupView;
+
 class CompareView : public QWidget {
     Q_OBJECT
 public:
@@ -51,6 +53,7 @@ public:
     widgets::MetricLinesPlot* metricPlot() const { return m_plot; }
     widgets::CurvePlot* lossPlot() const { return m_lossPlot; }
     widgets::LabelledHeatMap* differenceMap() const { return m_difference; }
+    SeedGroupView* seedGroups() const { return m_seedGroups; }
 
 Q_SIGNALS:
     void message(const QString& text, bool error);
@@ -88,6 +91,7 @@ private:
     QComboBox* m_differenceReference = nullptr;
     QComboBox* m_differenceLevel = nullptr;
     widgets::LabelledHeatMap* m_difference = nullptr;
+    SeedGroupView* m_seedGroups = nullptr; ///< the runs grouped by all but their seed, with error bars
 };
 
 } // namespace app

@@ -8,6 +8,7 @@
 #include "gui/new_calibration_dialog.h"
 #include "gui/runs_panel.h"
 #include "gui/runs_table_model.h"
+#include "gui/seed_group_view.h"
 
 #include <QApplication>
 #include <QDir>
@@ -141,6 +142,19 @@ void GuiTour::inspectAndCompare(qint64 runId)
                             .arg(shot++, 2, 10, QLatin1Char('0'))
                             .arg(layerViews->tabText(t).toLower().replace(' ', '-')));
     }
+
+    // Seed groups (issue 20): the runs table grouped, every run selected, the groups with their
+    // error bars (the tour script calibrates its baseline with three seeds).
+    runs->setGroupSeeds(true);
+    QList<qint64> all;
+    for (const auto& row : rows)
+        all << row.id;
+    runs->selectRuns(all);
+    const auto& groups = compare->seedGroups()->groups();
+    if (std::none_of(groups.begin(), groups.end(), [](const auto& group) { return group.runIds.size() > 1; }))
+        return fail(QStringLiteral("the compare view found no seed group among runs %1").arg(all.size()));
+    layerViews->setCurrentWidget(compare->seedGroups());
+    shoot(m_window, QStringLiteral("%1-runs-grouped-by-seed").arg(shot++, 2, 10, QLatin1Char('0')));
     QApplication::exit(0);
 }
 

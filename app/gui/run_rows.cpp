@@ -1,9 +1,13 @@
 #include "gui/run_rows.h"
 
+#include "config/run_identity.h"
+#include "jobs/seed_groups.h"
 #include "quant/activation_spec.h"
 #include "store/catalog.h"
 
 #include <QFileInfo>
+#include <QRegularExpression>
+#include <QSet>
 
 #include <nlohmann/json.hpp>
 
@@ -93,6 +97,10 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         if (run.kind != core::RunKind::Ptq)
             row.kind = QString::fromStdString(core::runKindName(run.kind));
         row.parentId = run.parentRunId;
+        row.seedGroup = QString::fromStdString(core::seedGroupHash(run.configJson));
+        if (const nlohmann::json parsedConfig = parsed(config);
+            parsedConfig.is_object() && parsedConfig.contains("calibration") && parsedConfig["calibration"].is_object())
+            row.seed = parsedConfig["calibration"].value("seed", std::uint64_t(0));
         if (const auto bits = effectiveBits.find(run.id); bits != effectiveBits.end())
             row.effectiveBits = bits->second;
         const auto found = perplexities.find(run.id);
@@ -106,6 +114,73 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         rows.push_back(std::move(row));
     }
     return rows;
+}
+
+namespace {
+
+// Mean into `means`, spread into `spreads`, for every key any member has.
+void summarizeMaps(const QVector<const RunRow*>& members, QMap<QString, double> RunRow::*values,
+                   QMap<QString, double>& means, QMap<QString, double>& spreads)
+{
+    QMap<QString, std::vector<double>> series;
+    for (const RunRow* run : members)
+        for (auto it = (run->*values).cbegin(); it != (run->*values).cend(); ++it)
+            series[it.key()].push_back(it.value());
+    means.clear();
+    for (auto it = series.cbegin(); it != series.cend(); ++it) {
+        const core::MetricSummary summary = core::summarize(it.value());
+        means.insert(it.key(), summary.mean);
+        spreads.insert(it.key(), summary.standardDeviation);
+    }
+}
+
+} // namespace
+
+QVector<RunRow> groupRowsBySeed(const QVector<RunRow>& rows)
+{
+    // Members of each group: finished calibrations only (a running or failed run is no sample).
+    // One sample per seed, as `compare --group-seeds` counts (core/jobs/seed_groups.h): the newest
+    // run of a seed stands for it; an older re-run stays a row of its own.
+    QMap<QString, QMap<quint64, const RunRow*>> newest;
+    for (const RunRow& run : rows)
+        if (run.status == QLatin1String("finished") && !run.isTestTimeAdapted()) {
+            const RunRow*& slot = newest[run.seedGroup][run.seed];
+            if (slot == nullptr || slot->id < run.id)
+                slot = &run;
+        }
+    QMap<QString, QVector<const RunRow*>> groups;
+    for (const RunRow& run : rows)
+        if (newest.value(run.seedGroup).value(run.seed) == &run)
+            groups[run.seedGroup].push_back(&run);
+    QVector<RunRow> grouped;
+    QSet<QString> placed;
+    for (const RunRow& run : rows) {
+        const auto group = groups.constFind(run.seedGroup);
+        const bool member = group != groups.cend() && group->contains(&run);
+        if (!member || group == groups.cend() || group->size() < 2) {
+            grouped.push_back(run);
+            continue;
+        }
+        if (placed.contains(run.seedGroup))
+            continue;
+        placed.insert(run.seedGroup);
+        RunRow row = run; // the first run's labels (method, weights, model, ...)
+        static const QRegularExpression seedSetting(QStringLiteral("\\s*calibration\\.seed=\\d+"));
+        row.name = QString(run.name).remove(seedSetting);
+        std::vector<double> bits;
+        for (const RunRow* each : *group) {
+            row.members << each->id;
+            row.memberSeeds << each->seed;
+            bits.push_back(each->effectiveBits);
+        }
+        summarizeMaps(*group, &RunRow::perplexity, row.perplexity, row.perplexitySpread);
+        summarizeMaps(*group, &RunRow::taskAccuracy, row.taskAccuracy, row.taskAccuracySpread);
+        const core::MetricSummary bitsSummary = core::summarize(bits);
+        row.effectiveBits = bitsSummary.mean;
+        row.effectiveBitsSpread = bitsSummary.standardDeviation;
+        grouped.push_back(std::move(row));
+    }
+    return grouped;
 }
 
 } // namespace app

@@ -40,10 +40,24 @@ struct RunRow {
     QString kind;
     qint64 parentId = 0; ///< the run it derives from (0: none)
     bool isTestTimeAdapted() const { return kind == QLatin1String("tta"); }
+    /// Runs that differ only in calibration.seed share this (config/run_identity.h).
+    QString seedGroup;
+    quint64 seed = 0;
+    /// A seed group's row (groupRowsBySeed): its runs and their seeds, and the sample standard
+    /// deviation of each number whose mean the row holds. Empty for a single run.
+    QVector<qint64> members;
+    QVector<quint64> memberSeeds;
+    QMap<QString, double> perplexitySpread, taskAccuracySpread;
+    double effectiveBitsSpread = std::numeric_limits<double>::quiet_NaN();
+    bool isSeedGroup() const { return !members.isEmpty(); }
 };
 
 /// Every run of `catalog`, ordered by id. Throws core::Error as the catalog does.
 QVector<RunRow> loadRunRows(const core::Catalog& catalog);
+
+/// `rows` with every set of two or more finished calibrations that differ only in their seed
+/// replaced by one row (at the place of its first run): mean of each number, with the spread.
+QVector<RunRow> groupRowsBySeed(const QVector<RunRow>& rows);
 
 /// "w3g128", "w4 per-channel sym" from a stored run config (tolerant of old or partial configs).
 QString weightsLabel(const QString& configJson);

@@ -3,6 +3,8 @@
 #include "store/workspace.h"
 #include "util/error.h"
 
+#include <QCheckBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QItemSelectionModel>
@@ -23,6 +25,9 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
     m_filterEdit = new QLineEdit(this);
     m_filterEdit->setPlaceholderText(tr("Filter runs (name, method, loss, status, tag…)"));
     m_filterEdit->setClearButtonEnabled(true);
+    m_groupSeeds = new QCheckBox(tr("Group &seeds"), this);
+    m_groupSeeds->setToolTip(tr("One row for the runs that differ only in calibration.seed: mean ± sample "
+                                "standard deviation of every number, n in the status"));
     m_view = new QTableView(this);
     m_view->setModel(m_filter);
     m_view->setSortingEnabled(true);
@@ -37,13 +42,29 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent)
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_filterEdit);
+    auto* filterRow = new QHBoxLayout();
+    filterRow->addWidget(m_filterEdit, 1);
+    filterRow->addWidget(m_groupSeeds);
+    layout->addLayout(filterRow);
     layout->addWidget(m_view, 1);
 
     connect(m_filterEdit, &QLineEdit::textChanged, m_filter, &QSortFilterProxyModel::setFilterFixedString);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { Q_EMIT selectionChanged(selectedRunIds()); });
     connect(m_view, &QWidget::customContextMenuRequested, this, &RunsPanel::showContextMenu);
+    connect(m_groupSeeds, &QCheckBox::toggled, this, &RunsPanel::setGroupSeeds);
+}
+
+void RunsPanel::setGroupSeeds(bool grouped)
+{
+    if (m_groupSeeds->isChecked() != grouped)
+        m_groupSeeds->setChecked(grouped); // toggled() comes back here
+    if (m_model->groupsSeeds() == grouped)
+        return;
+    const QList<qint64> selected = selectedRunIds();
+    m_model->setGroupSeeds(grouped);
+    m_view->resizeColumnsToContents();
+    selectRuns(selected);
 }
 
 RunsPanel::~RunsPanel() = default;
@@ -85,7 +106,8 @@ QList<qint64> RunsPanel::selectedRunIds() const
 {
     QList<qint64> ids;
     for (const QModelIndex& index : m_view->selectionModel()->selectedRows())
-        ids << index.data(RunsTableModel::RunIdRole).toLongLong();
+        for (const QVariant& id : index.data(RunsTableModel::MemberIdsRole).toList())
+            ids << id.toLongLong();
     std::sort(ids.begin(), ids.end());
     return ids;
 }

@@ -10,6 +10,7 @@
 
 #include <memory>
 
+class QCheckBox;
 class QLineEdit;
 class QTableView;
 
@@ -35,6 +36,9 @@ public:
     QList<qint64> selectedRunIds() const;
     void selectRuns(const QList<qint64>& ids);
     void setFilterText(const QString& text);
+    /// One row per seed group (runs that differ only in calibration.seed), mean ± std; selecting a
+    /// group selects its runs (the compare view then plots the groups with error bars).
+    void setGroupSeeds(bool grouped);
 
     /// Catalog edits (the context menu's actions, without their dialogs). Errors go to message().
     void renameRun(qint64 id, const QString& name);
@@ -68,6 +72,7 @@ private:
     RunsTableModel* m_model = nullptr;
     RunsFilterModel* m_filter = nullptr;
     QLineEdit* m_filterEdit = nullptr;
+    QCheckBox* m_groupSeeds = nullptr;
     QTableView* m_view = nullptr;
 };
 

@@ -7,6 +7,16 @@
 #include <limits>
 
 namespace app {
+namespace {
+
+// "54.534 ± 0.210": a seed group's mean with its sample standard deviation (n = 1: the mean).
+QString withSpread(double mean, double spread)
+{
+    const QString text = QString::number(mean, 'f', 3);
+    return std::isfinite(spread) ? QStringLiteral("%1 ± %2").arg(text, QString::number(spread, 'f', 3)) : text;
+}
+
+} // namespace
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent)
 {
@@ -14,8 +24,22 @@ RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent)
 
 void RunsTableModel::setRuns(QVector<RunRow> rows)
 {
+    m_allRows = std::move(rows);
+    rebuildRows();
+}
+
+void RunsTableModel::setGroupSeeds(bool grouped)
+{
+    if (grouped == m_groupSeeds)
+        return;
+    m_groupSeeds = grouped;
+    rebuildRows();
+}
+
+void RunsTableModel::rebuildRows()
+{
     beginResetModel();
-    m_rows = std::move(rows);
+    m_rows = m_groupSeeds ? groupRowsBySeed(m_allRows) : m_allRows;
     m_datasets.clear();
     for (const RunRow& run : m_rows)
         for (auto it = run.perplexity.cbegin(); it != run.perplexity.cend(); ++it)
@@ -34,7 +58,7 @@ void RunsTableModel::setRuns(QVector<RunRow> rows)
 int RunsTableModel::rowOf(qint64 id) const
 {
     for (int row = 0; row < m_rows.size(); ++row)
-        if (m_rows[row].id == id)
+        if (m_rows[row].id == id || m_rows[row].members.contains(id))
             return row;
     return -1;
 }
@@ -73,6 +97,12 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
     case Id:
         return run.id;
     case Name:
+        if (run.isSeedGroup()) {
+            QStringList seeds;
+            for (const quint64 seed : run.memberSeeds)
+                seeds << QString::number(seed);
+            return tr("%1 (seeds %2)").arg(run.name, seeds.join(QLatin1Char(',')));
+        }
         return run.name;
     case Method:
         // Derived runs name what they are and their parent (TTA numbers are never PTQ numbers).
@@ -86,11 +116,12 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
     case Bits:
         return run.bits;
     case EffectiveBits:
-        return std::isfinite(run.effectiveBits) ? QVariant(QString::number(run.effectiveBits, 'f', 3)) : QVariant();
+        return std::isfinite(run.effectiveBits) ? QVariant(withSpread(run.effectiveBits, run.effectiveBitsSpread))
+                                                : QVariant();
     case Loss:
         return run.loss;
     case Status:
-        return run.status;
+        return run.isSeedGroup() ? tr("%1 ×%2").arg(run.status).arg(run.members.size()) : run.status;
     default:
         break;
     }
@@ -103,9 +134,21 @@ QVariant RunsTableModel::display(const RunRow& run, int column) const
     const double value = metricValue(run, column);
     if (!std::isfinite(value))
         return {};
+    if (run.isSeedGroup())
+        return withSpread(value, spreadValue(run, column));
     if (column >= taskColumn(0))
         return QString::number(value, 'f', 3);
     return run.isTestTimeAdapted() ? tr("%1 TTA").arg(value, 0, 'f', 3) : QString::number(value, 'f', 3);
+}
+
+double RunsTableModel::spreadValue(const RunRow& run, int column) const
+{
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    if (column >= LeadColumns && column < taskColumn(0))
+        return run.perplexitySpread.value(m_datasets.value(column - LeadColumns), none);
+    if (column >= taskColumn(0) && column < averageAccuracyColumn())
+        return run.taskAccuracySpread.value(m_tasks.value(column - taskColumn(0)), none);
+    return none; // the average of means: no spread of its own
 }
 
 double RunsTableModel::metricValue(const RunRow& run, int column) const
@@ -152,11 +195,29 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const
         return sortKey(run, index.column());
     case RunIdRole:
         return run.id;
+    case MemberIdsRole: {
+        QVariantList ids;
+        if (run.isSeedGroup())
+            for (const qint64 id : run.members)
+                ids << id;
+        else
+            ids << run.id;
+        return ids;
+    }
     case Qt::TextAlignmentRole:
         if (index.column() == Id || index.column() == EffectiveBits || isMetricColumn(index.column()))
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
+        if (run.isSeedGroup()) {
+            QStringList ids;
+            for (const qint64 id : run.members)
+                ids << QString::number(id);
+            return tr("Mean ± sample standard deviation over %1 seeds (runs %2): the runs differ only in "
+                      "calibration.seed")
+                .arg(run.members.size())
+                .arg(ids.join(QStringLiteral(", ")));
+        }
         if (index.column() == Status && !run.error.isEmpty())
             return run.error;
         if (index.column() == trailingColumn(Model))

@@ -18,11 +18,16 @@ public:
     enum TrailingColumn { Created, Tags, Model, TrailingColumns };
     static constexpr int SortRole = Qt::UserRole;
     static constexpr int RunIdRole = Qt::UserRole + 1;
+    /// Every run a row stands for (QVariantList of ids): the row's own, or a seed group's.
+    static constexpr int MemberIdsRole = Qt::UserRole + 2;
 
     explicit RunsTableModel(QObject* parent = nullptr);
 
     /// Replaces every row (a model reset: views keep their sort and filter through the proxy).
     void setRuns(QVector<RunRow> rows);
+    /// One row per seed group (groupRowsBySeed): mean ± std of each number over the seeds.
+    void setGroupSeeds(bool grouped);
+    bool groupsSeeds() const { return m_groupSeeds; }
     const QVector<RunRow>& runs() const { return m_rows; }
     const QStringList& datasets() const { return m_datasets; }
     /// The column of the perplexity on `datasets()[i]`, and of a trailing column.
@@ -35,7 +40,7 @@ public:
     {
         return averageAccuracyColumn() + (m_tasks.isEmpty() ? 0 : 1) + column;
     }
-    /// Row of run `id`, or -1.
+    /// Row of run `id` (or of the seed group it belongs to), or -1.
     int rowOf(qint64 id) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -48,9 +53,16 @@ private:
     QVariant sortKey(const RunRow& run, int column) const;
     /// The number in a perplexity, task or average column; NaN where the run has none.
     double metricValue(const RunRow& run, int column) const;
+    /// A seed group's standard deviation of that number; NaN otherwise.
+    double spreadValue(const RunRow& run, int column) const;
     bool isMetricColumn(int column) const { return column >= LeadColumns && column < trailingColumn(Created); }
 
-    QVector<RunRow> m_rows;
+    /// Shows m_allRows, or their seed groups.
+    void rebuildRows();
+
+    QVector<RunRow> m_allRows;
+    QVector<RunRow> m_rows; ///< what the table shows
+    bool m_groupSeeds = false;
     QStringList m_datasets; ///< sorted, one perplexity column each
     QStringList m_tasks;    ///< sorted, one zero-shot acc column each, then their average
 };

@@ -266,7 +266,11 @@ PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model) const
     const json commit = readCommit(path(kCommitFile));
     PipelineResumePoint point;
     point.blocksDone = commit.at("blocks_done").get<std::int64_t>();
-    point.layers = layersOf(commit.at("layers"));
+    try {
+        point.layers = layersOf(commit.at("layers"));
+    } catch (const json::exception& e) {
+        throw Error("checkpoint " + path(kCommitFile) + ": damaged layer metrics (" + e.what() + ")");
+    }
     if (point.blocksDone < 0 || point.blocksDone > model.numBlocks())
         throw Error("checkpoint " + m_directory + ": " + std::to_string(point.blocksDone) +
                     " blocks done, but the model has " + std::to_string(model.numBlocks()));
@@ -289,6 +293,9 @@ PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model) const
     const auto state = readArchive(path(commit.at("state").get<std::string>()));
     point.methodState = takePrefix(kMethodPrefix, state);
     if (point.blocksDone > 0) {
+        if (!state.count("stream/fp") || !state.count("stream/quantized"))
+            throw Error("checkpoint " + path(commit.at("state").get<std::string>()) +
+                        ": the activation streams are missing");
         point.fpStream = state.at("stream/fp");
         point.quantizedStream = state.at("stream/quantized");
     }
@@ -297,7 +304,9 @@ PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model) const
 
 void PipelineCheckpoint::remove() const
 {
+    // The commit record first: a kill part-way leaves no record naming deleted files.
     std::error_code ignored;
+    fs::remove(path(kCommitFile), ignored);
     fs::remove_all(m_directory, ignored);
 }
 

@@ -117,10 +117,8 @@ public:
                    const ProgressCallback& onProgress, const CancelToken& cancel, std::vector<ZeroShotTask> tasks,
                    PipelineCheckpoint& checkpoint)
         : m_workspace(workspace), m_config(config), m_runId(runId), m_onProgress(onProgress), m_cancel(cancel),
-          m_model(config.model),
-          m_artifacts(workspace.artifactPath(runId), checkpoint.exists() && fs::exists(workspace.artifactPath(runId))
-                                                         ? ArtifactMode::ReadWrite
-                                                         : ArtifactMode::Create),
+          m_model(config.model), m_artifacts(workspace.artifactPath(runId),
+                                             checkpoint.exists() ? ArtifactMode::ReadWrite : ArtifactMode::Create),
           m_tasks(std::move(tasks)), m_checkpoint(checkpoint)
     {
     }
@@ -133,7 +131,6 @@ public:
         calibrate(*tokenizer, result);
         evaluateQuantized(result);
         scoreTasksOfRun(result);
-        m_checkpoint.remove(); // finished: nothing to resume
     }
 
 private:
@@ -399,6 +396,8 @@ CalibrationJobResult executeCalibration(Workspace& workspace, const RunConfig& c
         CalibrationRun run(workspace, config, result.runId, onProgress, cancel, std::move(tasks), checkpoint);
         run.execute(result);
     });
+    // Only once the run is marked finished: a kill before that leaves a run that can resume.
+    checkpoint.remove();
     reportProgress(onProgress, {"eval", 1.0, "run " + std::to_string(result.runId) + " finished"});
     return result;
 }
@@ -494,6 +493,12 @@ CalibrationJobResult resumeCalibrationJob(Workspace& workspace, std::int64_t run
     PipelineCheckpoint checkpoint(checkpointDirectoryOf(workspace, runId),
                                   checkpointIdentity(config, configJson, fingerprint));
     checkpoint.requireSameRun();
+    // The finished blocks' codes are only in the artifacts file: without it a resume would
+    // finish a run that lacks them.
+    if (checkpoint.exists() && !fs::is_regular_file(workspace.artifactPath(runId)))
+        throw Error(what + ": " + workspace.artifactPath(runId) + " is missing, so the codes of the " +
+                    std::to_string(checkpoint.blocksDone()) +
+                    " checkpointed blocks are lost; refusing to resume (calibrate the config again)");
 
     CalibrationJobResult result;
     result.runId = runId;

@@ -67,6 +67,18 @@ std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector
         for (const std::int64_t id : runIds)
             runs.push_back(catalog.run(id));
     }
+    // One sample per seed: a config run twice with the same seed (a re-run) counts once, the
+    // newest run standing for it; runs that are not finished are no samples.
+    std::map<std::pair<std::string, std::uint64_t>, std::int64_t> newestPerSeed;
+    for (const RunRecord& run : runs)
+        if (run.status == RunStatus::Finished) {
+            auto& newest = newestPerSeed[{seedGroupHash(run.configJson), seedOf(run.configJson)}];
+            newest = std::max(newest, run.id);
+        }
+    std::erase_if(runs, [&](const RunRecord& run) {
+        const auto found = newestPerSeed.find({seedGroupHash(run.configJson), seedOf(run.configJson)});
+        return found == newestPerSeed.end() || found->second != run.id;
+    });
     std::vector<SeedGroup> groups;
     std::vector<std::array<Values, 4>> values; // perplexity, task metrics, avg acc, run metrics
     for (const RunRecord& run : runs) {

@@ -28,8 +28,9 @@ struct SeedGroup {
     std::vector<std::pair<std::string, MetricSummary>> metrics;
 };
 
-/// Groups the finished runs `runIds` (empty: every finished calibration of the catalog) by
-/// seedGroupHash, groups in the order of their first run. Throws core::Error for an unknown id.
+/// Groups the finished runs among `runIds` (empty: every finished calibration of the catalog) by
+/// seedGroupHash, one run per seed (the newest), groups in the order of their first run.
+/// Runs that are not finished are left out. Throws core::Error for an unknown id.
 std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector<std::int64_t>& runIds = {});
 
 /// Mean and sample standard deviation of the finite values.

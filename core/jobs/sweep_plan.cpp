@@ -129,6 +129,33 @@ void anchorPaths(ordered& document, const fs::path& directory)
                         anchor(task[key]);
 }
 
+// A plan.json written by sweepPlanJson, in sweeps/<name>/: the sweep is named by its directory.
+SweepPlan readSavedPlan(const ordered& runs, const std::string& path)
+{
+    SweepPlan plan;
+    plan.manifestPath = fs::absolute(path).lexically_normal().string();
+    plan.name = fs::path(plan.manifestPath).parent_path().filename().string();
+    try {
+        for (const ordered& run : runs) {
+            SweepRun entry;
+            entry.index = run.at("index").get<std::int64_t>();
+            entry.name = run.at("name").get<std::string>();
+            entry.settings = run.at("settings").get<std::vector<std::string>>();
+            entry.configJson = run.at("config").dump(2);
+            entry.contentHash = runContentHash(entry.configJson);
+            if (entry.contentHash != run.at("hash").get<std::string>() ||
+                entry.index != static_cast<std::int64_t>(plan.runs.size()))
+                throw Error("run " + std::to_string(entry.index) + " does not match its hash or position (edited?)");
+            plan.runs.push_back(std::move(entry));
+        }
+    } catch (const ordered::exception& e) {
+        throw Error(path + ": not a saved sweep plan (" + e.what() + ")");
+    } catch (const Error& e) {
+        throw Error(path + ": " + e.what());
+    }
+    return plan;
+}
+
 } // namespace
 
 SweepPlan planSweep(const std::string& path)
@@ -141,6 +168,8 @@ SweepPlan planSweep(const std::string& path)
     } catch (const ordered::parse_error& e) {
         throw Error(path + ": not valid JSON (" + e.what() + ")");
     }
+    if (manifest.is_array())
+        return readSavedPlan(manifest, path);
     if (!manifest.is_object())
         throw Error(path + ": the sweep manifest must be a JSON object with 'name', 'base' and 'axes'");
     for (const auto& [key, value] : manifest.items())
@@ -210,6 +239,15 @@ std::string sweepPlanJson(const SweepPlan& plan)
                         {"settings", run.settings},
                         {"config", nlohmann::json::parse(run.configJson)}});
     return runs.dump(2);
+}
+
+std::string writeSweepPlan(const SweepPlan& plan, const std::string& workspaceDirectory)
+{
+    const std::string directory = sweepDirectory(workspaceDirectory, plan.name);
+    fs::create_directories(directory);
+    const std::string path = (fs::path(directory) / "plan.json").string();
+    writeFileAtomically(path, sweepPlanJson(plan) + "\n");
+    return path;
 }
 
 std::string sweepDirectory(const std::string& workspaceDirectory, const std::string& sweepName)

@@ -40,11 +40,16 @@ struct SweepPlan {
 
 /// Expands and validates the manifest at `path`. Throws core::Error naming the file, the run
 /// (its index and settings) and the key for anything wrong, and naming both runs when two
-/// expand to the same content.
+/// expand to the same content. A saved plan (sweepPlanJson's array, what `submit` and `run`
+/// write as the sweep's plan.json) is read as it is: its configs are resolved already, so the
+/// tasks run exactly what was planned wherever they start and whatever the manifest became.
 SweepPlan planSweep(const std::string& path);
 
 /// The plan as a JSON array of runs: index, name, hash, settings, config.
 std::string sweepPlanJson(const SweepPlan& plan);
+
+/// Writes the plan as DIR/sweeps/<name>/plan.json (what the sweep's tasks read) and returns its path.
+std::string writeSweepPlan(const SweepPlan& plan, const std::string& workspaceDirectory);
 
 /// The sweep's own directory in a workspace: DIR/sweeps/<name>/ (manifest copy, scripts, logs).
 std::string sweepDirectory(const std::string& workspaceDirectory, const std::string& sweepName);

@@ -23,13 +23,12 @@ std::int64_t resumableRun(const Workspace& workspace, const std::string& hash)
     return newest;
 }
 
-// A run directory's files for the main workspace: everything but the job lock and a
-// checkpoint (a finished run has none). Artifacts are hard-linked where the file system allows.
-void copyRunFiles(const fs::path& from, const fs::path& to)
+// A run directory's files for the main workspace, staged in `partial` before the catalog's
+// write transaction (copying gigabytes must not hold the catalog's lock): everything but the
+// job lock and a checkpoint. Artifacts are hard-linked where the file system allows.
+void stageRunFiles(const fs::path& from, const fs::path& partial)
 {
-    const fs::path partial = to.string() + ".partial";
-    fs::remove_all(partial);
-    fs::remove_all(to); // a directory an interrupted merge left without its catalog row
+    fs::remove_all(partial); // what an interrupted merge left
     fs::create_directories(partial);
     for (const auto& entry : fs::directory_iterator(from)) {
         const std::string name = entry.path().filename().string();
@@ -44,6 +43,12 @@ void copyRunFiles(const fs::path& from, const fs::path& to)
         if (linkError)
             fs::copy_file(entry.path(), partial / name);
     }
+}
+
+// Inside the import's transaction: the staged files become the run's directory.
+void placeRunFiles(const fs::path& partial, const fs::path& to)
+{
+    fs::remove_all(to); // a directory an interrupted merge left without its catalog row
     fs::rename(partial, to);
 }
 
@@ -53,7 +58,7 @@ std::map<std::string, std::int64_t> finishedRunsByHash(const Catalog& catalog)
 {
     std::map<std::string, std::int64_t> runs;
     for (const RunRecord& run : catalog.listRuns())
-        if (run.status == RunStatus::Finished && run.kind != RunKind::TestTimeAdapted)
+        if (run.status == RunStatus::Finished)
             runs[runContentHash(run.configJson)] = run.id;
     return runs;
 }
@@ -106,9 +111,11 @@ SweepMergeResult mergeSweepShards(Workspace& workspace)
                     continue;
                 }
                 const fs::path source = directory / "runs" / std::to_string(run.id);
+                const fs::path staged = fs::path(workspace.directory()) / "runs" / (".import-" + hash);
+                stageRunFiles(source, staged); // a failed import leaves it for the next merge to replace
                 const std::int64_t id =
                     workspace.catalog().importRun(catalogPath.string(), run.id, [&](std::int64_t newId) {
-                        copyRunFiles(source, workspace.runDirectory(newId));
+                        placeRunFiles(staged, workspace.runDirectory(newId));
                     });
                 merged[hash] = id;
                 ++result.imported;

@@ -22,7 +22,7 @@ struct SweepTaskResult {
     std::int64_t runId = 0;
 };
 
-/// Content hash → id of the newest finished calibration (tests-time adaptations are not plan runs).
+/// Content hash → id of the newest finished run (a test-time adaptation's config has its own hash).
 std::map<std::string, std::int64_t> finishedRunsByHash(const Catalog& catalog);
 
 /// Runs `run` in `workspace` as above. Throws like runCalibrationJob / resumeCalibrationJob.

@@ -466,8 +466,10 @@ void Catalog::open()
                     " bytes; SQLite databases have at least 512)");
 
     // NOMUTEX: one Catalog per thread (catalog.h), so SQLite's per-call locking buys nothing.
-    const int flags = SQLITE_OPEN_NOMUTEX | (m_mode == OpenMode::ReadOnly ? SQLITE_OPEN_READONLY
-                                                                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    // URI: importRun attaches shards read-only ("file:...?mode=ro").
+    const int flags =
+        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI |
+        (m_mode == OpenMode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(m_path.c_str(), &db, flags, nullptr);
     m_db.reset(db); // even a failed open returns a handle that must be closed
@@ -554,7 +556,15 @@ std::int64_t Catalog::importRun(const std::string& sourcePath, std::int64_t sour
         throw Error(m_path + ": opened read-only, cannot " + op.what);
     // ATTACH cannot run inside a transaction; DETACH happens however this ends.
     Statement attach(op, "ATTACH DATABASE ?1 AS shard");
-    attach.bindText(1, sourcePath).execute();
+    // Read-only: BEGIN IMMEDIATE would otherwise lock the shard too, and a shard on a read-only
+    // file system could not be attached at all.
+    std::string uri = "file:";
+    for (const char c : sourcePath)
+        uri += c == '%'   ? std::string("%25")
+               : c == '?' ? std::string("%3f")
+               : c == '#' ? std::string("%23")
+                          : std::string(1, c);
+    attach.bindText(1, uri + "?mode=ro").execute();
     struct Detach {
         sqlite3* db;
         ~Detach() { sqlite3_exec(db, "DETACH DATABASE shard", nullptr, nullptr, nullptr); }

@@ -3,6 +3,7 @@
 // perplexity columns sort as numbers, and rename / tag / delete reach the catalog while the
 // selection survives a refresh.
 
+#include "config/run_config.h"
 #include "gui/runs_panel.h"
 #include "store/workspace.h"
 #include "synthetic_runs.h"
@@ -57,6 +58,52 @@ private Q_SLOTS:
                      .data(Qt::ToolTipRole)
                      .toString(),
                  QString("out of memory"));
+    }
+
+    // Issue 20 §5: runs that differ only in their seed become one row, mean ± sample std, n; a
+    // selected group stands for its runs.
+    void groupsSeedsWithMeanAndSpread()
+    {
+        const std::string directory = m_dir + "/ws-seeds";
+        {
+            core::Workspace workspace(directory);
+            const auto addRun = [&](std::uint64_t seed, int bits, double perplexity) {
+                core::RunConfig config = core::defaultRunConfig("gptq");
+                config.model = "/models/m";
+                config.weights.bits = bits;
+                config.calibration.seed = seed;
+                config.eval.texts = {"/data/brown_test.txt"};
+                const std::int64_t id = workspace.catalog().createRun(
+                    {"gptq w" + std::to_string(bits) + " calibration.seed=" + std::to_string(seed), "gptq",
+                     core::runConfigToJson(config), "/models/m", "fp"});
+                workspace.catalog().addDatasetMetrics(id, {{"brown_test", "perplexity", perplexity}});
+                workspace.catalog().setRunStatus(id, core::RunStatus::Finished);
+                return id;
+            };
+            addRun(0, 3, 10.0);
+            addRun(1, 3, 12.0);
+            addRun(2, 3, 14.0);
+            addRun(0, 4, 9.0); // another config: a row of its own
+        }
+        app::RunsPanel panel;
+        QVERIFY(panel.openWorkspace(QString::fromStdString(directory)));
+        QCOMPARE(panel.model()->rowCount(), 4);
+        panel.setGroupSeeds(true);
+        new QAbstractItemModelTester(panel.model(), QAbstractItemModelTester::FailureReportingMode::QtTest, &panel);
+        QCOMPARE(panel.model()->rowCount(), 2);
+        const int row = panel.model()->rowOf(2);
+        QCOMPARE(row, panel.model()->rowOf(1));
+        const int column = panel.model()->perplexityColumn(0);
+        QCOMPARE(panel.model()->index(row, column).data().toString(), QString("12.000 ± 2.000"));
+        QCOMPARE(panel.model()->index(row, app::RunsTableModel::Name).data().toString(),
+                 QString("gptq w3 (seeds 0,1,2)"));
+        QCOMPARE(panel.model()->index(row, app::RunsTableModel::Status).data().toString(), QString("finished ×3"));
+        QCOMPARE(panel.model()->index(panel.model()->rowOf(4), column).data().toString(), QString("9.000"));
+        panel.selectRuns({2});
+        QCOMPARE(panel.selectedRunIds(), (QList<qint64>{1, 2, 3}));
+        panel.setGroupSeeds(false);
+        QCOMPARE(panel.model()->rowCount(), 4);
+        QCOMPARE(panel.selectedRunIds(), (QList<qint64>{1, 2, 3}));
     }
 
     void derivedRunsNameTheirParentAndTtaNumbersStandApart()

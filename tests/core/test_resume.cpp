@@ -1,6 +1,6 @@
 // Resume (issue 20 §4): a calibration stopped after a random block and resumed gives exactly
 // the uninterrupted run's results (perplexities, task scores, every layer metric but the
-// timings, the stored codes and folded tensors), for methods with state across blocks
+// timings, the stored codes), for methods with state across blocks
 // (PTQ1.61's salient channels, one-shot OAC's Hessians, OmniQuant's FP statistics) and with a
 // model-level stage (OSTQuant's trained rotations); a changed model refuses to resume; sweep
 // plans expand and validate up front; merging shards is idempotent.
@@ -76,6 +76,8 @@ private:
             config.options.set("epochs", std::int64_t(2));
             config.options.set("let", true);
             config.loss = core::parseLossShorthand("mse:0.9,sw:0.1");
+        } else if (method == "lrquant") {
+            config.options.set("epochs", std::int64_t(1)); // its LET reads the FP model's statistics (state)
         } else if (method == "ptq161") {
             config.weights.bits = 1;
             config.weights.groupSize = -1;
@@ -145,7 +147,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("method");
         QTest::addColumn<int>("stop"); ///< blocks done when stopped; -1: a random one of 1..3
-        for (const char* method : {"rtn", "gptq", "omniquant", "ptq161", "ostquant", "tesseraq"})
+        for (const char* method : {"rtn", "gptq", "omniquant", "lrquant", "ptq161", "ostquant", "tesseraq"})
             QTest::newRow(method) << QString(method) << -1;
         // Stopped in block 0: the checkpoint holds only what prepareModel made (the trained rotations).
         QTest::newRow("ostquant in block 0") << QString("ostquant") << 0;
