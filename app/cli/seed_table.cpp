@@ -12,12 +12,12 @@ namespace {
 
 using nlohmann::json;
 
-// Perplexities with three decimals, accuracies and bits with four.
-std::string meanAndSpread(const core::MetricSummary& summary, bool perplexity)
+// Perplexities with three decimals, accuracies and bits with four, seconds whole.
+std::string meanAndSpread(const core::MetricSummary& summary, const std::string& column)
 {
     if (summary.n == 0)
         return "-";
-    const char* format = perplexity ? "%.3f" : "%.4f";
+    const char* format = column.starts_with("perplexity") ? "%.3f" : column == "seconds" ? "%.0f" : "%.4f";
     char mean[64], spread[64];
     std::snprintf(mean, sizeof mean, format, summary.mean);
     if (summary.n < 2)
@@ -37,6 +37,7 @@ json seedGroupsJson(const core::Workspace& workspace, const std::vector<std::int
             metrics[name] = {
                 {"mean", jsonNumber(summary.mean)}, {"std", jsonNumber(summary.standardDeviation)}, {"n", summary.n}};
         groups.push_back({{"name", group.name},
+                          {"kind", core::runKindName(group.kind)},
                           {"hash", group.hash},
                           {"runs", group.runIds},
                           {"seeds", group.seeds},
@@ -54,10 +55,10 @@ std::string seedGroupsMarkdown(const core::Workspace& workspace, const std::vect
         for (const auto& [name, summary] : group.metrics)
             if (std::find(columns.begin(), columns.end(), name) == columns.end())
                 columns.push_back(name);
-    std::string text = "| run | n | seeds |";
+    std::string text = "| run | kind | n | seeds |";
     for (const std::string& column : columns)
         text += " " + column + " |";
-    text += "\n| --- | --- | --- |";
+    text += "\n| --- | --- | --- | --- |";
     for (std::size_t i = 0; i < columns.size(); ++i)
         text += " --- |";
     text += "\n";
@@ -65,14 +66,15 @@ std::string seedGroupsMarkdown(const core::Workspace& workspace, const std::vect
         std::string seeds;
         for (const std::uint64_t seed : group.seeds)
             seeds += (seeds.empty() ? "" : ", ") + std::to_string(seed);
-        text += "| " + group.name + " | " + std::to_string(group.runIds.size()) + " | " + seeds + " |";
+        const char* kind = group.kind == core::RunKind::TestTimeAdapted ? "TTA"
+                           : group.kind == core::RunKind::Preprocessed  ? "PTQ after preprocessing"
+                                                                        : "PTQ";
+        text += "| " + group.name + " | " + kind + " | " + std::to_string(group.runIds.size()) + " | " + seeds + " |";
         for (const std::string& column : columns) {
             const auto found = std::find_if(group.metrics.begin(), group.metrics.end(),
                                             [&](const auto& metric) { return metric.first == column; });
-            text += " " +
-                    (found == group.metrics.end() ? std::string("-")
-                                                  : meanAndSpread(found->second, column.starts_with("perplexity"))) +
-                    " |";
+            text +=
+                " " + (found == group.metrics.end() ? std::string("-") : meanAndSpread(found->second, column)) + " |";
         }
         text += "\n";
     }

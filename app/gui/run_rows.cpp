@@ -1,6 +1,5 @@
 #include "gui/run_rows.h"
 
-#include "config/run_identity.h"
 #include "jobs/seed_groups.h"
 #include "quant/activation_spec.h"
 #include "store/catalog.h"
@@ -77,8 +76,10 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
     const auto perplexities = catalog.datasetMetricOfAllRuns("perplexity");
     const auto tasks = catalog.taskMetricsOfAllRuns();
     const auto effectiveBits = catalog.runMetricOfAllRuns("effective_bits");
+    const std::vector<core::RunRecord> runs = catalog.listRuns();
+    const std::map<std::int64_t, std::string> seedGroups = core::seedGroupKeys(runs);
     QVector<RunRow> rows;
-    for (const core::RunRecord& run : catalog.listRuns()) {
+    for (const core::RunRecord& run : runs) {
         RunRow row;
         row.id = run.id;
         row.name = QString::fromStdString(run.name);
@@ -97,7 +98,7 @@ QVector<RunRow> loadRunRows(const core::Catalog& catalog)
         if (run.kind != core::RunKind::Ptq)
             row.kind = QString::fromStdString(core::runKindName(run.kind));
         row.parentId = run.parentRunId;
-        row.seedGroup = QString::fromStdString(core::seedGroupHash(run.configJson));
+        row.seedGroup = QString::fromStdString(seedGroups.at(run.id));
         if (const nlohmann::json parsedConfig = parsed(config);
             parsedConfig.is_object() && parsedConfig.contains("calibration") && parsedConfig["calibration"].is_object())
             row.seed = parsedConfig["calibration"].value("seed", std::uint64_t(0));

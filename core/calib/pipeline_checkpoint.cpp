@@ -32,6 +32,11 @@ std::string streamsFile(std::int64_t blocksDone)
     return "streams_" + std::to_string(blocksDone) + ".pt";
 }
 
+std::string methodStateFile(std::int64_t blocksDone)
+{
+    return "method_" + std::to_string(blocksDone) + ".pt";
+}
+
 // A tensor that owns exactly its elements: a view of a mapped checkpoint file (an untouched
 // norm of a quantized block) would otherwise write the whole file's storage.
 torch::Tensor compact(const torch::Tensor& tensor)
@@ -210,6 +215,9 @@ std::int64_t PipelineCheckpoint::blocksDone() const
 void PipelineCheckpoint::commit(std::int64_t blocksDone, const std::vector<LayerMetrics>& layers,
                                 const std::string& stateFile) const
 {
+    json methodFiles = json::object();
+    for (const auto& [key, saved] : m_savedState)
+        methodFiles[key] = saved.second;
     const json commit = {{"format", kFormat},
                          {"content_hash", m_identity.contentHash},
                          {"config", m_identity.configJson},
@@ -217,6 +225,7 @@ void PipelineCheckpoint::commit(std::int64_t blocksDone, const std::vector<Layer
                          {"calibration_text_fingerprint", m_identity.calibrationTextFingerprint},
                          {"blocks_done", blocksDone},
                          {"state", stateFile},
+                         {"method_state", methodFiles},
                          {"layers", layersJson(layers)}};
     writeFileAtomically(path(kCommitFile), commit.dump(1) + "\n");
 }
@@ -226,6 +235,9 @@ void PipelineCheckpoint::savePrepared(const DecoderModel& model, const std::set<
 {
     fs::create_directories(m_directory);
     std::map<std::string, torch::Tensor> tensors = withPrefix(kMethodPrefix, methodState);
+    m_savedState.clear();
+    for (const auto& [key, tensor] : methodState)
+        m_savedState[key] = {tensor, kPreparedFile};
     for (const std::int64_t index : transformedBlocks)
         for (const auto& [name, tensor] : model.block(index).tensors)
             tensors[blockKey(index, name)] = tensor;
@@ -248,17 +260,39 @@ void PipelineCheckpoint::saveBlock(const DecoderModel& model, std::int64_t index
 {
     fs::create_directories(m_directory);
     writeArchive(path(blockFile(index)), model.block(index).tensors);
-    std::map<std::string, torch::Tensor> state = withPrefix(kMethodPrefix, methodState);
-    state["stream/fp"] = fpStream;
-    state["stream/quantized"] = quantizedStream;
-    const std::string stateFile = streamsFile(index + 1);
-    writeArchive(path(stateFile), state);
-    commit(index + 1, layers, stateFile);
-    // The previous streams are no longer named by the commit record.
+    writeArchive(path(streamsFile(index + 1)), {{"stream/fp", fpStream}, {"stream/quantized", quantizedStream}});
+    // Method state that is still the tensor saved before stays in its file: one-shot OAC's
+    // Hessians of later blocks are written once, not after every block (quadratic in depth).
+    std::map<std::string, torch::Tensor> changed;
+    std::map<std::string, std::pair<torch::Tensor, std::string>> saved;
+    const std::string methodFile = methodStateFile(index + 1);
+    for (const auto& [key, tensor] : methodState) {
+        const auto before = m_savedState.find(key);
+        if (before != m_savedState.end() && before->second.first.is_same(tensor)) {
+            saved[key] = before->second;
+        } else {
+            changed[key] = tensor;
+            saved[key] = {tensor, methodFile};
+        }
+    }
+    if (!changed.empty())
+        writeArchive(path(methodFile), withPrefix(kMethodPrefix, changed));
+    std::set<std::string> before;
+    for (const auto& [key, entry] : m_savedState)
+        before.insert(entry.second);
+    m_savedState = std::move(saved);
+    commit(index + 1, layers, streamsFile(index + 1));
+    // Files the commit record no longer names: the previous streams, method state now unused.
     fs::remove(path(streamsFile(index)));
+    std::set<std::string> referenced;
+    for (const auto& [key, entry] : m_savedState)
+        referenced.insert(entry.second);
+    for (const std::string& file : before)
+        if (file != kPreparedFile && !referenced.count(file))
+            fs::remove(path(file));
 }
 
-PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model) const
+PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model)
 {
     requireSameRun();
     if (!exists())
@@ -291,7 +325,20 @@ PipelineResumePoint PipelineCheckpoint::restore(DecoderModel& model) const
         model.replaceBlock(i, BlockWeights{readArchive(path(blockFile(i)))});
 
     const auto state = readArchive(path(commit.at("state").get<std::string>()));
-    point.methodState = takePrefix(kMethodPrefix, state);
+    // The method state, from the files the commit record names (later saves keep what is unchanged).
+    std::map<std::string, std::map<std::string, torch::Tensor>> methodFiles;
+    m_savedState.clear();
+    const json methodState = commit.value("method_state", json::object());
+    for (const auto& [key, file] : methodState.items()) {
+        const std::string name = file.get<std::string>();
+        if (!methodFiles.count(name))
+            methodFiles[name] = takePrefix(kMethodPrefix, name == kPreparedFile ? prepared : readArchive(path(name)));
+        const auto found = methodFiles[name].find(key);
+        if (found == methodFiles[name].end())
+            throw Error("checkpoint " + path(name) + ": the method state '" + key + "' is missing");
+        point.methodState[key] = found->second;
+        m_savedState[key] = {found->second, name};
+    }
     if (point.blocksDone > 0) {
         if (!state.count("stream/fp") || !state.count("stream/quantized"))
             throw Error("checkpoint " + path(commit.at("state").get<std::string>()) +

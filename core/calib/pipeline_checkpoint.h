@@ -73,7 +73,7 @@ public:
     /// Puts the stored blocks and prepared tensors into `model` and returns the rest. Throws
     /// core::Error naming the file when a part is missing or unreadable, and like
     /// requireSameRun when it belongs to another run.
-    PipelineResumePoint restore(DecoderModel& model) const;
+    PipelineResumePoint restore(DecoderModel& model);
 
     /// Deletes the directory (a finished run needs no checkpoint).
     void remove() const;
@@ -84,6 +84,8 @@ private:
 
     std::string m_directory;
     CheckpointIdentity m_identity;
+    /// The method state of the last commit: each tensor and the file holding it.
+    std::map<std::string, std::pair<torch::Tensor, std::string>> m_savedState;
 };
 
 } // namespace core

@@ -21,17 +21,36 @@ std::uint64_t seedOf(const std::string& configJson)
     return config.contains("calibration") ? config["calibration"].value("seed", std::uint64_t(0)) : 0;
 }
 
-// "rtn w3g16 calibration.seed=2" → "rtn w3g16" (the sweep's naming); other names as they are.
+// "rtn w3g16 calibration.seed=2" → "rtn w3g16" (a sweep's naming), "lrquant w4a4 seed1" →
+// "lrquant w4a4" (the experiments'); other names as they are.
 std::string withoutSeed(const std::string& name)
 {
-    static const std::regex seed(R"(\s*calibration\.seed=\d+)");
+    static const std::regex seed(R"(\s*calibration\.seed=\d+|\s+seed\d+$)");
     return std::regex_replace(name, seed, "");
+}
+
+std::string keyOf(const RunRecord& run, const std::map<std::int64_t, std::string>& keys)
+{
+    const auto parent = keys.find(run.parentRunId);
+    if (run.parentRunId == 0 || parent == keys.end())
+        return seedGroupHash(run.configJson);
+    auto config = nlohmann::json::parse(run.configJson);
+    config["model"] = "derived from seed group " + parent->second;
+    return seedGroupHash(config.dump());
 }
 
 // One kind of metric of every run of a group, by name, in name order.
 using Values = std::map<std::string, std::vector<double>>;
 
 } // namespace
+
+std::map<std::int64_t, std::string> seedGroupKeys(const std::vector<RunRecord>& runs)
+{
+    std::map<std::int64_t, std::string> keys;
+    for (const RunRecord& run : runs) // parents have smaller ids: their keys come first
+        keys[run.id] = keyOf(run, keys);
+    return keys;
+}
 
 MetricSummary summarize(const std::vector<double>& values)
 {
@@ -58,10 +77,12 @@ MetricSummary summarize(const std::vector<double>& values)
 
 std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector<std::int64_t>& runIds)
 {
+    const std::vector<RunRecord> all = catalog.listRuns();
+    const std::map<std::int64_t, std::string> keys = seedGroupKeys(all);
     std::vector<RunRecord> runs;
     if (runIds.empty()) {
-        for (const RunRecord& run : catalog.listRuns())
-            if (run.status == RunStatus::Finished && run.kind != RunKind::TestTimeAdapted)
+        for (const RunRecord& run : all)
+            if (run.status == RunStatus::Finished)
                 runs.push_back(run);
     } else {
         for (const std::int64_t id : runIds)
@@ -72,20 +93,20 @@ std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector
     std::map<std::pair<std::string, std::uint64_t>, std::int64_t> newestPerSeed;
     for (const RunRecord& run : runs)
         if (run.status == RunStatus::Finished) {
-            auto& newest = newestPerSeed[{seedGroupHash(run.configJson), seedOf(run.configJson)}];
+            auto& newest = newestPerSeed[{keys.at(run.id), seedOf(run.configJson)}];
             newest = std::max(newest, run.id);
         }
     std::erase_if(runs, [&](const RunRecord& run) {
-        const auto found = newestPerSeed.find({seedGroupHash(run.configJson), seedOf(run.configJson)});
+        const auto found = newestPerSeed.find({keys.at(run.id), seedOf(run.configJson)});
         return found == newestPerSeed.end() || found->second != run.id;
     });
     std::vector<SeedGroup> groups;
-    std::vector<std::array<Values, 4>> values; // perplexity, task metrics, avg acc, run metrics
+    std::vector<std::array<Values, 5>> values; // perplexity, task metrics, avg acc, run metrics, seconds
     for (const RunRecord& run : runs) {
-        const std::string hash = seedGroupHash(run.configJson);
+        const std::string hash = keys.at(run.id);
         auto group = std::find_if(groups.begin(), groups.end(), [&](const SeedGroup& g) { return g.hash == hash; });
         if (group == groups.end()) {
-            groups.push_back({hash, withoutSeed(run.name), {}, {}, {}});
+            groups.push_back({hash, withoutSeed(run.name), run.kind, {}, {}, {}});
             values.emplace_back();
             group = groups.end() - 1;
         }
@@ -108,6 +129,7 @@ std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector
             kinds[2]["avg acc"].push_back(averageAccuracy(scores));
         for (const auto& [name, value] : catalog.runMetrics(run.id))
             kinds[3][name].push_back(value);
+        kinds[4]["seconds"].push_back(run.seconds);
     }
     for (std::size_t g = 0; g < groups.size(); ++g)
         for (const Values& kind : values[g])

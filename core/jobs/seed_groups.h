@@ -19,19 +19,25 @@ struct MetricSummary {
 };
 
 struct SeedGroup {
-    std::string hash; ///< config/run_identity.h: seedGroupHash
-    std::string name; ///< the first run's name without its seed setting
+    std::string hash;            ///< config/run_identity.h: seedGroupHash
+    std::string name;            ///< the first run's name without its seed ("… calibration.seed=N", "… seedN")
+    RunKind kind = RunKind::Ptq; ///< what the runs are (a TTA group's numbers are never PTQ numbers)
     std::vector<std::int64_t> runIds;
     std::vector<std::uint64_t> seeds;
     /// "perplexity <dataset>", "<metric> <task>" (reported task metrics), "avg acc" (over the
-    /// tasks), "effective_bits": in this order of kinds, each kind by name.
+    /// tasks), "effective_bits", "seconds" (the jobs' wall time): in this order, each kind by name.
     std::vector<std::pair<std::string, MetricSummary>> metrics;
 };
 
-/// Groups the finished runs among `runIds` (empty: every finished calibration of the catalog) by
+/// Groups the finished runs among `runIds` (empty: every finished run of the catalog) by
 /// seedGroupHash, one run per seed (the newest), groups in the order of their first run.
 /// Runs that are not finished are left out. Throws core::Error for an unknown id.
 std::vector<SeedGroup> groupRunsBySeed(const Catalog& catalog, const std::vector<std::int64_t>& runIds = {});
+
+/// The seed-group key of every run of `runs` (the catalog's, in id order): seedGroupHash of its
+/// config, where a derived run (TTA, PTQ after preprocessing) has its parent's key in place of its
+/// model, since each seed's preprocessed model is a directory of its own.
+std::map<std::int64_t, std::string> seedGroupKeys(const std::vector<RunRecord>& runs);
 
 /// Mean and sample standard deviation of the finite values.
 MetricSummary summarize(const std::vector<double>& values);

@@ -182,6 +182,14 @@ private Q_SLOTS:
                                                       },
                                                       cancel, [&](std::int64_t id) { runId = id; }));
         QCOMPARE(core::checkpointedBlocks(workspace, runId), stopAfter);
+        if (method == "gptq") {
+            // One-shot OAC's Hessians of the later blocks were written once, after prepareModel.
+            const auto commit = nlohmann::json::parse(
+                core::readTextFile(workspace.runDirectory(runId) + "/resume/checkpoint.json"));
+            QCOMPARE(commit["method_state"].size(), std::size_t(7 * (kBlocks - stopAfter)));
+            for (const auto& [key, file] : commit["method_state"].items())
+                QCOMPARE(file.get<std::string>(), std::string("prepared.pt"));
+        }
         std::string resumedMessage;
         const auto result = core::resumeCalibrationJob(workspace, runId, [&](const core::ProgressEvent& e) {
             if (e.message.starts_with("resuming"))
