@@ -8,6 +8,7 @@
 #include "cli/progress_printer.h"
 #include "cli/run_tables.h"
 #include "cli/seed_table.h"
+#include "config/config_keys.h"
 #include "config/method_descriptor.h"
 #include "config/run_config.h"
 #include "config/run_presets.h"
@@ -52,22 +53,10 @@ void applyOverride(json& document, const std::string& assignment)
     json value = json::parse(text, nullptr, false);
     if (value.is_discarded())
         value = text;
-    json* node = &document;
-    std::size_t begin = 0;
-    for (std::size_t dot = key.find('.');; dot = key.find('.', begin)) {
-        const std::string part = key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
-        if (part.empty())
-            throw core::Error("--set " + assignment + ": '" + key + "' has an empty part");
-        if (!node->is_object())
-            throw core::Error("--set " + assignment + ": '" + key.substr(0, begin - 1) + "' is not a section");
-        if (dot == std::string::npos) {
-            (*node)[part] = value;
-            return;
-        }
-        node = &(*node)[part];
-        if (node->is_null())
-            *node = json::object();
-        begin = dot + 1;
+    try {
+        core::setConfigKey(document, key, value);
+    } catch (const core::Error& e) {
+        throw core::Error("--set " + assignment + ": " + e.what());
     }
 }
 

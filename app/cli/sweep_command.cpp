@@ -235,10 +235,13 @@ SweepCommand::SweepCommand(CLI::App& cli, CommonOptions& common) : m_common(comm
     m_submit->add_option("sbatch", m_options.sbatchArguments, "Extra sbatch arguments, after --");
     workspaceOption(m_submit);
 
+    // `sweep merge DIR` and `sweep status DIR`: the workspace as an argument, or --workspace.
     m_merge = m_sweep->add_subcommand("merge", "Import the finished shards of Slurm sweeps into the main catalog");
+    m_merge->add_option("dir", m_options.workspace, "The sweep's workspace (or --workspace)");
     workspaceOption(m_merge);
 
     m_status = m_sweep->add_subcommand("status", "Slurm sweeps of a workspace: queue state and shard of every run");
+    m_status->add_option("dir", m_options.workspace, "The sweep's workspace (or --workspace)");
     workspaceOption(m_status);
 }
 

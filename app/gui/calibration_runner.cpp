@@ -49,6 +49,17 @@ bool CalibrationRunner::start(const QString& workspaceDirectory, const core::Run
     });
 }
 
+bool CalibrationRunner::startResume(const QString& workspaceDirectory, qint64 runId)
+{
+    return startJob(workspaceDirectory,
+                    [runId](core::Workspace& workspace, const core::ProgressCallback& onProgress,
+                            const core::CancelToken& cancel, const std::function<void(std::int64_t)>& onRunCreated) {
+                        onRunCreated(runId); // the live view follows the resumed run
+                        const auto result = core::resumeCalibrationJob(workspace, runId, onProgress, cancel);
+                        return std::make_pair(static_cast<qint64>(result.runId), summaryOf(result));
+                    });
+}
+
 bool CalibrationRunner::startAdaptation(const QString& workspaceDirectory, const core::AdaptJobParams& params)
 {
     return startJob(workspaceDirectory, [params](core::Workspace& workspace, const core::ProgressCallback& onProgress,

@@ -39,6 +39,9 @@ public:
     bool startAdaptation(const QString& workspaceDirectory, const core::AdaptJobParams& params);
     /// Starts PTQ1.61's preprocessing `params` (LoRA, merge, second calibration); false when a job runs.
     bool startPreprocessing(const QString& workspaceDirectory, const core::PreprocessJobParams& params);
+    /// Continues interrupted run `runId` from its checkpoint (core::resumeCalibrationJob); false
+    /// when a job runs already.
+    bool startResume(const QString& workspaceDirectory, qint64 runId);
     void cancel();
 
 Q_SIGNALS:

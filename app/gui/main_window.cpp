@@ -121,6 +121,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_runsPanel, &RunsPanel::exportRequested, this, &MainWindow::askExport);
     connect(m_runsPanel, &RunsPanel::adaptRequested, this, &MainWindow::askAdapt);
     connect(m_runsPanel, &RunsPanel::preprocessRequested, this, &MainWindow::startPreprocessing);
+    connect(m_runsPanel, &RunsPanel::resumeRequested, this, &MainWindow::resumeRun);
     connect(m_runner, &CalibrationRunner::runCreated, m_runsPanel, [this](qint64) { m_runsPanel->refresh(); });
     m_live = new LiveRunView(this);
     auto* liveDock = new QDockWidget(tr("Running calibration"), this);
@@ -371,6 +372,17 @@ bool MainWindow::startAdaptation(qint64 runId, const QString& textPath)
         return false;
     }
     showJobStarted(tr("Adapting run %1 to %2 (TTA) …").arg(runId).arg(QFileInfo(textPath).fileName()));
+    return true;
+}
+
+bool MainWindow::resumeRun(qint64 runId)
+{
+    if (m_runsPanel->workspaceDirectory().isEmpty() ||
+        !m_runner->startResume(m_runsPanel->workspaceDirectory(), runId)) {
+        statusBar()->showMessage(tr("A job is running; wait for it to finish."));
+        return false;
+    }
+    showJobStarted(tr("Resuming run %1 from its last finished block …").arg(runId));
     return true;
 }
 

@@ -66,6 +66,8 @@ public:
     /// Starts PTQ1.61's quantization preprocessing of finished run `runId` (LoRA with the default
     /// settings on its calibration text, merged, then its config calibrated again on the merged model).
     bool startPreprocessing(qint64 runId);
+    /// Continues an interrupted (failed or cancelled) calibration from its checkpoint.
+    bool resumeRun(qint64 runId);
     CalibrationRunner* runner() const { return m_runner; }
     LayerInspector* inspector() const { return m_inspector; }
     CompareView* compareView() const { return m_compare; }

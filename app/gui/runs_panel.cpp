@@ -192,6 +192,12 @@ void RunsPanel::showContextMenu(const QPoint& position)
                        m_model->runs()[row].method == QLatin1String("omniquant")));
     QAction* preprocess = menu.addAction(tr("&Preprocess and Re-quantize (LoRA)"));
     preprocess->setEnabled(oneFinished && !m_model->runs()[row].isTestTimeAdapted());
+    // An interrupted calibration continues from its last finished block (issue 20).
+    QAction* resume = menu.addAction(tr("Re&sume from Checkpoint"));
+    resume->setEnabled(ids.size() == 1 && row >= 0 && !m_model->runs()[row].isSeedGroup() &&
+                       !m_model->runs()[row].isTestTimeAdapted() &&
+                       (m_model->runs()[row].status == QLatin1String("failed") ||
+                        m_model->runs()[row].status == QLatin1String("cancelled")));
     menu.addSeparator();
     QAction* remove = menu.addAction(tr("&Delete %n run(s)…", nullptr, static_cast<int>(ids.size())));
     QAction* chosen = menu.exec(m_view->viewport()->mapToGlobal(position));
@@ -209,6 +215,8 @@ void RunsPanel::showContextMenu(const QPoint& position)
         Q_EMIT adaptRequested(ids.front());
     else if (chosen == preprocess)
         Q_EMIT preprocessRequested(ids.front());
+    else if (chosen == resume)
+        Q_EMIT resumeRequested(ids.front());
 }
 
 void RunsPanel::askRename(qint64 id)

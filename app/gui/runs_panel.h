@@ -59,6 +59,8 @@ Q_SIGNALS:
     void adaptRequested(qint64 runId);
     /// "Preprocess and Re-quantize…" on a finished run (PTQ1.61's restorative LoRA).
     void preprocessRequested(qint64 runId);
+    /// "Resume from Checkpoint" on an interrupted (failed or cancelled) calibration.
+    void resumeRequested(qint64 runId);
     /// A status-bar message; `error` for failures that are not fatal.
     void message(const QString& text, bool error);
 

@@ -1,5 +1,6 @@
 #include "jobs/sweep_plan.h"
 
+#include "config/config_keys.h"
 #include "config/run_config.h"
 #include "config/run_identity.h"
 #include "jobs/calibrate_job.h"
@@ -19,33 +20,16 @@ namespace fs = std::filesystem;
 using ordered = nlohmann::ordered_json;
 
 // Writes `value` at the dotted `key` ("weights.bits") of a config document, creating sections.
-void setKey(ordered& document, const std::string& key, const ordered& value, const std::string& where)
+// "loss": "mse:0.9,sw:0.1" is the CLI's shorthand for the terms.
+void setKey(nlohmann::json& document, const std::string& key, const ordered& value, const std::string& where)
 {
-    ordered* node = &document;
-    std::size_t begin = 0;
-    for (std::size_t dot = key.find('.');; dot = key.find('.', begin)) {
-        const std::string part = key.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
-        if (part.empty())
-            throw Error(where + ": key '" + key + "' has an empty part");
-        if (!node->is_object())
-            throw Error(where + ": '" + key.substr(0, begin - 1) + "' is not a section (key '" + key + "')");
-        if (dot == std::string::npos) {
-            // "loss": "mse:0.9,sw:0.1" is the CLI's shorthand for the terms.
-            if (key == "loss" && value.is_string()) {
-                try {
-                    (*node)[part] = ordered::parse(lossTermsToJson(parseLossShorthand(value.get<std::string>())));
-                } catch (const Error& e) {
-                    throw Error(where + ": loss: " + e.what());
-                }
-            } else {
-                (*node)[part] = value;
-            }
-            return;
-        }
-        node = &(*node)[part];
-        if (node->is_null())
-            *node = ordered::object();
-        begin = dot + 1;
+    try {
+        setConfigKey(document, key,
+                     key == "loss" && value.is_string()
+                         ? nlohmann::json::parse(lossTermsToJson(parseLossShorthand(value.get<std::string>())))
+                         : nlohmann::json::parse(value.dump()));
+    } catch (const Error& e) {
+        throw Error(where + ": " + key + ": " + e.what());
     }
 }
 
@@ -104,9 +88,9 @@ std::vector<Variant> axisCombinations(const ordered& manifest, const std::string
 
 // Relative file paths of a run config (model, texts, task files) are relative to the
 // manifest's directory, wherever the sweep is planned or its tasks run from.
-void anchorPaths(ordered& document, const fs::path& directory)
+void anchorPaths(nlohmann::json& document, const fs::path& directory)
 {
-    const auto anchor = [&](ordered& value) {
+    const auto anchor = [&](nlohmann::json& value) {
         if (value.is_string() && !value.get<std::string>().empty() && fs::path(value.get<std::string>()).is_relative())
             value = (directory / value.get<std::string>()).lexically_normal().string();
     };
@@ -117,12 +101,12 @@ void anchorPaths(ordered& document, const fs::path& directory)
         anchor(document["calibration"]["text"]);
     if (!document.contains("eval") || !document["eval"].is_object())
         return;
-    ordered& eval = document["eval"];
+    nlohmann::json& eval = document["eval"];
     if (eval.contains("texts") && eval["texts"].is_array())
-        for (ordered& text : eval["texts"])
+        for (nlohmann::json& text : eval["texts"])
             anchor(text);
     if (eval.contains("tasks") && eval["tasks"].is_array())
-        for (ordered& task : eval["tasks"])
+        for (nlohmann::json& task : eval["tasks"])
             if (task.is_object())
                 for (const char* key : {"file", "labels"})
                     if (task.contains(key))
@@ -193,7 +177,7 @@ SweepPlan planSweep(const std::string& path)
         for (const Variant& axes : axisCombinations(manifest, path)) {
             SweepRun entry;
             entry.index = static_cast<std::int64_t>(plan.runs.size());
-            ordered document = base;
+            nlohmann::json document = nlohmann::json::parse(base.dump());
             std::vector<std::pair<std::string, ordered>> keys = run.keys;
             keys.insert(keys.end(), axes.keys.begin(), axes.keys.end());
             std::string settings;

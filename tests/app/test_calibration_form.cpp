@@ -21,6 +21,7 @@
 #include "gui/settings.h"
 #include "heat_map_plot.h"
 #include "histogram_plot.h"
+#include "jobs/calibrate_job.h"
 #include "labelled_heat_map.h"
 #include "metric_lines_plot.h"
 #include "store/workspace.h"
@@ -291,6 +292,44 @@ private Q_SLOTS:
             view->resize(900, 700);
             QVERIFY(view->grab().save(shots + "/saliency_oac.png"));
         }
+    }
+
+    // Issue 20: a cancelled calibration continues from its checkpoint from the window, in the
+    // same run, to the uninterrupted result.
+    void cancelledRunResumesFromTheWindow()
+    {
+        app::MainWindow window;
+        QSignalSpy finished(window.runner(), &app::CalibrationRunner::finished);
+        QSignalSpy cancelled(window.runner(), &app::CalibrationRunner::cancelled);
+        const core::RunConfig config = tinyConfig("gptq");
+        QVERIFY(window.startCalibration(config));
+        QVERIFY(finished.wait(120000));
+        const qint64 reference = finished.takeFirst().at(0).toLongLong();
+        connect(window.runner(), &app::CalibrationRunner::progress, this,
+                [&](const QString& stage, double fraction, const QString& message) {
+                    // Progress is throttled: any report after block 1 (block 2, or the evaluation
+                    // after calibration: the FP one comes first, under 25 %).
+                    if (message.startsWith(QStringLiteral("block 2/2")) ||
+                        (stage == QLatin1String("eval") && fraction > 0.75))
+                        window.runner()->cancel();
+                });
+        QVERIFY(window.startCalibration(config));
+        QVERIFY(cancelled.wait(120000));
+        window.runner()->disconnect(this);
+        const core::Workspace workspace(window.runsPanel()->workspaceDirectory().toStdString(),
+                                        core::OpenMode::ReadOnly);
+        const qint64 interrupted = reference + 1;
+        QCOMPARE(workspace.catalog().run(interrupted).status, core::RunStatus::Cancelled);
+        QVERIFY(core::checkpointedBlocks(workspace, interrupted) >= 1);
+        QVERIFY(window.resumeRun(interrupted));
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(finished.first().at(0).toLongLong(), interrupted);
+        QCOMPARE(workspace.catalog().run(interrupted).status, core::RunStatus::Finished);
+        const auto a = workspace.catalog().datasetMetrics(reference);
+        const auto b = workspace.catalog().datasetMetrics(interrupted);
+        QCOMPARE(b.size(), a.size());
+        for (std::size_t i = 0; i < a.size(); ++i)
+            QCOMPARE(b[i].value, a[i].value);
     }
 
     void ptq161MaskStripAndAdaptationFromTheWindow()
