@@ -196,10 +196,14 @@ SweepPlan planSweep(const std::string& path)
             } catch (const Error& e) {
                 throw Error(where + ": " + e.what());
             }
-            if (!base.contains("name"))
+            // The automatic name already says the method, the weights and the loss terms; the
+            // other settings follow it. A base with a name gets every setting.
+            const bool automatic = !base.contains("name");
+            if (automatic)
                 config.name = runDisplayName(config);
             for (const std::string& setting : entry.settings)
-                if (!setting.starts_with("method=") && !setting.starts_with("weights."))
+                if (!automatic || !(setting.starts_with("method=") || setting.starts_with("weights.") ||
+                                    setting.starts_with("loss=")))
                     config.name += " " + setting;
             entry.name = config.name;
             entry.configJson = runConfigToJson(config);
