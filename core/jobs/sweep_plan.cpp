@@ -29,7 +29,9 @@ void setKey(nlohmann::json& document, const std::string& key, const ordered& val
                          ? nlohmann::json::parse(lossTermsToJson(parseLossShorthand(value.get<std::string>())))
                          : nlohmann::json::parse(value.dump()));
     } catch (const Error& e) {
-        throw Error(where + ": " + key + ": " + e.what());
+        // The loss parser already names its key; other errors get it here.
+        const std::string message = e.what();
+        throw Error(where + ": " + (message.starts_with(key + ":") ? message : key + ": " + message));
     }
 }
 
