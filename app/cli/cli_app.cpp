@@ -41,7 +41,7 @@ int runCli(int argc, char** argv)
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
+        return exitForParseError(cli, e, argc, argv);
     }
 
     return reportErrors([&] {

@@ -310,7 +310,29 @@ int runDiag(const core::Workspace& workspace, const DiagOptions& options)
         return it == table.end() ? std::map<std::string, double>{} : it->second;
     };
     if (!options.csvDir.empty()) {
-        writeCsv(workspace, reader, options.runId, options.csvDir);
+        // Staged beside the target and moved in at the end: an error leaves no partial set of files.
+        namespace fs = std::filesystem;
+        const fs::path target(options.csvDir);
+        const fs::path staging = target.string() + ".partial";
+        fs::remove_all(staging);
+        try {
+            writeCsv(workspace, reader, options.runId, staging.string());
+            if (!fs::exists(target)) {
+                fs::rename(staging, target);
+            } else {
+                for (const auto& entry : fs::directory_iterator(staging))
+                    if (fs::is_directory(target / entry.path().filename()))
+                        throw core::Error((target / entry.path().filename()).string() +
+                                          ": is a directory; the CSV file of that name cannot be written");
+                for (const auto& entry : fs::directory_iterator(staging))
+                    fs::rename(entry.path(), target / entry.path().filename());
+                fs::remove(staging);
+            }
+        } catch (...) {
+            std::error_code ignored;
+            fs::remove_all(staging, ignored);
+            throw;
+        }
         if (!options.json)
             std::cout << "wrote CSV files to " << options.csvDir << "\n";
         return 0;

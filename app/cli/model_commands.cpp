@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 namespace app {
@@ -96,6 +97,42 @@ void setErrorFormat(CLI::App& cli)
     });
 }
 
+namespace {
+// The first word of the command line that stands where a subcommand belongs but names none, with
+// the command it was given to; empty when the words name subcommands all the way.
+std::optional<std::pair<std::string, const CLI::App*>> unknownSubcommand(const CLI::App& cli, int argc, char** argv)
+{
+    const CLI::App* command = &cli;
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word.starts_with("-") || command->get_subcommands({}).empty())
+            return std::nullopt; // options start here: CLI11's own message is the right one
+        const auto subcommands = command->get_subcommands([&](const CLI::App* sub) { return sub->check_name(word); });
+        if (subcommands.empty())
+            return std::make_pair(word, command);
+        command = subcommands.front();
+    }
+    return std::nullopt;
+}
+} // namespace
+
+int exitForParseError(CLI::App& cli, const CLI::ParseError& error, int argc, char** argv)
+{
+    if (error.get_exit_code() == 0)
+        return cli.exit(error); // --help, --version
+    if (const auto unknown = unknownSubcommand(cli, argc, argv)) {
+        std::string known;
+        for (const CLI::App* sub : unknown->second->get_subcommands({}))
+            known += (known.empty() ? "" : ", ") + sub->get_name();
+        const std::string parent = unknown->second == &cli ? "quantscope" : unknown->second->get_name();
+        std::cerr << "quantscope: error: unknown subcommand '" << unknown->first << "' of '" << parent
+                  << "' (known: " << known << ")\n";
+        return 2;
+    }
+    cli.exit(error); // prints the one-line message set by setErrorFormat
+    return 2;
+}
+
 int reportErrors(const std::function<int()>& command)
 {
     try {
@@ -109,6 +146,10 @@ int reportErrors(const std::function<int()>& command)
         return 130;
     } catch (const core::Error& e) {
         std::cerr << "quantscope: error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::filesystem::filesystem_error& e) {
+        // A file the user named (an --out, a --csv directory) that cannot be written: not internal.
+        std::cerr << "quantscope: error: " << e.path1().string() << ": " << e.code().message() << "\n";
         return 1;
     } catch (const std::exception& e) {
         std::cerr << "quantscope: internal error: " << e.what() << "\n";

@@ -44,6 +44,11 @@ void addCommonOptions(CLI::App* command, CommonOptions& common);
 /// Sets the CLI's one-line error format ("quantscope: error: ... (see --help)").
 void setErrorFormat(CLI::App& cli);
 
+/// The exit status of a command line CLI11 refused: 0 for --help and --version (printed here), 2 for
+/// every usage error (one line on stderr). A word where a subcommand belongs is named ("unknown
+/// subcommand 'foo' of 'runs'") instead of CLI11's "A subcommand is required".
+int exitForParseError(CLI::App& cli, const CLI::ParseError& error, int argc, char** argv);
+
 /// Runs `command` and turns what it throws into the CLI's exit codes and one-line messages:
 /// core::Error → 1, core::Cancelled → 130 (143 after SIGTERM), other std::exception → 1 ("internal error").
 int reportErrors(const std::function<int()>& command);

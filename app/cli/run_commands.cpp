@@ -16,6 +16,7 @@
 #include "jobs/dump_job.h"
 #include "jobs/export_job.h"
 #include "util/error.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -70,16 +71,12 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         document = json::parse(core::runPreset(*o.preset).json);
     if (!o.configPath.empty()) {
         source = o.configPath;
-        json file;
-        try {
-            file = json::parse(core::readTextFile(o.configPath));
-        } catch (const json::parse_error& e) {
-            throw core::Error(o.configPath + ": not valid JSON (" + e.what() + ")");
-        }
+        const json file = core::parseStrictJson(core::readTextFile(o.configPath), o.configPath);
         if (!file.is_object())
             throw core::Error(o.configPath + ": the document must be a JSON object");
         document.merge_patch(file);
     }
+    const json fromConfig = document;
     const auto section = [&](const char* name) -> json& {
         if (!document.contains(name))
             document[name] = json::object();
@@ -160,7 +157,15 @@ core::RunConfig buildConfig(const CalibrateOptions& o)
         document["loss"] = lossTerms(*o.loss);
     for (const std::string& assignment : o.overrides)
         applyOverride(document, assignment);
-    return core::parseRunConfig(document.dump(), source);
+    try {
+        return core::parseRunConfig(document.dump(), source);
+    } catch (const core::Error&) {
+        if (o.configPath.empty() || document == fromConfig)
+            throw;
+        // Blame the flags only when the file alone is fine.
+        core::parseRunConfig(fromConfig.dump(), o.configPath);
+        return core::parseRunConfig(document.dump(), "the command-line flags (over " + o.configPath + ")");
+    }
 }
 
 json resultJson(const core::CalibrationJobResult& result)

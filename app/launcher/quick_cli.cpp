@@ -27,7 +27,7 @@ int runQuickCli(int argc, char** argv)
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
+        return exitForParseError(cli, e, argc, argv);
     }
     return reportErrors([&] { return commands.dispatch().value_or(2); });
 }

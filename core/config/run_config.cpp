@@ -7,6 +7,7 @@
 #include "config/stream_quant_sections.h"
 
 #include "util/error.h"
+#include "util/strict_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -112,6 +113,16 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
     require(!config.method.empty(), source, "'method' is required (one of: " + methodNameList() + ")");
     require(findMethodDescriptor(config.method) != nullptr, source,
             "method '" + config.method + "' is unknown (known: " + methodNameList() + ")");
+    // A control character (a newline, an escape sequence) in a name would break every table
+    // that lists runs, and could rewrite the user's terminal.
+    const auto control = std::find_if(config.name.begin(), config.name.end(),
+                                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    require(control == config.name.end(), source,
+            "name contains the control character 0x" +
+                (control == config.name.end() ? std::string()
+                                              : std::string(1, "0123456789abcdef"[(*control >> 4) & 0xf]) +
+                                                    std::string(1, "0123456789abcdef"[*control & 0xf])) +
+                " (names are one line of printable text)");
     const WeightsConfig& w = config.weights;
     require(w.bits >= 1 && w.bits <= 8, source, "weights.bits must be in 1..8, got " + std::to_string(w.bits));
     require(w.groupSize == -1 || w.groupSize >= 1, source,
@@ -119,12 +130,15 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
     const CalibrationDataConfig& c = config.calibration;
     require(c.samples >= 1 && c.samples <= kMaxSamples, source,
             "calibration.samples must be in 1.." + std::to_string(kMaxSamples) + ", got " + std::to_string(c.samples));
-    require(c.seqLen >= 0 && c.seqLen <= kMaxSeqLen, source,
-            "calibration.seq_len must be >= 1 (or 0 for the model's context), got " + std::to_string(c.seqLen));
+    // One token is no sequence: a window needs a token to predict and attention something to mix.
+    require(c.seqLen == 0 || (c.seqLen >= 2 && c.seqLen <= kMaxSeqLen), source,
+            "calibration.seq_len must be in 2.." + std::to_string(kMaxSeqLen) +
+                " (or 0 for the model's context), got " + std::to_string(c.seqLen));
     require(c.batchSize >= 1 && c.batchSize <= 4096, source,
             "calibration.batch_size must be in 1..4096, got " + std::to_string(c.batchSize));
-    require(config.eval.seqLen >= 0 && config.eval.seqLen <= kMaxSeqLen, source,
-            "eval.seq_len must be >= 1 (or 0 for the model's context), got " + std::to_string(config.eval.seqLen));
+    require(config.eval.seqLen == 0 || (config.eval.seqLen >= 2 && config.eval.seqLen <= kMaxSeqLen), source,
+            "eval.seq_len must be in 2.." + std::to_string(kMaxSeqLen) + " (or 0 for the model's context), got " +
+                std::to_string(config.eval.seqLen));
     require(config.eval.maxWindows >= 0, source,
             "eval.max_windows must be >= 0 (0 = all), got " + std::to_string(config.eval.maxWindows));
     for (const auto& text : config.eval.texts)
@@ -162,12 +176,7 @@ void validateRunConfig(const RunConfig& config, const std::string& source)
 
 RunConfig parseRunConfig(const std::string& jsonText, const std::string& source)
 {
-    json document;
-    try {
-        document = json::parse(jsonText);
-    } catch (const json::parse_error& e) {
-        throw Error(source + ": not valid JSON (" + e.what() + ")");
-    }
+    const json document = parseStrictJson(jsonText, source);
     RunConfig config;
     ObjectReader reader(document, "", source);
     reader.readString("method", config.method);

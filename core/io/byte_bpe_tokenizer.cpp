@@ -1,6 +1,7 @@
 #include "io/byte_bpe_tokenizer.h"
 
 #include "util/error.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -224,7 +225,9 @@ ByteBpeTokenizer ByteBpeTokenizer::fromVocabAndMerges(const std::string& vocabPa
 {
     std::unordered_map<std::string, std::int64_t> vocab;
     try {
-        const auto json = nlohmann::json::parse(readTextFile(vocabPath));
+        const auto json = parseStrictJson(readTextFile(vocabPath), vocabPath);
+        if (!json.is_object())
+            throw Error(vocabPath + ": the vocabulary must be a JSON object of token: id");
         for (const auto& [token, id] : json.items())
             vocab[token] = id.get<std::int64_t>();
     } catch (const nlohmann::json::exception& e) {
@@ -253,7 +256,7 @@ ByteBpeTokenizer ByteBpeTokenizer::fromTokenizerJson(const std::string& path)
     std::unordered_map<std::string, std::int64_t> vocab;
     std::vector<std::pair<std::string, std::string>> merges;
     try {
-        const auto json = nlohmann::json::parse(readTextFile(path));
+        const auto json = parseStrictJson(readTextFile(path), path);
         const auto& model = json.at("model");
         if (model.value("type", std::string("BPE")) != "BPE")
             throw Error(path + ": model.type is not BPE");

@@ -1,6 +1,7 @@
 #include "io/checkpoint.h"
 
 #include "util/error.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -16,12 +17,7 @@ Checkpoint::Checkpoint(const std::string& modelDir) : m_directory(modelDir)
     const fs::path single = dir / "model.safetensors";
     const fs::path index = dir / "model.safetensors.index.json";
     if (fs::exists(index)) {
-        nlohmann::json json;
-        try {
-            json = nlohmann::json::parse(readTextFile(index.string()));
-        } catch (const nlohmann::json::exception& e) {
-            throw Error(index.string() + ": invalid JSON (" + e.what() + ")");
-        }
+        const nlohmann::json json = parseStrictJson(readTextFile(index.string()), index.string());
         if (!json.contains("weight_map") || !json["weight_map"].is_object())
             throw Error(index.string() + ": missing key 'weight_map'");
         std::map<std::string, const SafetensorsFile*> byShardName;
@@ -41,6 +37,13 @@ Checkpoint::Checkpoint(const std::string& modelDir) : m_directory(modelDir)
                 throw Error(index.string() + ": tensor " + tensorName + " is not in shard " + shardName);
             m_owner[tensorName] = it->second;
         }
+        // Every tensor in exactly one shard: with two copies, which one loads would be an accident.
+        std::map<std::string, std::string> shardOfTensor;
+        for (const auto& [shardName, shard] : byShardName)
+            for (const std::string& name : shard->names())
+                if (const auto [at, added] = shardOfTensor.emplace(name, shardName); !added)
+                    throw Error(index.string() + ": tensor " + name + " is stored in two shards, " + at->second +
+                                " and " + shardName);
     } else if (fs::exists(single)) {
         m_shards.push_back(std::make_unique<SafetensorsFile>(single.string()));
         for (const auto& name : m_shards.back()->names())

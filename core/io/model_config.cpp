@@ -1,6 +1,7 @@
 #include "io/model_config.h"
 
 #include "util/error.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -150,12 +151,7 @@ std::string familyName(ModelFamily family)
 
 ModelConfig parseModelConfig(const std::string& jsonText, const std::string& where)
 {
-    nlohmann::json json;
-    try {
-        json = nlohmann::json::parse(jsonText);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(where + ": invalid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json json = parseStrictJson(jsonText, where);
     if (!json.is_object())
         throw Error(where + ": not a JSON object");
     const ConfigReader reader(json, where);

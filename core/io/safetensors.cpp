@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/shape.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -75,12 +76,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_uni
     m_dataStart = 8 + headerLength;
     const std::uint64_t dataSize = fileSize - m_dataStart;
 
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(m_file->data() + 8, m_file->data() + 8 + headerLength);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(path + ": corrupt safetensors header: invalid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json header =
+        parseStrictJson(std::string(reinterpret_cast<const char*>(m_file->data()) + 8, headerLength),
+                        path + ": corrupt safetensors header");
     if (!header.is_object())
         throw Error(path + ": corrupt safetensors header: not a JSON object");
 
@@ -112,7 +110,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_file(std::make_uni
         for (auto dim : info.shape)
             if (dim < 0)
                 throw Error(where + ": negative dimension in shape");
-        if (info.end < info.begin || info.end > dataSize)
+        if (info.end < info.begin)
+            throw Error(where + ": data offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
+                        "] are reversed (the end comes before the begin)");
+        if (info.end > dataSize)
             throw Error(where + ": data offsets [" + std::to_string(info.begin) + ", " + std::to_string(info.end) +
                         ") out of range (data section has " + std::to_string(dataSize) + " bytes; file truncated?)");
         const std::uint64_t expected = static_cast<std::uint64_t>(info.numel()) * storageTypeSize(info.type);

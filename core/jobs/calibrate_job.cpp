@@ -376,13 +376,27 @@ private:
 // and tokenizer load, the texts exist, the task files parse (the run scores these).
 std::vector<ZeroShotTask> checkRunInputs(const RunConfig& config)
 {
-    DecoderModel{config.model};
-    loadTokenizer(config.model);
-    for (const auto& path : config.eval.texts)
+    const DecoderModel model{config.model};
+    const auto tokenizer = loadTokenizer(config.model);
+    // Tokenized here once more so that a text too short for one window fails now, not after
+    // every block is calibrated (a cached full-precision perplexity would skip the early eval).
+    const auto tokenCount = [&](const std::string& path) {
+        return static_cast<std::int64_t>(
+            encodeWithBos(*tokenizer, readTextFile(path), model.config().bosTokenId).size());
+    };
+    for (const auto& path : config.eval.texts) {
         if (!fs::is_regular_file(path))
             throw Error("eval text " + path + ": no such file");
+        if (const std::int64_t tokens = tokenCount(path); tokens < config.eval.seqLen)
+            throw Error("eval text " + path + ": " + std::to_string(tokens) + " tokens, fewer than one window of " +
+                        "eval.seq_len " + std::to_string(config.eval.seqLen));
+    }
     if (!fs::is_regular_file(config.calibration.text))
         throw Error("calibration text " + config.calibration.text + ": no such file");
+    if (const std::int64_t tokens = tokenCount(config.calibration.text); tokens < config.calibration.seqLen + 1)
+        throw Error("calibration text " + config.calibration.text + ": " + std::to_string(tokens) +
+                    " tokens, fewer than one window of calibration.seq_len " +
+                    std::to_string(config.calibration.seqLen) + " + 1");
     return loadTasks(config.eval.tasks);
 }
 
@@ -474,7 +488,7 @@ CalibrationJobResult resumeCalibrationJob(Workspace& workspace, std::int64_t run
     if (run.status == RunStatus::Finished)
         throw Error(what + " is finished: nothing to resume");
     if (runLockHeld(workspace.runDirectory(runId)))
-        throw Error(what + " is running (a process holds " + workspace.runDirectory(runId) + "/job.lock)");
+        throw Error(what + " is running (a process holds the lock on " + workspace.runDirectory(runId) + ")");
     if (run.kind == RunKind::TestTimeAdapted)
         throw Error(what + " is a test-time adaptation: `quantscope adapt` makes it again; only calibrations resume");
     const RunConfig config = resolveRunConfig(parseRunConfig(run.configJson, what + "'s config"));

@@ -14,6 +14,8 @@
 #include "util/fingerprint.h"
 #include "util/text_file.h"
 
+#include <filesystem>
+
 namespace core {
 namespace {
 
@@ -62,6 +64,9 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
                            const std::string& outPath, const ProgressCallback& onProgress, const CancelToken& cancel)
 {
     torch::NoGradGuard noGrad;
+    // Never over a file the user has: a dump is minutes of work to redo, theirs may be more.
+    if (std::filesystem::exists(outPath))
+        throw Error("dump: " + outPath + " already exists (remove it or choose another --out)");
     const RunConfig config = loadFinishedRun(workspace, runId, "dump").config;
     const ArtifactFile artifacts(workspace.artifactPath(runId), ArtifactMode::ReadOnly);
     const CalibrationRecord record = readCalibrationRecord(artifacts);
@@ -104,15 +109,24 @@ DumpResult dumpLayerInputs(const Workspace& workspace, std::int64_t runId, const
 
     const torch::Tensor fp = torch::cat(fpInputs, 0);
     const torch::Tensor quantized = torch::cat(quantizedInputs, 0);
-    ArtifactFile out(outPath, ArtifactMode::Create);
-    out.write("/fp", toFloatArray(fp));
-    out.write("/quantized", toFloatArray(quantized));
-    Int64Array offsets{{static_cast<std::int64_t>(record.offsets.size())}, record.offsets};
-    out.write("/offsets", offsets);
-    out.setAttribute("/fp", "run_id", runId);
-    out.setAttribute("/fp", "layer", layer);
-    out.setAttribute("/fp", "seq_len", record.seqLen);
-    out.flush();
+    // Written under a temporary name and renamed: an error or a kill leaves no half-written file.
+    const std::string partial = outPath + ".partial";
+    try {
+        ArtifactFile out(partial, ArtifactMode::Create);
+        out.write("/fp", toFloatArray(fp));
+        out.write("/quantized", toFloatArray(quantized));
+        Int64Array offsets{{static_cast<std::int64_t>(record.offsets.size())}, record.offsets};
+        out.write("/offsets", offsets);
+        out.setAttribute("/fp", "run_id", runId);
+        out.setAttribute("/fp", "layer", layer);
+        out.setAttribute("/fp", "seq_len", record.seqLen);
+        out.flush();
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(partial, ignored);
+        throw;
+    }
+    std::filesystem::rename(partial, outPath);
     reportProgress(onProgress, {"dump", 1.0, "wrote " + outPath});
     return {outPath, fp.size(0), fp.size(1)};
 }

@@ -5,6 +5,7 @@
 #include "config/run_identity.h"
 #include "jobs/calibrate_job.h"
 #include "util/error.h"
+#include "util/strict_json.h"
 #include "util/text_file.h"
 
 #include <nlohmann/json.hpp>
@@ -148,12 +149,7 @@ SweepPlan planSweep(const std::string& path)
 {
     SweepPlan plan;
     plan.manifestPath = fs::absolute(path).lexically_normal().string();
-    ordered manifest;
-    try {
-        manifest = ordered::parse(readTextFile(path));
-    } catch (const ordered::parse_error& e) {
-        throw Error(path + ": not valid JSON (" + e.what() + ")");
-    }
+    const ordered manifest = parseStrictOrderedJson(readTextFile(path), path);
     if (manifest.is_array())
         return readSavedPlan(manifest, path);
     if (!manifest.is_object())

@@ -13,22 +13,26 @@
 namespace core {
 namespace {
 
-std::string lockPath(const std::string& runDirectory)
+// The lock is taken on the run directory itself, not on a file in it: a file can be deleted by
+// hand while the job runs (and the run would then look interrupted); the directory cannot go
+// without the run going with it.
+int openDirectory(const std::string& runDirectory)
 {
-    return (std::filesystem::path(runDirectory) / "job.lock").string();
+    return ::open(runDirectory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 } // namespace
 
 RunLock::RunLock(const std::string& runDirectory)
 {
-    const std::string path = lockPath(runDirectory);
-    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    std::error_code ignored;
+    std::filesystem::create_directories(runDirectory, ignored);
+    m_fd = openDirectory(runDirectory);
     if (m_fd < 0)
-        throw Error("run lock " + path + ": cannot create (" + std::strerror(errno) + ")");
+        throw Error("run lock " + runDirectory + ": cannot open the run directory (" + std::strerror(errno) + ")");
     if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(m_fd);
-        throw Error("run lock " + path + ": another process runs this job");
+        throw Error("run lock " + runDirectory + ": another process runs this job");
     }
 }
 
@@ -42,7 +46,7 @@ bool runLockHeld(const std::string& runDirectory)
 {
     // A separate open file description: flock conflicts with other descriptions even within
     // this process, so a job running in this process counts as held.
-    const int fd = ::open(lockPath(runDirectory).c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = openDirectory(runDirectory);
     if (fd < 0)
         return false;
     const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

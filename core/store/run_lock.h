@@ -1,6 +1,6 @@
 #pragma once
 // Telling a running job from one whose process is gone. A job holds an advisory lock (flock)
-// on runs/<id>/job.lock while it runs; the kernel releases it however the process ends (exit,
+// on its run directory runs/<id>/ while it runs; the kernel releases it however the process ends (exit,
 // crash, SIGKILL), so a run in status `running` whose lock nobody holds was interrupted. The
 // catalog alone cannot know: its status is written by the process that died.
 
@@ -8,8 +8,8 @@
 
 namespace core {
 
-/// Holds the job lock of one run directory for its lifetime. Throws core::Error when the lock
-/// file cannot be created or another process holds it already.
+/// Holds the job lock of one run directory (created if missing) for its lifetime. Throws
+/// core::Error when the directory cannot be opened or another process holds the lock already.
 class RunLock {
 public:
     explicit RunLock(const std::string& runDirectory);
@@ -22,8 +22,7 @@ private:
 };
 
 /// Whether some process (this one included, through another RunLock) holds the job lock of
-/// `runDirectory`. False when there is no lock file (the run directory is gone or older
-/// than this mechanism).
+/// `runDirectory`. False when the run directory is gone.
 bool runLockHeld(const std::string& runDirectory);
 
 } // namespace core

@@ -77,6 +77,9 @@ std::string Workspace::configPath(std::int64_t runId) const
 
 void Workspace::deleteRun(std::int64_t runId)
 {
+    if (runLockHeld(runDirectory(runId)))
+        throw Error("run " + std::to_string(runId) + " is running (a process holds its lock on " + runDirectory(runId) +
+                    "); cancel it first, then delete it");
     m_catalog.deleteRun(runId);
     std::error_code error;
     fs::remove_all(runDirectory(runId), error);

@@ -22,6 +22,10 @@ MappedFile::MappedFile(const std::string& path) : m_path(path)
         ::close(fd);
         throw Error(path + ": cannot stat (" + std::strerror(err) + ")");
     }
+    if (!S_ISREG(info.st_mode)) {
+        ::close(fd);
+        throw Error(path + (S_ISDIR(info.st_mode) ? ": is a directory, not a file" : ": is not a regular file"));
+    }
     m_size = static_cast<std::size_t>(info.st_size);
     if (m_size > 0) {
         void* mapped = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -305,14 +305,18 @@ private Q_SLOTS:
         QVERIFY(window.startCalibration(config));
         QVERIFY(finished.wait(120000));
         const qint64 reference = finished.takeFirst().at(0).toLongLong();
-        connect(window.runner(), &app::CalibrationRunner::progress, this,
-                [&](const QString& stage, double fraction, const QString& message) {
-                    // Progress is throttled: any report after block 1 (block 2, or the evaluation
-                    // after calibration: the FP one comes first, under 25 %).
-                    if (message.startsWith(QStringLiteral("block 2/2")) ||
-                        (stage == QLatin1String("eval") && fraction > 0.75))
-                        window.runner()->cancel();
-                });
+        // Direct: the cancel is requested on the worker, before its next cancellation check. A
+        // queued slot could run only after the tiny run had already finished (seen under load).
+        connect(
+            window.runner(), &app::CalibrationRunner::progress, this,
+            [&](const QString& stage, double fraction, const QString& message) {
+                // Progress is throttled: any report after block 1 (block 2, or the evaluation
+                // after calibration: the FP one comes first, under 25 %).
+                if (message.startsWith(QStringLiteral("block 2/2")) ||
+                    (stage == QLatin1String("eval") && fraction > 0.75))
+                    window.runner()->cancel();
+            },
+            Qt::DirectConnection);
         QVERIFY(window.startCalibration(config));
         QVERIFY(cancelled.wait(120000));
         window.runner()->disconnect(this);

@@ -1,6 +1,7 @@
 // End-to-end tests of the quantscope CLI: JSON outputs, and one clear error
 // line with a non-zero exit for every kind of bad input.
 
+#include "cli_process.h"
 #include "tiny_model_files.h"
 
 #include <QtTest>
@@ -17,43 +18,11 @@
 #include <filesystem>
 #include <fstream>
 
-namespace {
-
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-CliRun runQuantscope(const QStringList& args)
-{
-    QProcess process;
-    process.start(QStringLiteral(QS_BINARY), args);
-    process.waitForFinished(120000);
-    return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
-}
-
-void writeFile(const std::string& path, const std::string& contents)
-{
-    std::ofstream(path, std::ios::binary) << contents;
-}
-
-std::string readFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void replaceInFile(const std::string& path, const std::string& from, const std::string& to)
-{
-    std::string text = readFile(path);
-    const auto at = text.find(from);
-    QVERIFY2(at != std::string::npos, from.c_str());
-    text.replace(at, from.size(), to);
-    writeFile(path, text);
-}
-
-} // namespace
+using testsupport::CliRun;
+using testsupport::readFile;
+using testsupport::replaceInFile;
+using testsupport::runQuantscope;
+using testsupport::writeFile;
 
 class TestCli : public QObject {
     Q_OBJECT
@@ -614,8 +583,9 @@ private Q_SLOTS:
         for (const QString& arg : config)
             args += " '" + arg + "'";
         const QString command = QString("'%1' %2 --workspace '%3' >/dev/null 2>&1 & pid=$!; "
-                                        "for i in $(seq 3000); do grep -qs '\"blocks_done\": %4,' "
-                                        "'%3/runs/1/resume/checkpoint.json' && break; sleep 0.01; done; "
+                                        "for i in $(seq 3000); do n=$(grep -os '\"blocks_done\": [0-9]*' "
+                                        "'%3/runs/1/resume/checkpoint.json' | grep -o '[0-9]*$'); "
+                                        "[ \"${n:-0}\" -ge %4 ] && break; sleep 0.01; done; "
                                         "kill -KILL $pid; wait $pid")
                                     .arg(QStringLiteral(QS_BINARY), args, ws)
                                     .arg(block);

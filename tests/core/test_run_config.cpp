@@ -147,7 +147,7 @@ private Q_SLOTS:
         QTest::newRow("samples") << R"({"method": "rtn", "calibration": {"samples": 0}})"
                                  << "calibration.samples must be in 1..";
         QTest::newRow("seq_len") << R"({"method": "rtn", "calibration": {"seq_len": -4}})"
-                                 << "calibration.seq_len must be >= 1";
+                                 << "calibration.seq_len must be in 2..";
         QTest::newRow("negative seed") << R"({"method": "rtn", "calibration": {"seed": -1}})"
                                        << "calibration.seed must be >= 0";
         QTest::newRow("texts type") << R"({"method": "rtn", "eval": {"texts": "a.txt"}})"

@@ -79,7 +79,7 @@ private Q_SLOTS:
         QTest::addColumn<int>("dataBytes");
         QTest::addColumn<QString>("expected");
         QTest::newRow("header length beyond file") << "{}" << qulonglong(4096) << 0 << "beyond the file size";
-        QTest::newRow("invalid json") << "{\"a\": [1," << qulonglong(0) << 0 << "invalid JSON";
+        QTest::newRow("invalid json") << "{\"a\": [1," << qulonglong(0) << 0 << "not valid JSON";
         QTest::newRow("unknown dtype") << R"({"w":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})" << qulonglong(0)
                                        << 1 << "unknown dtype 'Q7'";
         QTest::newRow("offsets beyond data")
@@ -87,7 +87,7 @@ private Q_SLOTS:
         QTest::newRow("offsets disagree with shape")
             << R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})" << qulonglong(0) << 8 << "need 12";
         QTest::newRow("reversed offsets")
-            << R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})" << qulonglong(0) << 8 << "out of range";
+            << R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})" << qulonglong(0) << 8 << "are reversed";
         QTest::newRow("overlapping tensors")
             << R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})"
             << qulonglong(0) << 12 << "overlap";
