@@ -15,6 +15,7 @@
 #include "jobs/calibrate_job.h"
 #include "jobs/dump_job.h"
 #include "jobs/export_job.h"
+#include "store/workspace.h"
 #include "util/error.h"
 #include "util/strict_json.h"
 #include "util/text_file.h"
@@ -237,6 +238,16 @@ void printResult(const core::CalibrationJobResult& result)
         std::printf("effective bits per weight: %.4f\n", result.effectiveBits);
 }
 
+// The commands that only read open the workspace with openWorkspaceForReading: a read-only or
+// full workspace can still be listed, compared and exported from (issue 21).
+core::ReadableWorkspace openForReading(const std::string& directory)
+{
+    core::ReadableWorkspace opened = core::openWorkspaceForReading(directory);
+    if (!opened.warning.empty())
+        std::cerr << "quantscope: warning: " << opened.warning << "\n";
+    return opened;
+}
+
 int commandCalibrate(const RunCommandOptions& options, const CommonOptions& common)
 {
     const core::RunConfig config = buildConfig(options.calibrate);
@@ -287,7 +298,8 @@ int commandResume(const RunCommandOptions& options, const CommonOptions& common)
 
 int commandExport(const RunCommandOptions& options, const CommonOptions& common)
 {
-    const core::Workspace workspace(options.workspace);
+    const core::ReadableWorkspace opened = openForReading(options.workspace);
+    const core::Workspace& workspace = opened.workspace;
     core::CancelToken cancel;
     core::ExportResult result;
     {
@@ -429,7 +441,8 @@ namespace {
 
 int commandDump(const RunCommandOptions& options, const CommonOptions& common)
 {
-    const core::Workspace workspace(options.workspace);
+    const core::ReadableWorkspace opened = openForReading(options.workspace);
+    const core::Workspace& workspace = opened.workspace;
     core::CancelToken cancel;
     core::DumpResult result;
     {
@@ -466,21 +479,27 @@ std::optional<int> RunCommands::dispatch()
     if (*m_preprocess)
         return commandPreprocess(m_options.workspace, m_options.preprocess, m_common);
     if (*m_diag) {
-        const core::Workspace workspace(m_options.workspace);
-        return runDiag(workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});
+        const core::ReadableWorkspace opened = openForReading(m_options.workspace);
+        return runDiag(opened.workspace, {m_options.runIds.front(), m_options.layer, m_options.csvDir, m_common.json});
     }
     if (!*m_runs && !*m_compare)
         return std::nullopt;
 
-    core::Workspace workspace(m_options.workspace);
+    // Deleting writes; everything else here only reads.
+    core::ReadableWorkspace opened = *m_runsDelete ? core::ReadableWorkspace{core::Workspace(m_options.workspace), {}}
+                                                   : openForReading(m_options.workspace);
+    core::Workspace& workspace = opened.workspace;
+    // The JSON encoder escapes control characters itself; bytes that are not UTF-8 (a name from
+    // an old store) become U+FFFD instead of aborting the listing.
     if (*m_runsList) {
         if (m_common.json)
-            std::cout << runsListJson(workspace).dump(2) << "\n";
+            std::cout << runsListJson(workspace).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         else
             printRunsList(workspace);
     } else if (*m_runsShow) {
         if (m_common.json)
-            std::cout << runShowJson(workspace, m_options.runIds.front()).dump(2) << "\n";
+            std::cout << runShowJson(workspace, m_options.runIds.front()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << "\n";
         else
             printRunShow(workspace, m_options.runIds.front());
     } else if (*m_runsDelete) {

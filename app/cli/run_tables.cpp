@@ -25,6 +25,24 @@ std::string formatValue(double value, const char* format = "%.3f")
     return buffer;
 }
 
+// A name stored before names were checked (issue 21) may hold control characters: printed raw,
+// a newline or an escape sequence would break the table, so they are shown as \xNN.
+std::string printableName(const std::string& name)
+{
+    std::string shown;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            shown += escaped;
+        } else {
+            shown += c;
+        }
+    }
+    return shown;
+}
+
 // dataset → metric → value
 std::map<std::string, std::map<std::string, double>> datasetTable(const core::Workspace& workspace, std::int64_t id)
 {
@@ -39,8 +57,19 @@ std::string weightsSummary(const std::string& configJson)
     const json config = json::parse(configJson);
     const auto& weights = config.at("weights");
     const std::int64_t group = weights.at("group_size").get<std::int64_t>();
-    return "w" + std::to_string(weights.at("bits").get<int>()) + (group > 0 ? "g" + std::to_string(group) : " per-ch") +
-           (weights.at("symmetric").get<bool>() ? " sym" : "");
+    // Appended rather than `"w" + std::to_string(...)`: that form trips GCC 12's false -Wrestrict
+    // (a known libstdc++ char_traits diagnostic on string insert at position 0).
+    std::string summary = "w";
+    summary += std::to_string(weights.at("bits").get<int>());
+    if (group > 0) {
+        summary += "g";
+        summary += std::to_string(group);
+    } else {
+        summary += " per-ch";
+    }
+    if (weights.at("symmetric").get<bool>())
+        summary += " sym";
+    return summary;
 }
 
 // dataset → perplexity of one run, from the one-query table of all runs
@@ -104,7 +133,7 @@ void printRunsList(const core::Workspace& workspace)
         else if (run.kind != core::RunKind::Ptq)
             perplexities += "  [" + core::runKindName(run.kind) + " of run " + std::to_string(run.parentRunId) + "]";
         std::printf("%5lld  %-9s  %-28s  %-12s  %-20s  %s\n", static_cast<long long>(run.id),
-                    core::runStatusName(run.status).c_str(), run.name.substr(0, 28).c_str(),
+                    core::runStatusName(run.status).c_str(), printableName(run.name).substr(0, 28).c_str(),
                     weightsSummary(run.configJson).c_str(), run.createdAt.c_str(), perplexities.c_str());
     }
 }
@@ -153,7 +182,7 @@ json runShowJson(const core::Workspace& workspace, std::int64_t runId)
 void printRunShow(const core::Workspace& workspace, std::int64_t runId)
 {
     const core::RunRecord run = workspace.catalog().run(runId);
-    std::cout << "run " << run.id << ": " << run.name << "\n"
+    std::cout << "run " << run.id << ": " << printableName(run.name) << "\n"
               << "status     " << core::runStatusName(run.status)
               << (run.errorMessage.empty() ? "" : " (" + run.errorMessage + ")") << "\n"
               << "method     " << run.method << ", " << weightsSummary(run.configJson) << "\n"

@@ -71,14 +71,21 @@ RunsPanel::~RunsPanel() = default;
 
 bool RunsPanel::openWorkspace(const QString& directory)
 {
+    QString warning;
     try {
-        m_workspace = std::make_unique<core::Workspace>(directory.toStdString());
+        // Read-only where it cannot be written (issue 21): the runs can still be browsed.
+        core::ReadableWorkspace opened = core::openWorkspaceForReading(directory.toStdString());
+        warning = QString::fromStdString(opened.warning);
+        m_workspace = std::make_unique<core::Workspace>(std::move(opened.workspace));
     } catch (const core::Error& e) {
         Q_EMIT message(tr("Cannot open the workspace: %1").arg(QString::fromStdString(e.what())), true);
         return false;
     }
     refresh();
-    Q_EMIT message(tr("Workspace %1: %n run(s)", nullptr, m_model->rowCount()).arg(directory), false);
+    if (!warning.isEmpty())
+        Q_EMIT message(warning, true);
+    else
+        Q_EMIT message(tr("Workspace %1: %n run(s)", nullptr, m_model->rowCount()).arg(directory), false);
     return true;
 }
 

@@ -34,6 +34,17 @@ constexpr unsigned kDeflateLevel = 4;
 std::recursive_mutex& hdf5Mutex()
 {
     static std::recursive_mutex mutex;
+    // HDF5 1.10 leaves a file whose H5Fclose failed (disk full: the final flush cannot be
+    // written) registered with its structure already freed, and its atexit handler then
+    // closes it again and segfaults (issue 21). Every file of this module is closed by its
+    // owner before main returns (no code path exits the process from inside a job), so the
+    // library's shutdown has nothing left to do: it is not registered. Must come before the
+    // first HDF5 call, which this mutex always precedes.
+    static const bool noLibraryShutdownAtExit = [] {
+        H5dont_atexit();
+        return true;
+    }();
+    (void)noLibraryShutdownAtExit;
     return mutex;
 }
 
@@ -106,6 +117,23 @@ herr_t takeInnermost(unsigned depth, const H5E_error2_t* entry, void* data)
     return 0;
 }
 
+// The sec2 driver's description of a failed read or write carries the time, descriptor,
+// buffer address and sizes around the OS's message; the user needs only the operation and the
+// OS's reason ("file write failed: No space left on device").
+std::string conciseDriverError(const std::string& description)
+{
+    const std::string marker = "error message = '";
+    const auto start = description.find(marker);
+    const auto operationEnd = description.find(':');
+    if (start == std::string::npos || operationEnd == std::string::npos || operationEnd > start)
+        return description;
+    const auto messageStart = start + marker.size();
+    const auto messageEnd = description.find('\'', messageStart);
+    if (messageEnd == std::string::npos)
+        return description;
+    return description.substr(0, operationEnd) + ": " + description.substr(messageStart, messageEnd - messageStart);
+}
+
 // Reads the error stack left by the call that just failed (it is reset by the
 // next API call, so this must come first).
 std::string hdf5Reason()
@@ -116,7 +144,7 @@ std::string hdf5Reason()
     char minor[160] = {};
     H5Eget_msg(reason.minor, nullptr, minor, sizeof minor);
     H5Eclear2(H5E_DEFAULT);
-    std::string text = reason.description;
+    std::string text = conciseDriverError(reason.description);
     if (minor[0] != '\0' && text.find(minor) == std::string::npos)
         text += text.empty() ? minor : std::string("; ") + minor;
     std::replace(text.begin(), text.end(), '\n', ' ');

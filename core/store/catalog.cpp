@@ -276,6 +276,18 @@ private:
     const Operation& m_op;
 };
 
+/// An SQLite URI for a file path: the characters URIs give a meaning are escaped.
+std::string fileUri(const std::string& path)
+{
+    std::string uri = "file:";
+    for (const char c : path)
+        uri += c == '%'   ? std::string("%25")
+               : c == '?' ? std::string("%3f")
+               : c == '#' ? std::string("%23")
+                          : std::string(1, c);
+    return uri;
+}
+
 /// Every write: refuses on a read-only catalog with a clear message (rather than SQLite's
 /// "attempt to write a readonly database"), then takes the write lock.
 Transaction beginWrite(const Operation& op, OpenMode mode)
@@ -423,6 +435,7 @@ Catalog::Catalog(std::string path, OpenMode mode) : m_path(std::move(path)), m_m
 
     // Checked before anything writes (switching to WAL rewrites the header), so that a file
     // that is not ours, or comes from a newer build, is left byte for byte as it was.
+    reopenImmutableIfUnreadable();
     const Operation op{m_db.get(), m_path, "read the schema version"};
     const SchemaState found = readSchemaState(op);
     checkSchemaState(m_path, found);
@@ -439,6 +452,32 @@ Catalog::Catalog(std::string path, OpenMode mode) : m_path(std::move(path)), m_m
     }
     enableWal();
     migrate(static_cast<int>(found.version));
+}
+
+void Catalog::reopenImmutableIfUnreadable()
+{
+    try {
+        readSchemaState(Operation{m_db.get(), m_path, "read the schema version"});
+        return;
+    } catch (const Error&) {
+        // A reader of a WAL database writes its shared-memory index (-shm), which a full disk or
+        // a size limit refuses. When the write-ahead log holds nothing, the catalog file is the
+        // whole database, and reading it as immutable (no locks, no -shm) is exact. Otherwise
+        // the log's commits would be missed: the error stands.
+        namespace fs = std::filesystem;
+        std::error_code error;
+        const std::string wal = m_path + "-wal";
+        const bool walEmpty = !fs::exists(wal, error) || fs::file_size(wal, error) == 0;
+        if (m_mode != OpenMode::ReadOnly || !walEmpty || error)
+            throw;
+    }
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2((fileUri(m_path) + "?immutable=1").c_str(), &db,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+    m_db.reset(db);
+    if (rc != SQLITE_OK)
+        Operation{m_db.get(), m_path, "open the catalog (immutable)"}.fail(rc);
+    configureConnection();
 }
 
 Catalog::~Catalog() = default;
@@ -558,13 +597,7 @@ std::int64_t Catalog::importRun(const std::string& sourcePath, std::int64_t sour
     Statement attach(op, "ATTACH DATABASE ?1 AS shard");
     // Read-only: BEGIN IMMEDIATE would otherwise lock the shard too, and a shard on a read-only
     // file system could not be attached at all.
-    std::string uri = "file:";
-    for (const char c : sourcePath)
-        uri += c == '%'   ? std::string("%25")
-               : c == '?' ? std::string("%3f")
-               : c == '#' ? std::string("%23")
-                          : std::string(1, c);
-    attach.bindText(1, uri + "?mode=ro").execute();
+    attach.bindText(1, fileUri(sourcePath) + "?mode=ro").execute();
     struct Detach {
         sqlite3* db;
         ~Detach() { sqlite3_exec(db, "DETACH DATABASE shard", nullptr, nullptr, nullptr); }

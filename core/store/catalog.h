@@ -227,6 +227,8 @@ private:
 
     void open();
     void configureConnection();
+    /// Read-only, where reading fails for want of writing the WAL index: reopens immutable.
+    void reopenImmutableIfUnreadable();
     void enableWal();
     /// Applies the migrations after `foundVersion`, each in its own write transaction.
     void migrate(int foundVersion);

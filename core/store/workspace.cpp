@@ -46,18 +46,51 @@ Workspace::Workspace(std::string directory, OpenMode mode)
         markInterruptedRuns();
 }
 
+std::vector<std::int64_t> Workspace::interruptedRunIds() const
+{
+    std::vector<std::int64_t> ids;
+    for (const RunRecord& run : m_catalog.listRuns())
+        if (run.status == RunStatus::Running && !runLockHeld(runDirectory(run.id)))
+            ids.push_back(run.id);
+    return ids;
+}
+
 int Workspace::markInterruptedRuns()
 {
     int marked = 0;
-    for (const RunRecord& run : m_catalog.listRuns()) {
-        if (run.status != RunStatus::Running || runLockHeld(runDirectory(run.id)))
-            continue;
-        m_catalog.setRunStatus(run.id, RunStatus::Failed,
+    for (const std::int64_t id : interruptedRunIds()) {
+        m_catalog.setRunStatus(id, RunStatus::Failed,
                                "interrupted: the process running it ended before it finished (killed or "
                                "crashed); the blocks it finished are kept");
         ++marked;
     }
     return marked;
+}
+
+ReadableWorkspace openWorkspaceForReading(const std::string& directory)
+{
+    std::string writeError;
+    try {
+        return {Workspace(directory, OpenMode::ReadWrite), {}};
+    } catch (const Error& e) {
+        writeError = e.what();
+    }
+    // Read-only cannot succeed where read-write failed for a reason other than writing (not a
+    // catalog, a newer schema): it then throws that reason itself.
+    Workspace workspace(directory, OpenMode::ReadOnly);
+    std::string warning = "workspace " + directory + " opened read-only, it cannot be written (" + writeError + ")";
+    if (const auto stale = workspace.interruptedRunIds(); !stale.empty()) {
+        warning += "; run";
+        warning += stale.size() == 1 ? " " : "s ";
+        for (std::size_t i = 0; i < stale.size(); ++i) {
+            if (i > 0)
+                warning += ", ";
+            warning += std::to_string(stale[i]);
+        }
+        warning += stale.size() == 1 ? " was" : " were";
+        warning += " interrupted but could not be marked so (still shown as running)";
+    }
+    return {std::move(workspace), std::move(warning)};
 }
 
 std::string Workspace::runDirectory(std::int64_t runId) const

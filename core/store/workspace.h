@@ -4,7 +4,9 @@
 
 #include "store/catalog.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace core {
 
@@ -37,9 +39,25 @@ public:
     /// stored stays. Returns how many.
     int markInterruptedRuns();
 
+    /// The runs markInterruptedRuns would mark: `running`, and no process holds their lock.
+    std::vector<std::int64_t> interruptedRunIds() const;
+
 private:
     std::string m_directory;
     Catalog m_catalog;
 };
+
+/// A workspace opened for reading, and what the reader should be told about it.
+struct ReadableWorkspace {
+    Workspace workspace;
+    std::string warning; ///< empty when it opened read-write
+};
+
+/// For commands that only read (runs list/show, compare, diag, export, dump): opens read-write,
+/// so that interrupted runs are marked, and where the workspace cannot be written (a read-only
+/// directory or file system, a full disk, a size limit) reads it read-only instead; the warning
+/// then names the reason and the runs that could not be marked interrupted. Throws when it
+/// cannot be read either (that error names the catalog).
+ReadableWorkspace openWorkspaceForReading(const std::string& directory);
 
 } // namespace core

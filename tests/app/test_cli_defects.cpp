@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -289,6 +290,94 @@ private Q_SLOTS:
         const CliRun removed =
             runQuantscope({"runs", "delete", QString::number(id), "--workspace", QString::fromStdString(ws)});
         QVERIFY2(removed.exitCode == 0, removed.err.constData());
+    }
+
+    // Disk full during a calibration (a file size limit makes every write past it fail with
+    // EFBIG, as ENOSPC would): one error line, the run marked failed, the finished run before
+    // it intact, and a normal exit (it segfaulted in HDF5's shutdown before the fix).
+    void diskFullEndsWithAnErrorAndLosesNothing()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-full");
+        const CliRun first =
+            runQuantscope(QStringList{"calibrate", "--method", "gptq", "--json"} + calibrationFlags(ws));
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        const std::string wsPath = ws.toStdString();
+        const auto artifactBytes = fs::file_size(wsPath + "/runs/1/artifacts.h5");
+        const auto catalogBytes = fs::file_size(wsPath + "/catalog.sqlite");
+        // Below what the run's artifacts need, above what the catalog will grow to.
+        const auto limitKiB = std::max(artifactBytes / 2, 4 * catalogBytes) / 1024;
+        QVERIFY2(limitKiB * 1024 < artifactBytes,
+                 qPrintable(QString("artifacts %1 B, catalog %2 B").arg(artifactBytes).arg(catalogBytes)));
+        QProcess shell;
+        QStringList args{"calibrate", "--method", "gptq"};
+        args += calibrationFlags(ws);
+        QString command = QString("trap '' XFSZ; ulimit -f %1; exec \"$0\" \"$@\"").arg(limitKiB);
+        shell.start("bash", QStringList{"-c", command, QStringLiteral(QS_BINARY)} + args);
+        QVERIFY(shell.waitForFinished(120000));
+        const QByteArray err = shell.readAllStandardError();
+        QCOMPARE(shell.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(shell.exitCode() == 1, err.constData());
+        QVERIFY2(err.contains("run 2 failed") && err.contains("File too large"), err.constData());
+        QVERIFY2(err.count('\n') == 1, err.constData());
+
+        const core::Workspace workspace(wsPath, core::OpenMode::ReadOnly);
+        QCOMPARE(workspace.catalog().run(2).status, core::RunStatus::Failed);
+        QCOMPARE(workspace.catalog().run(1).status, core::RunStatus::Finished);
+        for (const QStringList& read : {QStringList{"runs", "show", "1"}, QStringList{"diag", "1"}}) {
+            const CliRun shown = runQuantscope(read + QStringList{"--workspace", ws});
+            QVERIFY2(shown.exitCode == 0, shown.err.constData());
+        }
+    }
+
+    // A workspace that cannot be written (here: a file size limit of 0, as on a full disk; root
+    // ignores read-only permissions) can still be read; the stale run it could not mark is named.
+    void readOnlyWorkspaceCanStillBeRead()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-readonly");
+        const CliRun first = runQuantscope(QStringList{"calibrate", "--method", "rtn", "--json"} + calibrationFlags(ws));
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        const std::string wsPath = ws.toStdString();
+        {
+            core::Workspace workspace(wsPath);
+            workspace.catalog().setRunStatus(1, core::RunStatus::Running); // as a killed run leaves it
+        }
+        QProcess shell;
+        const QString command = "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"";
+        shell.start("bash", QStringList{"-c", command, QStringLiteral(QS_BINARY), "runs", "list", "--workspace", ws});
+        QVERIFY(shell.waitForFinished(60000));
+        const QByteArray err = shell.readAllStandardError();
+        const QByteArray out = shell.readAllStandardOutput();
+        QVERIFY2(shell.exitCode() == 0, err.constData());
+        QVERIFY2(err.contains("warning") && err.contains("read-only") && err.contains("run 1 was interrupted"),
+                 err.constData());
+        QVERIFY2(out.contains("running"), out.constData());
+
+        // With write access again, the next reader marks it.
+        const CliRun listed = runQuantscope({"runs", "list", "--workspace", ws});
+        QVERIFY2(listed.exitCode == 0 && listed.err.isEmpty(), listed.err.constData());
+        QCOMPARE(core::Workspace(wsPath, core::OpenMode::ReadOnly).catalog().run(1).status, core::RunStatus::Failed);
+    }
+
+    // A name stored before names were checked keeps the tables one line per run: control
+    // characters are shown escaped, and --json encodes them.
+    void oldControlCharacterNamesAreEscaped()
+    {
+        const QString ws = QString::fromStdString(m_dir + "/ws-names");
+        const CliRun first = runQuantscope(QStringList{"calibrate", "--method", "rtn", "--json"} + calibrationFlags(ws));
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        core::Workspace(ws.toStdString()).catalog().renameRun(1, "two\nlines\x1b[31m");
+
+        const CliRun listed = runQuantscope({"runs", "list", "--workspace", ws});
+        QVERIFY2(listed.exitCode == 0, listed.err.constData());
+        QVERIFY2(listed.out.contains("two\\x0alines\\x1b[31m"), listed.out.constData());
+        QVERIFY2(!listed.out.contains('\x1b'), listed.out.constData());
+        QCOMPARE(listed.out.count('\n'), 3); // workspace line, header, one run
+        const CliRun shown = runQuantscope({"runs", "show", "1", "--workspace", ws});
+        QVERIFY2(shown.exitCode == 0 && shown.out.startsWith("run 1: two\\x0alines"), shown.out.constData());
+        const CliRun json = runQuantscope({"runs", "list", "--json", "--workspace", ws});
+        QVERIFY2(json.exitCode == 0, json.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(json.out).array().at(0).toObject()["name"].toString(),
+                 QString("two\nlines\x1b[31m"));
     }
 
     // `dump --out` never overwrites a file; `diag --csv` leaves no partial set of files behind.
