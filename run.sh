@@ -17,6 +17,7 @@ packages=(
   libhdf5-dev libsqlite3-dev libsentencepiece-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth
   slurm-wlm munge
+  clang libclang-rt-14-dev clang-format clang-tidy
 )
 
 install_missing() {

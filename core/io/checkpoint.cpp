@@ -25,6 +25,12 @@ Checkpoint::Checkpoint(const std::string& modelDir) : m_directory(modelDir)
             if (!shardValue.is_string())
                 throw Error(index.string() + ": weight_map entry for " + tensorName + " is not a file name");
             const std::string shardName = shardValue.get<std::string>();
+            // Shards are files beside the index: a path would read whatever it names (another
+            // model, a device file), so anything but a plain file name is refused.
+            if (shardName.empty() || shardName == "." || shardName == ".." ||
+                shardName.find('/') != std::string::npos || shardName.find('\0') != std::string::npos)
+                throw Error(index.string() + ": weight_map entry for " + tensorName + " ('" + shardName +
+                            "') is not a file name in the model directory");
             auto it = byShardName.find(shardName);
             if (it == byShardName.end()) {
                 const fs::path shardPath = dir / shardName;

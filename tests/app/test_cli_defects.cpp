@@ -262,6 +262,15 @@ private Q_SLOTS:
         QCOMPARE(info.exitCode, 1);
         QVERIFY2(info.err.contains(QByteArray::fromStdString("key 'weight_map." + first + "': given twice")),
                  info.err.constData());
+
+        // Seen while writing fuzz_checkpoint_index: a shard named by a path was opened wherever it pointed.
+        fs::copy_file(sharded + "/a.safetensors", m_dir + "/outside.safetensors", fs::copy_options::overwrite_existing);
+        writeFile(sharded + "/model.safetensors.index.json",
+                  R"({"weight_map": {")" + first + R"(": "../outside.safetensors"}})");
+        info = runQuantscope({"info", "--model", QString::fromStdString(sharded)});
+        QCOMPARE(info.exitCode, 1);
+        QVERIFY2(info.err.contains("('../outside.safetensors') is not a file name in the model directory"),
+                 info.err.constData());
     }
 
     // A running run (its lock held) cannot be deleted, and deleting a file in its directory by
