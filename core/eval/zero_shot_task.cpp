@@ -66,7 +66,9 @@ std::int64_t integer(const json& value, const std::string& key, const Source& so
         return value.get<std::int64_t>();
     if (value.is_string()) {
         const std::string s = python::strip(value.get<std::string>());
-        if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        // At most 18 digits: std::stoll would throw std::out_of_range, not a named error, beyond.
+        if (!s.empty() && s.size() <= 18 &&
+            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
             return std::stoll(s);
     }
     throw Error(source.at() + ": '" + key + "' is not an integer");

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <clocale>
+#include <cstdint>
 #include <cwctype>
 #include <limits>
 #include <locale.h>
@@ -15,6 +16,9 @@
 
 namespace core {
 namespace {
+
+// Far above any real vocabulary (the largest are a few hundred thousand tokens).
+constexpr std::int64_t kMaxTokenId = std::int64_t{1} << 24;
 
 // --- UTF-8 --------------------------------------------------------------------
 
@@ -212,6 +216,10 @@ ByteBpeTokenizer::ByteBpeTokenizer(std::unordered_map<std::string, std::int64_t>
     for (const auto& [token, id] : m_vocab) {
         if (id < 0)
             throw Error("tokenizer vocabulary: negative id for token '" + token + "'");
+        // The id → token table is dense: an absurd id would allocate gigabytes for nothing.
+        if (id >= kMaxTokenId)
+            throw Error("tokenizer vocabulary: id " + std::to_string(id) + " of token '" + token +
+                        "' is beyond the largest supported id " + std::to_string(kMaxTokenId - 1));
         maxId = std::max(maxId, id);
     }
     m_idToToken.assign(static_cast<std::size_t>(maxId + 1), std::string());
@@ -221,6 +229,19 @@ ByteBpeTokenizer::ByteBpeTokenizer(std::unordered_map<std::string, std::int64_t>
         m_mergeRanks.emplace(merges[rank].first + " " + merges[rank].second, static_cast<int>(rank));
 }
 
+namespace {
+
+// A token id as a file writes it: an integer, never a float or a number beyond int64 (found by
+// fuzz_bpe_tokenizer: 1.2e31 was converted to int64, undefined behaviour).
+std::int64_t tokenId(const nlohmann::json& value, const std::string& file, const std::string& token)
+{
+    if (!value.is_number_integer() || (value.is_number_unsigned() && value.get<std::uint64_t>() > INT64_MAX))
+        throw Error(file + ": the id of token '" + token + "' is not an integer id (" + value.dump() + ")");
+    return value.get<std::int64_t>();
+}
+
+} // namespace
+
 ByteBpeTokenizer ByteBpeTokenizer::fromVocabAndMerges(const std::string& vocabPath, const std::string& mergesPath)
 {
     std::unordered_map<std::string, std::int64_t> vocab;
@@ -229,7 +250,7 @@ ByteBpeTokenizer ByteBpeTokenizer::fromVocabAndMerges(const std::string& vocabPa
         if (!json.is_object())
             throw Error(vocabPath + ": the vocabulary must be a JSON object of token: id");
         for (const auto& [token, id] : json.items())
-            vocab[token] = id.get<std::int64_t>();
+            vocab[token] = tokenId(id, vocabPath, token);
     } catch (const nlohmann::json::exception& e) {
         throw Error(vocabPath + ": invalid vocabulary JSON (" + e.what() + ")");
     }
@@ -261,7 +282,7 @@ ByteBpeTokenizer ByteBpeTokenizer::fromTokenizerJson(const std::string& path)
         if (model.value("type", std::string("BPE")) != "BPE")
             throw Error(path + ": model.type is not BPE");
         for (const auto& [token, id] : model.at("vocab").items())
-            vocab[token] = id.get<std::int64_t>();
+            vocab[token] = tokenId(id, path, token);
         for (const auto& merge : model.at("merges")) {
             if (merge.is_array() && merge.size() == 2) {
                 merges.emplace_back(merge[0].get<std::string>(), merge[1].get<std::string>());
@@ -274,8 +295,10 @@ ByteBpeTokenizer ByteBpeTokenizer::fromTokenizerJson(const std::string& path)
             }
         }
         if (json.contains("added_tokens"))
-            for (const auto& added : json["added_tokens"])
-                vocab.emplace(added.at("content").get<std::string>(), added.at("id").get<std::int64_t>());
+            for (const auto& added : json["added_tokens"]) {
+                const std::string content = added.at("content").get<std::string>();
+                vocab.emplace(content, tokenId(added.at("id"), path, content));
+            }
     } catch (const nlohmann::json::exception& e) {
         throw Error(path + ": invalid tokenizer.json (" + e.what() + ")");
     }

@@ -107,6 +107,28 @@ private Q_SLOTS:
         QCOMPARE(fromJson->encode(text), fromFiles->encode(text));
     }
 
+    // Found by fuzz_bpe_tokenizer: an id that is not an integer (2.5, 1.2e31) was converted to
+    // int64 (undefined behaviour for 1.2e31), and a huge one allocated a table that large.
+    void tokenIdsMustBeIntegersInRange()
+    {
+        const std::string dir = m_dir + "/bad-ids";
+        std::filesystem::create_directories(dir);
+        core::writeFileAtomically(dir + "/merges.txt", "#version: 0.2\n");
+        for (const auto& [id, expected] : std::vector<std::pair<std::string, std::string>>{
+                 {"2.5", "the id of token 'b' is not an integer id (2.5)"},
+                 {"1.2e31", "the id of token 'b' is not an integer id"},
+                 {"18446744073709551615", "the id of token 'b' is not an integer id"},
+                 {"1073741824", "id 1073741824 of token 'b' is beyond the largest supported id"}}) {
+            core::writeFileAtomically(dir + "/vocab.json", R"({"a": 0, "b": )" + id + "}");
+            try {
+                core::loadTokenizer(dir);
+                QFAIL(("accepted id " + id).c_str());
+            } catch (const core::Error& e) {
+                QVERIFY2(std::string(e.what()).find(expected) != std::string::npos, e.what());
+            }
+        }
+    }
+
     void sentencePieceRoundTripAndBos()
     {
         const std::string dir = m_dir + "/sp";
